@@ -1,0 +1,60 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+APPS := dispatch visits checklists surveys
+
+# Tests use PostgreSQL and Redis; these defaults are the local servers.
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/seed
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+# `make bench` loads its own large dataset into this database (created and migrated if missing).
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/seed_bench
+
+.PHONY: run test bench lint format messages clean
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required"; exit 1; }
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+# Serve on http://127.0.0.1:8000 with a Celery worker and beat, until Ctrl-C.
+# Embedded defaults (SQLite under var/, filesystem broker) unless DATABASE_URL / REDIS_URL are set.
+run: $(STAMP)
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	@echo "Serving on http://127.0.0.1:8000 (Ctrl-C stops the web server, worker and beat)"
+	@trap 'kill 0' INT TERM EXIT; \
+	$(BIN)/celery -A config worker --beat --loglevel=INFO --concurrency=2 \
+		--schedule=var/celerybeat-schedule & \
+	$(BIN)/python manage.py runserver 127.0.0.1:8000
+
+test: $(STAMP)
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
+		$(BIN)/pytest $(PYTEST_ARGS)
+
+# Benchmarks on PostgreSQL (not part of `make test`); BENCH_ARGS=--reload rebuilds the dataset.
+# Prints a table and writes it to docs/benchmarks.md.
+bench: $(STAMP)
+	DATABASE_URL=$${DATABASE_URL:-$(BENCH_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
+		$(BIN)/python -m bench $(BENCH_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# Regenerate and compile translation catalogs (needs GNU gettext; the .mo files are committed).
+messages: $(STAMP)
+	for app in $(APPS); do (cd $$app && ../$(BIN)/django-admin makemessages -l zh_Hans -l en --no-location --no-obsolete); done
+	$(BIN)/python manage.py makemessages -l zh_Hans -l en --no-location --no-obsolete $(foreach a,$(APPS),--ignore=$(a)/*) --ignore=.venv/* --ignore=tests/*
+	$(BIN)/python manage.py compilemessages --ignore=.venv
+
+clean:
+	rm -rf $(VENV) var staticfiles

@@ -1,0 +1,263 @@
+"""The benchmark's dataset, bulk-loaded with INSERT … SELECT generate_series (one statement per
+table, a couple of minutes on two cores): 100,000 tickets, 300,000 visits (non-overlapping per
+engineer), 1,000,000 deadlines with a realistic state mix, 100,000 customer contacts.
+
+Every deadline has its own (kind, visit) or (kind, ticket), so the sweep scenario can open all of
+them without breaking the one-open-per-kind constraints."""
+
+import time
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import connection, models
+
+from dispatch.models import CustomerContact, Deadline, Team, Ticket
+from dispatch.roles import Role
+from visits.models import Visit
+
+VERSION = 1
+TICKETS = 100_000
+VISITS = 300_000
+ENGINEERS = 40
+SUPERVISORS = 3
+DISPATCHERS = 6
+# Visit deadlines: three per visit (900,000) plus one acknowledgement per ticket (100,000).
+VISIT_KINDS = ("reconfirm", "arrival", "visit_note")
+
+User = get_user_model()
+
+
+def _default_sql(field) -> str:
+    if field.has_default():
+        value = field.get_default()
+        if isinstance(field, models.JSONField):
+            return "'[]'::jsonb" if value == [] else "'{}'::jsonb"
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, int | float):
+            return str(value)
+        return "'" + str(value).replace("'", "''") + "'"
+    if field.null:
+        return "NULL"
+    if isinstance(field, models.CharField | models.TextField):
+        return "''"
+    raise ValueError(f"no value for {field.model.__name__}.{field.name}")
+
+
+def insert_select(model, values: dict[str, str], source: str) -> int:
+    """INSERT INTO model's table SELECT <values, defaults for the rest> FROM source."""
+    columns, exprs = [], []
+    for field in model._meta.concrete_fields:
+        if field.primary_key and field.column not in values:
+            continue
+        columns.append(connection.ops.quote_name(field.column))
+        exprs.append(values.get(field.column) or _default_sql(field))
+    sql = (
+        f"INSERT INTO {model._meta.db_table} ({', '.join(columns)}) "
+        f"SELECT {', '.join(exprs)} FROM {source}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return cursor.rowcount
+
+
+MARKER = "CREATE TABLE IF NOT EXISTS bench_dataset (version int, loaded_at timestamptz)"
+
+
+def loaded() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(MARKER)
+        cursor.execute("SELECT version FROM bench_dataset")
+        row = cursor.fetchone()
+    return bool(row and row[0] == VERSION)
+
+
+def _user(username: str, role: str, **extra):
+    user = User.objects.create_user(username=username, password=None, **extra)
+    user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+def _ids(users) -> str:
+    return "ARRAY[" + ",".join(str(u.pk) for u in users) + "]"
+
+
+def staff():
+    """The bench's people, by role (created with the dataset)."""
+
+    def role(name):
+        return list(
+            User.objects.filter(groups__name=name, username__startswith="bench-").order_by("pk")
+        )
+
+    return role(Role.DISPATCHER), role(Role.ENGINEER), role(Role.SUPERVISOR)
+
+
+def load(log) -> None:
+    started = time.monotonic()
+    with connection.cursor() as cursor:
+        cursor.execute(MARKER)
+        cursor.execute("DELETE FROM bench_dataset")
+        tables = ", ".join(
+            m._meta.db_table for m in (Ticket, Visit, Deadline, CustomerContact, Team)
+        )
+        # Everything that hangs off tickets and users goes too (a bench database only).
+        cursor.execute(f"TRUNCATE {tables} CASCADE")
+    User.objects.filter(username__startswith="bench-").delete()
+
+    dispatchers = [
+        _user(f"bench-dispatcher{i}", Role.DISPATCHER) for i in range(1, DISPATCHERS + 1)
+    ]
+    engineers = [
+        _user(f"bench-engineer{i:02d}", Role.ENGINEER, first_name=f"工{i}", last_name="张")
+        for i in range(1, ENGINEERS + 1)
+    ]
+    supervisors = [
+        _user(f"bench-supervisor{i}", Role.SUPERVISOR) for i in range(1, SUPERVISORS + 1)
+    ]
+    for t in range(4):
+        team = Team.objects.create(name=f"班组{t + 1}", supervisor=supervisors[t % SUPERVISORS])
+        team.members.set(engineers[t::4])
+    log(f"  users: {time.monotonic() - started:.1f} s")
+
+    # Tickets over the last ~180 days; 80 % closed, 12 % in progress, 8 % open.
+    n_disp = len(dispatchers)
+    insert_select(
+        Ticket,
+        {
+            "id": "g",
+            "number": "'BN-' || lpad(g::text, 7, '0')",
+            "customer_name": "'客户' || g",
+            "contact_person": "'联系人' || g",
+            "phone": "'+86138' || lpad((g % 100000000)::text, 8, '0')",
+            "address": "'某市某区某路' || (g % 997) || '号'",
+            "phenomenon": "'网速慢，晚上经常掉线'",
+            "location_detail": "'客厅'",
+            "customer_action": "'看视频'",
+            "kind": "(ARRAY['perception','solve','difficult'])[1 + g % 3]",
+            "complexity": "(ARRAY['simple','complex'])[1 + (g / 3) % 2]",
+            "status": "CASE WHEN g % 100 < 80 THEN 'closed' WHEN g % 100 < 92 THEN 'in_progress' "
+            "ELSE 'open' END",
+            "owner_id": f"({_ids(dispatchers)})[1 + g % {n_disp}]",
+            "created_by_id": f"({_ids(dispatchers)})[1 + (g / 7) % {n_disp}]",
+            "created_at": f"now() - ({TICKETS} - g) * interval '155 seconds'",
+            "updated_at": f"now() - ({TICKETS} - g) * interval '155 seconds'",
+            "closed_at": f"CASE WHEN g % 100 < 80 THEN now() - ({TICKETS} - g) * interval "
+            "'155 seconds' + interval '2 days' END",
+        },
+        f"generate_series(1, {TICKETS}) g",
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT setval(pg_get_serial_sequence(%s, 'id'), %s)", [Ticket._meta.db_table, TICKETS]
+        )
+    log(f"  tickets: {time.monotonic() - started:.1f} s")
+
+    # Visits: engineer e's k-th visit starts at base + k hours (50 minutes long, never
+    # overlapping), from ~300 days ago to ~12 days ahead. Past visits are done; ahead booked.
+    per_engineer = VISITS // ENGINEERS
+    start = (
+        f"date_trunc('hour', now()) - interval '300 days' + (g / {ENGINEERS}) * interval '1 hour'"
+    )
+    past = f"({start}) < now()"
+    insert_select(
+        Visit,
+        {
+            "id": "g",
+            "ticket_id": f"1 + g % {TICKETS}",
+            "engineer_id": f"({_ids(engineers)})[1 + g % {ENGINEERS}]",
+            "start": start,
+            "end": f"{start} + interval '50 minutes'",
+            "status": f"CASE WHEN NOT {past} THEN (ARRAY['booked','confirmed'])[1 + g % 2] "
+            "WHEN g % 100 < 4 THEN 'cancelled' WHEN g % 100 < 8 THEN 'rescheduled' "
+            "WHEN g % 100 < 12 THEN 'no_answer' WHEN g % 100 < 20 THEN 'replied' "
+            "ELSE 'resolved' END",
+            "booked_by_id": f"({_ids(dispatchers)})[1 + g % {n_disp}]",
+            "reconfirmed_at": f"CASE WHEN {past} THEN {start} - interval '1 day' END",
+            "kit_completed_at": f"CASE WHEN {past} AND g % 100 >= 8 THEN {start} - "
+            "(g % 7 - 1) * interval '5 minutes' END",
+            "arrived_at": f"CASE WHEN {past} AND g % 100 >= 8 THEN {start} + "
+            "(g % 13 - 6) * interval '2 minutes' END",
+            "arrival_punctual": f"CASE WHEN {past} AND g % 100 >= 8 THEN (g % 13 - 6) <= 0 END",
+            "no_answer_at": f"CASE WHEN {past} AND g % 100 >= 8 AND g % 100 < 12 THEN "
+            f"{start} + interval '20 minutes' END",
+            "created_at": f"{start} - interval '2 days'",
+            "updated_at": f"{start} + interval '1 hour'",
+        },
+        f"generate_series(1, {per_engineer * ENGINEERS}) g",
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT setval(pg_get_serial_sequence(%s, 'id'), %s)",
+            [Visit._meta.db_table, VISITS],
+        )
+    log(f"  visits: {time.monotonic() - started:.1f} s")
+
+    # Deadlines: three per visit, one acknowledgement per ticket. Of the past ones 93 % met,
+    # 3 % missed and later kept, 1 % missed and never kept, 3 % cancelled; ahead, open.
+    state = (
+        "CASE WHEN due > now() + interval '3 hours' THEN 'open' WHEN g % 100 < 3 THEN 'cancelled' "
+        "WHEN g % 100 < 7 THEN 'overdue' ELSE 'met' END"
+    )
+    common = {
+        "state": state,
+        "met_at": "CASE WHEN due > now() + interval '3 hours' OR g % 100 < 3 THEN NULL "
+        "WHEN g % 100 < 6 THEN due + interval '40 minutes' WHEN g % 100 < 7 THEN NULL "
+        "ELSE due - interval '10 minutes' END",
+        "overdue_at": "CASE WHEN due <= now() + interval '3 hours' AND g % 100 BETWEEN 3 AND 6 "
+        "THEN due + interval '1 minute' END",
+        "cancelled_at": "CASE WHEN due <= now() + interval '3 hours' AND g % 100 < 3 THEN due "
+        "- interval '1 hour' END",
+        "due_at": "due",
+    }
+    offsets = {
+        "reconfirm": "- interval '1 day'",
+        "arrival": "",
+        "visit_note": "+ interval '2 hours'",
+    }
+    for i, kind in enumerate(VISIT_KINDS):
+        insert_select(
+            Deadline,
+            {
+                **common,
+                "kind": f"'{kind}'",
+                "ticket_id": "v.ticket_id",
+                "visit_id": "v.id",
+                "responsible_id": "v.engineer_id",
+                "created_at": "v.created_at",
+            },
+            f"(SELECT v.*, v.id * 3 + {i} AS g, v.start {offsets[kind]} AS due "
+            f"FROM {Visit._meta.db_table} v) v",
+        )
+        log(f"  deadlines ({kind}): {time.monotonic() - started:.1f} s")
+    insert_select(
+        Deadline,
+        {
+            **common,
+            "kind": "'acknowledge'",
+            "ticket_id": "t.id",
+            "visit_id": "NULL",
+            "responsible_id": "t.owner_id",
+            "created_at": "t.created_at",
+        },
+        f"(SELECT t.*, t.id AS g, t.created_at + interval '2 hours' AS due "
+        f"FROM {Ticket._meta.db_table} t) t",
+    )
+    log(f"  deadlines (acknowledge): {time.monotonic() - started:.1f} s")
+    insert_select(
+        CustomerContact,
+        {
+            "ticket_id": "t.id",
+            "actor_id": "t.owner_id",
+            "channel": "'phone'",
+            "progress": "'已联系客户，说明处理进度'",
+            "answered": "true",
+            "created_at": "t.created_at + interval '1 hour'",
+        },
+        f"{Ticket._meta.db_table} t",
+    )
+    with connection.cursor() as cursor:
+        for model in (Ticket, Visit, Deadline, CustomerContact):
+            cursor.execute(f"VACUUM ANALYZE {model._meta.db_table}")
+        cursor.execute("INSERT INTO bench_dataset VALUES (%s, now())", [VERSION])
+    log(f"  contacts, vacuum analyze: {time.monotonic() - started:.1f} s")

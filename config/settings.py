@@ -1,0 +1,289 @@
+"""Settings for Seed dispatch, read from the environment.
+
+Development defaults are safe and need no server: SQLite under var/ and a filesystem Celery
+broker. Production sets DEBUG=false and must provide SECRET_KEY (it refuses to start without).
+"""
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name: str, default: str) -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+DEBUG = env_bool("DEBUG", True)
+
+_DEV_SECRET = "django-insecure-development-only-never-in-production"
+SECRET_KEY = os.environ.get("SECRET_KEY", _DEV_SECRET if DEBUG else "")
+if not SECRET_KEY:
+    raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if not DEBUG else "*")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.postgres",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "phonenumber_field",
+    "axes",
+    "dispatch",
+    "visits",
+    "checklists",
+    "surveys",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it answers locked-out logins.
+    "axes.middleware.AxesMiddleware",
+]
+
+# Login rate limiting (django-axes): 5 failures for a username from one address lock it for
+# 15 minutes. Axes' backend must come first so it sees every attempt.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_IPWARE_PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0")) or None
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "dispatch.context_processors.navigation",
+            ],
+        },
+    },
+]
+
+# Database: DATABASE_URL (PostgreSQL in production and tests), else embedded SQLite.
+DATABASES = {
+    "default": dj_database_url.config(
+        default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}",
+        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
+        conn_health_checks=True,
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # SQLite is shared by the web server and the Celery worker in `make run`: wait for locks.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # Take the write lock when a transaction begins, so the sweep's and the delivery's
+    # read-then-claim transactions queue behind each other instead of failing as "locked".
+    DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "dispatch:home"
+LOGOUT_REDIRECT_URL = "login"
+
+# Language and time: Simplified Chinese first, English second; the centre works in Beijing time.
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Shanghai")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if not DEBUG
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+MEDIA_URL = "media/"
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+
+PHONENUMBER_DEFAULT_REGION = "CN"
+PHONENUMBER_DEFAULT_FORMAT = "NATIONAL"
+
+# Security: strict in production, relaxed only by DEBUG for local development.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0" if DEBUG else "31536000"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
+SECURE_HSTS_PRELOAD = not DEBUG
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "dispatch.api_errors.exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Seed dispatch API",
+    "DESCRIPTION": "Complaint tickets, visits, kit checks and surveys of the network centre.",
+    "VERSION": "0.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI served from the installed sidecar package: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # Choice sets that share a field name across apps get their own schema names.
+    "ENUM_NAME_OVERRIDES": {
+        "TicketStatusEnum": "dispatch.models.TicketStatus",
+        "ComplaintKindEnum": "dispatch.models.ComplaintKind",
+        "DeadlineStateEnum": "dispatch.models.DeadlineState",
+        "RequestStateEnum": "visits.models.RequestState",
+        "DeadlineKindEnum": "dispatch.models.DeadlineKind",
+        "VisitStatusEnum": "visits.models.VisitStatus",
+        "ViolationKindEnum": "visits.models.ViolationKind",
+        "ContactChannelEnum": "dispatch.models.ContactChannel",
+        "SurveyLinkChannelEnum": "surveys.models.LinkChannel",
+        "QuestionKindEnum": "surveys.models.QuestionKind",
+    },
+}
+
+# Celery: Redis when REDIS_URL is set, else a filesystem broker that needs no server.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+if REDIS_URL:
+    CELERY_BROKER_URL = REDIS_URL
+    # An unreachable broker fails fast instead of holding a request (dispatch.delivery).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 3}
+else:
+    _broker_dir = VAR_DIR / "broker"
+    CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_broker_dir / "queue"),
+        "data_folder_out": str(_broker_dir / "queue"),
+        "processed_folder": str(_broker_dir / "processed"),
+        "store_processed": False,
+        # Broadcast (pidbox) exchanges; kombu's default is ./control in the working directory.
+        "control_folder": str(_broker_dir / "control"),
+    }
+    for _folder in ("queue", "processed", "control"):
+        (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# A deployment (or a test) may give its workers a queue of their own.
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "celery")
+
+# Deadlines (dispatch.sweep): how often beat sweeps, and how many deadlines one transaction takes.
+DEADLINE_SWEEP = {
+    "EVERY_SECONDS": float(os.environ.get("SWEEP_EVERY_SECONDS", "60")),
+    "BATCH_SIZE": int(os.environ.get("SWEEP_BATCH_SIZE", "200")),
+}
+# The outbox (dispatch.delivery, dispatch.backends).
+NOTIFICATIONS = {
+    # "outbox" (store only), "console" (log the text), "http" (SMS_GATEWAY below), or the
+    # dotted path of a backend class.
+    "BACKEND": os.environ.get("NOTIFICATION_BACKEND", "outbox"),
+    "EVERY_SECONDS": float(os.environ.get("DELIVER_EVERY_SECONDS", "60")),
+    "BATCH_SIZE": int(os.environ.get("DELIVER_BATCH_SIZE", "100")),
+    # Customer messages that can wait (reminders, survey links) are held from START to END,
+    # local time; late notices, reschedules and staff alerts go at once.
+    "QUIET_HOURS_START": os.environ.get("QUIET_HOURS_START", "21:00"),
+    "QUIET_HOURS_END": os.environ.get("QUIET_HOURS_END", "08:00"),
+    # A failed send is retried after 1, 2, 4, 8 … minutes (capped), then marked failed.
+    "MAX_ATTEMPTS": int(os.environ.get("NOTIFICATION_MAX_ATTEMPTS", "5")),
+    "RETRY_BASE_SECONDS": int(os.environ.get("NOTIFICATION_RETRY_SECONDS", "60")),
+    "RETRY_MAX_SECONDS": int(os.environ.get("NOTIFICATION_RETRY_MAX_SECONDS", "3600")),
+    # A row a worker took but never finished (the worker died) is taken again after this.
+    "CLAIM_TIMEOUT_SECONDS": int(os.environ.get("NOTIFICATION_CLAIM_TIMEOUT_SECONDS", "300")),
+}
+# The HTTP SMS gateway adapter (NOTIFICATION_BACKEND=http), see dispatch/backends.py: a JSON
+# POST {"to", "text", "sender", "reference"} with "Authorization: Bearer <token>".
+SMS_GATEWAY = {
+    "URL": os.environ.get("SMS_GATEWAY_URL", ""),
+    "TOKEN": os.environ.get("SMS_GATEWAY_TOKEN", ""),
+    "SENDER": os.environ.get("SMS_GATEWAY_SENDER", ""),
+    "TIMEOUT_SECONDS": float(os.environ.get("SMS_GATEWAY_TIMEOUT", "10")),
+}
+
+# Rule values where the seeds disagree or the centre may choose (see dispatch/rules.py).
+SEED_RULES = {
+    "ACK_SIMPLE_HOURS": int(os.environ.get("ACK_SIMPLE_HOURS", "2")),  # R6
+    "ACK_COMPLEX_HOURS": int(os.environ.get("ACK_COMPLEX_HOURS", "24")),  # R6
+    "NO_ANSWER_WAIT_MINUTES": int(os.environ.get("NO_ANSWER_WAIT_MINUTES", "10")),  # R13
+    "VISIT_NOTE_DEADLINE_MINUTES": int(os.environ.get("VISIT_NOTE_DEADLINE_MINUTES", "30")),
+    "RECONFIRM_LEAD_MINUTES": int(os.environ.get("RECONFIRM_LEAD_MINUTES", "60")),  # R8
+    "DUE_SOON_MINUTES": int(os.environ.get("DUE_SOON_MINUTES", "30")),
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+}
+
+# Var dir for SQLite, the broker and media in development.
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+SESSION_TIMEOUT = timedelta(hours=12)
+SESSION_COOKIE_AGE = int(SESSION_TIMEOUT.total_seconds())

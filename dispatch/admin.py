@@ -1,0 +1,90 @@
+"""Admin: read-mostly. State changes belong to services, so workflow fields are read-only here
+and the audit trail can't be edited at all."""
+
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+
+from . import services
+from .errors import RuleViolation
+from .models import BannedPhrase, CustomerContact, Deadline, Event, Notification, Ticket
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Ticket)
+class TicketAdmin(ReadOnlyAdmin):
+    list_display = ["number", "customer_name", "kind", "status", "owner", "created_at"]
+    list_filter = ["status", "kind", "complexity"]
+    search_fields = ["number", "customer_name", "address"]
+    list_select_related = ["owner"]
+
+
+@admin.register(Event)
+class EventAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "ticket", "visit", "kind", "actor"]
+    list_filter = ["kind"]
+    list_select_related = ["ticket", "actor"]
+
+
+@admin.register(Deadline)
+class DeadlineAdmin(ReadOnlyAdmin):
+    list_display = ["ticket", "kind", "due_at", "state", "responsible"]
+    list_filter = ["state", "kind"]
+    list_select_related = ["ticket", "responsible"]
+
+
+@admin.register(CustomerContact)
+class CustomerContactAdmin(ReadOnlyAdmin):
+    list_display = ["ticket", "channel", "created_at", "actor"]
+    list_select_related = ["ticket", "actor"]
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    """The outbox. Read-only: a failed message is sent again through the service."""
+
+    list_display = [
+        "created_at",
+        "template",
+        "channel",
+        "recipient",
+        "to_phone",
+        "urgent",
+        "state",
+        "attempts",
+        "sent_at",
+    ]
+    list_filter = ["state", "channel", "urgent", "template"]
+    search_fields = ["key", "to_phone", "body", "ticket__number"]
+    list_select_related = ["recipient"]
+    actions = ["send_again"]
+
+    @admin.action(description=_("Send the selected failed messages again"))
+    def send_again(self, request, queryset):
+        done = 0
+        for notification in queryset:
+            try:
+                services.retry_notification(actor=request.user, notification=notification)
+                done += 1
+            except RuleViolation as exc:
+                self.message_user(request, f"{notification.pk}: {exc.message}", messages.WARNING)
+        self.message_user(request, _("%(n)d message(s) queued again.") % {"n": done})
+
+
+@admin.register(BannedPhrase)
+class BannedPhraseAdmin(admin.ModelAdmin):
+    """R27: the centre edits the list of banned phrases here."""
+
+    list_display = ["phrase", "suggestion", "source", "active"]
+    list_editable = ["active"]
+    list_filter = ["active"]
+    search_fields = ["phrase", "source", "suggestion"]

@@ -1,0 +1,182 @@
+"""REST API for complaint tickets: the same selectors and services as the pages."""
+
+from django.contrib.auth import get_user_model
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema
+from phonenumber_field.serializerfields import PhoneNumberField
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from . import selectors, services
+from .models import (
+    ComplaintKind,
+    Complexity,
+    ContactChannel,
+    CustomerContact,
+    Deadline,
+    Ticket,
+    TicketStatus,
+)
+from .permissions import DESK, HasRole
+
+User = get_user_model()
+
+
+class DeadlineSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Deadline
+        fields = ["id", "kind", "state", "due_at", "met_at", "overdue_at", "visit"]
+
+
+class TicketSerializer(serializers.ModelSerializer):
+    owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    phone = PhoneNumberField(read_only=True)
+    missing_facts = serializers.ListField(child=serializers.CharField(), read_only=True)
+    next_due_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    is_overdue = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Ticket
+        fields = [
+            "number",
+            "status",
+            "kind",
+            "complexity",
+            "customer_name",
+            "contact_person",
+            "phone",
+            "address",
+            "phenomenon",
+            "location_detail",
+            "customer_action",
+            "missing_facts",
+            "owner",
+            "transfer_count",
+            "created_at",
+            "closed_at",
+            "next_due_at",
+            "is_overdue",
+        ]
+        read_only_fields = fields
+
+
+class TicketDetailSerializer(TicketSerializer):
+    deadlines = DeadlineSerializer(many=True, read_only=True)
+
+    class Meta(TicketSerializer.Meta):
+        fields = [*TicketSerializer.Meta.fields, "deadlines"]
+        read_only_fields = fields
+
+
+class OpenTicketSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=ComplaintKind.choices)
+    complexity = serializers.ChoiceField(choices=Complexity.choices, default=Complexity.SIMPLE)
+    customer_name = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    contact_person = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    phone = PhoneNumberField(required=False, allow_blank=True, region="CN")
+    address = serializers.CharField(required=False, allow_blank=True, max_length=255)
+    phenomenon = serializers.CharField(required=False, allow_blank=True)
+    location_detail = serializers.CharField(required=False, allow_blank=True, max_length=255)
+    customer_action = serializers.CharField(required=False, allow_blank=True)
+
+
+class TransferSerializer(serializers.Serializer):
+    to_user = serializers.SlugRelatedField(
+        slug_field="username", queryset=User.objects.filter(is_active=True)
+    )
+    note = serializers.CharField()
+
+
+class ContactSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CustomerContact
+        fields = ["id", "channel", "progress", "answered", "new_promised_at", "created_at"]
+        read_only_fields = ["id", "created_at"]
+        extra_kwargs = {"channel": {"default": ContactChannel.PHONE}}
+
+
+class CloseSerializer(serializers.Serializer):
+    resolution = serializers.CharField()
+
+
+class TicketFilter(filters.FilterSet):
+    status = filters.ChoiceFilter(choices=TicketStatus.choices)
+    kind = filters.ChoiceFilter(choices=ComplaintKind.choices)
+    owner = filters.CharFilter(field_name="owner__username")
+    overdue = filters.BooleanFilter(field_name="is_overdue")
+
+    class Meta:
+        model = Ticket
+        fields = ["status", "kind", "owner", "overdue"]
+
+
+class TicketViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Complaint tickets. Creating, transferring, contacting and closing go through the services
+    that enforce R1–R6; a broken rule answers 400/403/409 with {"code", "detail"}."""
+
+    permission_classes = [HasRole]
+    allowed_roles = DESK
+    lookup_field = "number"
+    filterset_class = TicketFilter
+
+    def get_queryset(self):
+        if self.action == "retrieve":
+            return selectors.ticket_list(self.request.user).order_by().prefetch_related("deadlines")
+        return selectors.ticket_list(self.request.user)
+
+    def get_serializer_class(self):
+        return {
+            "create": OpenTicketSerializer,
+            "retrieve": TicketDetailSerializer,
+            "transfer": TransferSerializer,
+            "contact": ContactSerializer,
+            "close": CloseSerializer,
+        }.get(self.action, TicketSerializer)
+
+    def _respond(self, ticket, code=status.HTTP_200_OK):
+        ticket = selectors.ticket_detail(self.request.user, ticket.number)
+        return Response(TicketDetailSerializer(ticket).data, status=code)
+
+    @extend_schema(request=OpenTicketSerializer, responses={201: TicketDetailSerializer})
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        ticket = services.open_ticket(actor=request.user, **data)
+        return self._respond(ticket, status.HTTP_201_CREATED)
+
+    @extend_schema(request=TransferSerializer, responses={200: TicketDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def transfer(self, request, number=None):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        ticket = services.transfer_ticket(
+            actor=request.user, ticket=self.get_object(), **serializer.validated_data
+        )
+        return self._respond(ticket)
+
+    @extend_schema(request=ContactSerializer, responses={201: ContactSerializer})
+    @action(detail=True, methods=["post"])
+    def contact(self, request, number=None):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        contact = services.record_contact(
+            actor=request.user, ticket=self.get_object(), **serializer.validated_data
+        )
+        return Response(ContactSerializer(contact).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=CloseSerializer, responses={200: TicketDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def close(self, request, number=None):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        ticket = services.close_ticket(
+            actor=request.user, ticket=self.get_object(), **serializer.validated_data
+        )
+        return self._respond(ticket)

@@ -1,0 +1,90 @@
+"""The dashboard as JSON for supervisors: the same selectors as the page, the same filters."""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from ..models import Deadline
+from ..people import display_name
+from ..permissions import HasRole
+from ..roles import Role
+from . import selectors
+from .filters import DashboardFilterForm
+
+
+class OverdueSerializer(serializers.ModelSerializer):
+    ticket = serializers.CharField(source="ticket.number")
+    customer = serializers.CharField(source="ticket.customer_name")
+    responsible = serializers.SerializerMethodField()
+    last_contact_at = serializers.DateTimeField(allow_null=True)
+
+    class Meta:
+        model = Deadline
+        fields = ["id", "kind", "ticket", "customer", "responsible", "due_at", "last_contact_at"]
+
+    def get_responsible(self, deadline) -> str:
+        return display_name(deadline.responsible)
+
+
+class RecordSerializer(serializers.Serializer):
+    engineer = serializers.SerializerMethodField()
+    teams = serializers.ListField(child=serializers.CharField())
+    visits = serializers.IntegerField()
+    punctuality = serializers.FloatField(allow_null=True)
+    late_notices = serializers.IntegerField()
+    late_reschedules = serializers.IntegerField()
+    kit_rate = serializers.FloatField(allow_null=True)
+    no_answer = serializers.IntegerField()
+    notes_rate = serializers.FloatField(allow_null=True)
+    replies_rate = serializers.FloatField(allow_null=True)
+    surveys = serializers.IntegerField()
+    satisfaction = serializers.FloatField(allow_null=True)
+
+    def get_engineer(self, record) -> str:
+        return display_name(record.engineer)
+
+
+class DashboardSerializer(serializers.Serializer):
+    start = serializers.DateField()
+    end = serializers.DateField()
+    overdue = OverdueSerializer(many=True)
+    due_soon = OverdueSerializer(many=True)
+    engineers = RecordSerializer(many=True)
+
+
+class DashboardView(APIView):
+    """Overdue promises first (R15 replies, R6 acknowledgements, R13 notes, R9 arrivals), what
+    falls due within the hour, and each engineer's rule record over the period."""
+
+    permission_classes = [HasRole]
+    allowed_roles = (Role.SUPERVISOR,)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("start", str, description="First day, YYYY-MM-DD"),
+            OpenApiParameter("end", str, description="Last day, YYYY-MM-DD"),
+            OpenApiParameter("engineer", int),
+            OpenApiParameter("team", int),
+            OpenApiParameter("kind", str, description="Deadline kind"),
+        ],
+        responses=DashboardSerializer,
+    )
+    def get(self, request):
+        form = DashboardFilterForm(request.query_params or DashboardFilterForm.defaults())
+        if not form.is_valid():
+            raise serializers.ValidationError(form.errors)
+        data = form.cleaned_data
+        scope = {"engineer": data.get("engineer"), "team": data.get("team")}
+        kind = data.get("kind") or None
+        period = form.period()
+        body = {
+            "start": period.start,
+            "end": period.end,
+            "overdue": [
+                d for _kind, rows in selectors.overdue_sections(kind=kind, **scope) for d in rows
+            ],
+            "due_soon": selectors.due_soon(kind=kind, **scope),
+            "engineers": selectors.engineer_records(period, **scope),
+        }
+        return Response(DashboardSerializer(body).data)

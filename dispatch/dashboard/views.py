@@ -1,0 +1,213 @@
+"""The supervisor's dashboard page, its live partial, exports and in-place actions (htmx)."""
+
+from django.contrib.auth import get_user_model
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from .. import services
+from ..forms import ContactForm, TransferForm, run_service
+from ..models import DeadlineKind, Ticket
+from ..people import display_name
+from ..permissions import role_required
+from ..roles import Role
+from . import charts, selectors
+from .export import export
+from .filters import DashboardFilterForm
+
+User = get_user_model()
+
+
+def _pct(value):
+    return "" if value is None else value
+
+
+def _record_row(record, name, teams=""):
+    return [
+        name,
+        teams,
+        record.visits,
+        _pct(record.punctuality),
+        record.late_notices,
+        record.late_reschedules,
+        _pct(record.kit_rate),
+        record.no_answer,
+        _pct(record.notes_rate),
+        _pct(record.replies_rate),
+        record.surveys,
+        _pct(record.satisfaction),
+    ]
+
+
+def _tables(sections, records, teams, trend):
+    """Every table of the page as (headers, rows), for the exports."""
+    now = timezone.now()
+    overdue_rows = [
+        [
+            DeadlineKind(d.kind).label,
+            d.ticket.number,
+            d.ticket.customer_name,
+            display_name(d.responsible),
+            d.due_at,
+            int((now - d.due_at).total_seconds() // 60),
+            d.last_contact_at,
+        ]
+        for _kind, rows in sections
+        for d in rows
+    ]
+    record_headers = [
+        _("Engineer"),
+        _("Teams"),
+        _("Visits"),
+        _("Punctuality %"),
+        _("Late notices"),
+        _("Late reschedules"),
+        _("Kit before arrival %"),
+        _("No answer"),
+        _("Notes on time %"),
+        _("Replies on time %"),
+        _("Surveys"),
+        _("Satisfaction (1–5)"),
+    ]
+    people = [_record_row(r, display_name(r.engineer), "、".join(r.teams)) for r in records]
+    team_rows = [[row[0], *row[2:]] for row in (_record_row(t, t.engineer) for t in teams)]
+    return {
+        "overdue": (
+            [
+                _("Deadline"),
+                _("Ticket"),
+                _("Customer"),
+                _("Responsible"),
+                _("Due at"),
+                _("Overdue (min)"),
+                _("Last contact"),
+            ],
+            overdue_rows,
+        ),
+        "engineers": (record_headers, people),
+        "teams": ([_("Team"), *record_headers[2:]], team_rows),
+        "weekly": (
+            [_("Week"), _("Arrivals"), _("Punctuality %"), _("Kit before arrival %")],
+            [[w["week"].date(), w["arrived"], w["punctuality"], w["kit_rate"]] for w in trend],
+        ),
+    }
+
+
+@role_required(Role.SUPERVISOR)
+def dashboard(request):
+    form = DashboardFilterForm(request.GET or DashboardFilterForm.defaults())
+    if not form.is_valid():
+        form = DashboardFilterForm(DashboardFilterForm.defaults())
+        form.is_valid()
+    data = form.cleaned_data
+    scope = {"engineer": data.get("engineer"), "team": data.get("team")}
+    period = form.period()
+    sections = selectors.overdue_sections(kind=data.get("kind") or None, **scope)
+    soon = selectors.due_soon(kind=data.get("kind") or None, **scope)
+    records = selectors.engineer_records(period, **scope)
+    teams = selectors.team_records(records)
+    trend = selectors.weekly_trend(period, **scope)
+    tables = _tables(sections, records, teams, trend)
+
+    table = request.GET.get("table")
+    if request.GET.get("export") in ("csv", "xlsx") and table in tables:
+        headers, rows = tables[table]
+        return export(table, headers, rows, request.GET["export"])
+
+    names = [display_name(r.engineer) for r in records]
+    context = {
+        "form": form,
+        "period": period,
+        "sections": [(DeadlineKind(kind).label, kind, rows) for kind, rows in sections if rows],
+        "clear_sections": [DeadlineKind(kind).label for kind, rows in sections if not rows],
+        "soon": soon,
+        "records": records,
+        "teams": teams,
+        "trend": trend,
+        "query": request.GET.urlencode(),
+        "now": timezone.now(),
+        "punctuality_chart": charts.bar_chart(
+            _("Punctuality by engineer (R9)"),
+            list(zip(names, [r.punctuality for r in records], strict=True)),
+        ),
+        "replies_chart": charts.bar_chart(
+            _("Replies on time by engineer (R15)"),
+            list(zip(names, [r.replies_rate for r in records], strict=True)),
+        ),
+        "trend_chart": charts.line_chart(
+            _("Weekly trend"),
+            {
+                _("Punctuality"): [w["punctuality"] for w in trend],
+                _("Kit before arrival"): [w["kit_rate"] for w in trend],
+            },
+            [w["week"].strftime("%m-%d") for w in trend],
+        ),
+    }
+    template = (
+        "dispatch/dashboard/live.html"
+        if request.headers.get("HX-Request")
+        else ("dispatch/dashboard/page.html")
+    )
+    return render(request, template, context)
+
+
+@require_GET
+@role_required(Role.SUPERVISOR)
+def row_actions(request, number):
+    """The contact and reassign forms of one overdue row, loaded when "Act" is opened: the page
+    itself stays light however many rows it shows (make bench)."""
+    ticket = get_object_or_404(Ticket, number=number)
+    row = request.GET.get("row", "")
+    return render(
+        request,
+        "dispatch/dashboard/row_actions.html",
+        {
+            "ticket": ticket,
+            "row": row if row.isdigit() else ticket.pk,
+            "transfer_users": TransferForm(ticket=ticket).fields["to_user"].queryset,
+        },
+    )
+
+
+def _refresh():
+    """Tell the page to reload its live part; the row the action was on disappears if kept."""
+    response = HttpResponse(status=204)
+    response["HX-Trigger"] = "dashboard-refresh"
+    return response
+
+
+@require_POST
+@role_required(Role.SUPERVISOR)
+def contact(request, number):
+    """R6: record a customer contact from the dashboard row."""
+    ticket = get_object_or_404(Ticket, number=number)
+    form = ContactForm(request.POST)
+    if form.is_valid() and run_service(
+        form,
+        lambda: services.record_contact(actor=request.user, ticket=ticket, **form.cleaned_data),
+    ):
+        return _refresh()
+    # 200, not 4xx: htmx swaps the errors into the row only for a successful response.
+    return render(request, "dispatch/dashboard/row_errors.html", {"form": form})
+
+
+@require_POST
+@role_required(Role.SUPERVISOR)
+def reassign(request, number):
+    """R3/R4: a supervisor hands the ticket to someone else from the dashboard row."""
+    ticket = get_object_or_404(Ticket, number=number)
+    form = TransferForm(request.POST, ticket=ticket)
+    if form.is_valid() and run_service(
+        form,
+        lambda: services.transfer_ticket(
+            actor=request.user,
+            ticket=ticket,
+            to_user=form.cleaned_data["to_user"],
+            note=form.cleaned_data["note"],
+        ),
+    ):
+        return _refresh()
+    # 200, not 4xx: htmx swaps the errors into the row only for a successful response.
+    return render(request, "dispatch/dashboard/row_errors.html", {"form": form})

@@ -1,0 +1,43 @@
+"""Database helpers shared by the apps."""
+
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import DateTimeRangeField
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.models import Func
+
+
+class TsTzRange(Func):
+    """PostgreSQL's tstzrange(start, end) with the default '[)' bounds: adjacent ranges don't
+    overlap, so a visit may start when the previous one ends."""
+
+    function = "TSTZRANGE"
+    output_field = DateTimeRangeField()
+
+
+class PostgresExclusionConstraint(ExclusionConstraint):
+    """An exclusion constraint that exists on PostgreSQL and is a no-op elsewhere.
+
+    The embedded SQLite of `make run` has no EXCLUDE (`near "EXCLUDE": syntax error`). Returning
+    no SQL there keeps the model state identical on both databases, including when SQLite
+    rebuilds a table; the service layer keeps the rule with a friendly message on both.
+    """
+
+    def constraint_sql(self, model, schema_editor):
+        if schema_editor.connection.vendor != "postgresql":
+            return None
+        return super().constraint_sql(model, schema_editor)
+
+    def create_sql(self, model, schema_editor):
+        if schema_editor.connection.vendor != "postgresql":
+            return None
+        return super().create_sql(model, schema_editor)
+
+    def remove_sql(self, model, schema_editor):
+        if schema_editor.connection.vendor != "postgresql":
+            return None
+        return super().remove_sql(model, schema_editor)
+
+    def validate(self, model, instance, exclude=None, using=DEFAULT_DB_ALIAS):
+        if connections[using].vendor != "postgresql":
+            return
+        super().validate(model, instance, exclude=exclude, using=using)

@@ -1,0 +1,166 @@
+"""Demo data for the centre: staff of every role and three weeks of complaint tickets.
+
+Data goes in through the services, as a dispatcher would enter it; only the timestamps are then
+moved into the past (a demo loader's privilege) so the pages show weeks of history.
+"""
+
+import random
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db.models import F, Max
+from django.utils import timezone
+
+from . import services
+from .models import (
+    ComplaintKind,
+    Complexity,
+    Deadline,
+    DeadlineState,
+    Event,
+    Notification,
+    NotificationState,
+    Team,
+    Ticket,
+)
+from .sweep import sweep_deadlines
+
+User = get_user_model()
+
+STAFF = [
+    # username, password, role, surname, given name
+    ("dispatcher", "dispatch-demo-1", "dispatcher", "王", "芳"),
+    ("engineer1", "engineer-demo-1", "engineer", "李", "强"),
+    ("engineer2", "engineer-demo-2", "engineer", "张", "伟"),
+    ("engineer3", "engineer-demo-3", "engineer", "刘", "洋"),
+    ("supervisor", "supervise-demo-1", "supervisor", "陈", "静"),
+]
+
+CUSTOMERS = [
+    ("赵先生", "13800138001", "天河区体育西路 191 号 12 楼"),
+    ("钱女士", "13900139002", "越秀区中山五路 33 号 6 栋 402"),
+    ("孙先生", "13700137003", "海珠区新港中路 397 号 B 座"),
+    ("周女士", "15800158004", "番禺区市桥街大北路 88 号"),
+    ("吴先生", "18600186005", "白云区机场路 1312 号 3 楼"),
+    ("郑女士", "13600136006", "黄埔区开发大道 228 号"),
+    ("冯先生", "15900159007", "荔湾区芳村大道 11 号 2 单元"),
+    ("陈女士", "18800188008", "天河区珠江新城华夏路 8 号"),
+]
+FAULTS = [
+    ("室内通话经常掉线", "客厅和主卧", "在家中接打电话时"),
+    ("手机没有信号", "地下车库负二层", "停车后准备打电话时"),
+    ("4G 上网很慢，网页打不开", "办公室靠窗工位", "上午开视频会议时"),
+    ("5G 信号时有时无", "阳台和书房", "看在线视频时"),
+    ("通话有杂音、断续", "厨房", "晚上做饭时接电话"),
+    ("短信收不到验证码", "卧室", "登录网上银行时"),
+]
+
+
+@dataclass
+class Demo:
+    """What the loader made, for the other apps' demo loaders to build on."""
+
+    staff: dict[str, object] = field(default_factory=dict)
+    tickets: list[Ticket] = field(default_factory=list)
+    rng: random.Random = field(default_factory=lambda: random.Random(516))
+
+
+def ensure_staff(demo: Demo) -> list[tuple[str, str, str]]:
+    logins = []
+    for username, password, role, last, first in STAFF:
+        user, _ = User.objects.get_or_create(
+            username=username, defaults={"last_name": last, "first_name": first}
+        )
+        user.set_password(password)
+        user.is_staff = role == "supervisor"
+        user.save()
+        user.groups.set([Group.objects.get(name=role)])
+        demo.staff[username] = user
+        logins.append((role, username, password))
+    return logins
+
+
+def shift_ticket(ticket: Ticket, age: timedelta) -> None:
+    """Move a ticket and everything it has so far into the past by `age`."""
+    Ticket.objects.filter(pk=ticket.pk).update(created_at=ticket.created_at - age)
+    for deadline in Deadline.objects.filter(ticket=ticket):
+        Deadline.objects.filter(pk=deadline.pk).update(
+            due_at=deadline.due_at - age, created_at=deadline.created_at - age
+        )
+    for event in Event.objects.filter(ticket=ticket):
+        Event.objects.filter(pk=event.pk).update(created_at=event.created_at - age)
+    ticket.refresh_from_db()
+
+
+def seed_tickets(demo: Demo, count: int = 36) -> None:
+    rng = demo.rng
+    dispatcher, supervisor = demo.staff["dispatcher"], demo.staff["supervisor"]
+    for i in range(count):
+        name, phone, address = CUSTOMERS[i % len(CUSTOMERS)]
+        phenomenon, place, action = FAULTS[i % len(FAULTS)]
+        ticket = services.open_ticket(
+            actor=dispatcher if i % 5 else supervisor,
+            kind=rng.choice(ComplaintKind.values),
+            complexity=Complexity.COMPLEX if i % 3 == 0 else Complexity.SIMPLE,
+            customer_name=name,
+            contact_person=name,
+            phone=phone,
+            address=f"广州市{address}",
+            phenomenon=phenomenon,
+            location_detail=place,
+            customer_action=action,
+        )
+        # Older tickets first; the newest few are from today and still open.
+        age = timedelta(days=21 * (count - i) / count, minutes=rng.randint(0, 600))
+        if i >= count - 4:
+            age = timedelta(minutes=rng.randint(5, 90))
+        if i % 4 != 3 and i < count - 4:
+            services.record_contact(
+                actor=ticket.owner,
+                ticket=ticket,
+                progress="已向客户说明将安排工程师上门测试。",
+                answered=True,
+            )
+        shift_ticket(ticket, age)
+        demo.tickets.append(ticket)
+
+
+def seed_teams(demo: Demo) -> None:
+    """Two teams (班组) under the demo supervisor, so the dashboard can compare them."""
+    staff = demo.staff
+    for name, members in (("天河一组", ("engineer1", "engineer2")), ("越秀二组", ("engineer3",))):
+        team, _ = Team.objects.get_or_create(
+            name=name, defaults={"supervisor": staff["supervisor"]}
+        )
+        team.members.set([staff[username] for username in members])
+
+
+def seed(demo: Demo) -> None:
+    seed_teams(demo)
+    seed_tickets(demo)
+
+
+def sweep_history(demo: Demo) -> None:
+    """Run the deadline sweep over the demo's past as beat would have: each missed deadline is
+    marked overdue a minute after it fell due and its alerts are delivered then; alerts older
+    than a week have been read. Called by seed_demo after every app has loaded its data."""
+    now = timezone.now()
+    due_times = (
+        Deadline.objects.filter(state=DeadlineState.OPEN, due_at__lte=now)
+        .order_by("due_at")
+        .values_list("due_at", flat=True)
+    )
+    for due in sorted(set(due_times)):
+        at = due + timedelta(minutes=1)
+        last_alert = Notification.objects.aggregate(last=Max("id"))["last"] or 0
+        last_event = Event.objects.aggregate(last=Max("id"))["last"] or 0
+        sweep_deadlines(now=at)
+        Notification.objects.filter(id__gt=last_alert).update(
+            created_at=at, state=NotificationState.SENT, sent_at=at, attempts=1
+        )
+        Event.objects.filter(id__gt=last_event, kind="deadline.overdue").update(created_at=at)
+    Notification.objects.filter(created_at__lt=now - timedelta(days=7)).update(
+        read_at=F("created_at") + timedelta(hours=2)
+    )

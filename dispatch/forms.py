@@ -1,0 +1,209 @@
+from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import AuthenticationForm
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from .errors import RuleViolation
+from .language import find_banned_phrases
+from .models import (
+    ComplaintKind,
+    ContactChannel,
+    NotificationChannel,
+    NotificationState,
+    Ticket,
+    TicketStatus,
+)
+from .people import display_name
+from .roles import Role
+
+User = get_user_model()
+
+
+def run_service(form: forms.Form, call):
+    """Call a service; a broken rule becomes an error on the form, on its field if it names one."""
+    try:
+        return call()
+    except RuleViolation as exc:
+        field = exc.field if exc.field in form.fields else None
+        form.add_error(field, exc.message)
+        return None
+
+
+def staff_choices():
+    return (
+        User.objects.filter(is_active=True, groups__name__in=[Role.DISPATCHER, Role.SUPERVISOR])
+        .distinct()
+        .order_by("username")
+    )
+
+
+class UserChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return display_name(obj)
+
+
+class BannedPhraseCheck:
+    """R27: warn the writer when free text for a customer contains banned phrases (服务禁语).
+
+    Name the checked fields in `banned_phrase_fields`. Each shows a live warning below it while
+    the writer types (htmx posts the field to dispatch:language_check; templates/field.html
+    holds the slot). With `banned_phrase_confirm` (text that is sent to the customer), a submit
+    containing banned phrases is refused once, naming them, and a "send anyway" box appears, so
+    the writer is warned before sending even without JavaScript.
+    """
+
+    banned_phrase_fields: tuple[str, ...] = ()
+    banned_phrase_confirm = True
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        url = reverse("dispatch:language_check")
+        for name in self.banned_phrase_fields:
+            field = self.fields[name]
+            field.banned_phrase_check = True
+            field.widget.attrs.update(
+                {
+                    "hx-post": url,
+                    "hx-trigger": "input changed delay:400ms",
+                    "hx-params": self.add_prefix(name),
+                    "hx-target": f"#{self[name].auto_id}_banned",
+                    "hx-swap": "innerHTML",
+                }
+            )
+        if self.banned_phrase_confirm and self.is_bound and self._found_in(self.data):
+            self.fields["send_anyway"] = forms.BooleanField(
+                label=_("I have reread it: send it anyway"), required=False
+            )
+
+    def _found_in(self, values, prefixed: bool = True) -> dict[str, list]:
+        found = {}
+        for name in self.banned_phrase_fields:
+            text = values.get(self.add_prefix(name) if prefixed else name) or ""
+            phrases = find_banned_phrases(str(text))
+            if phrases:
+                found[name] = phrases
+        return found
+
+    def banned_phrases(self) -> dict[str, list]:
+        """{field name: [BannedPhrase]} in the cleaned text."""
+        return self._found_in(getattr(self, "cleaned_data", {}), prefixed=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.banned_phrase_confirm and not cleaned.get("send_anyway"):
+            for name, phrases in self.banned_phrases().items():
+                self.add_error(
+                    name,
+                    _("Banned phrases (R27): %(phrases)s. Rephrase it, or tick “send anyway”.")
+                    % {"phrases": "、".join(f"“{p.phrase}”" for p in phrases)},
+                )
+        return cleaned
+
+
+class LoginForm(AuthenticationForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["username"].widget.attrs.update(autocomplete="username", autofocus=True)
+        self.fields["password"].widget.attrs.update(autocomplete="current-password")
+
+
+class TicketForm(forms.ModelForm):
+    """Intake (受理). Only collects input: dispatch.services.open_ticket decides."""
+
+    class Meta:
+        model = Ticket
+        fields = [
+            "customer_name",
+            "contact_person",
+            "phone",
+            "address",
+            "phenomenon",
+            "location_detail",
+            "customer_action",
+            "kind",
+            "complexity",
+        ]
+        widgets = {
+            "phenomenon": forms.Textarea(attrs={"rows": 2}),
+            "customer_action": forms.Textarea(attrs={"rows": 2}),
+            "kind": forms.RadioSelect,
+            "complexity": forms.RadioSelect,
+        }
+        help_texts = {
+            "phone": _("Mobile or landline in China, e.g. 138 0013 8000."),
+            "customer_name": _("The customer may refuse; a visit can't be booked without it."),
+            "complexity": _("Simple: reply within 2 hours. Complex: within 24 hours."),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["phone"].widget.attrs.update(inputmode="tel", autocomplete="tel")
+        # Radio buttons need no empty "---------" choice.
+        self.fields["kind"].choices = ComplaintKind.choices
+
+
+class TransferForm(forms.Form):
+    to_user = UserChoiceField(label=_("Hand over to"), queryset=User.objects.none())
+    note = forms.CharField(
+        label=_("Handover note"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Everything the next owner needs, so the customer never repeats the story."),
+    )
+
+    def __init__(self, *args, ticket=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        qs = staff_choices()
+        if ticket is not None:
+            qs = qs.exclude(pk=ticket.owner_id)
+        self.fields["to_user"].queryset = qs
+
+
+class ContactForm(BannedPhraseCheck, forms.Form):
+    # R27: what the customer was told is checked as it is typed; it was said already, so the
+    # record is never refused.
+    banned_phrase_fields = ("progress",)
+    banned_phrase_confirm = False
+
+    channel = forms.ChoiceField(label=_("Channel"), choices=ContactChannel.choices)
+    progress = forms.CharField(
+        label=_("What the customer was told"), widget=forms.Textarea(attrs={"rows": 3})
+    )
+    answered = forms.BooleanField(label=_("The customer got a definite answer"), required=False)
+    new_promised_at = forms.DateTimeField(
+        label=_("New promised reply time"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text=_("If no answer yet: when the customer will hear from us."),
+    )
+
+
+class CloseForm(forms.Form):
+    resolution = forms.CharField(label=_("Resolution"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class TicketFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("Status"), choices=[("", _("All"))] + TicketStatus.choices, required=False
+    )
+    owner = UserChoiceField(
+        label=_("Owner"), queryset=User.objects.none(), required=False, empty_label=_("All")
+    )
+    kind = forms.ChoiceField(
+        label=_("Kind"), choices=[("", _("All"))] + ComplaintKind.choices, required=False
+    )
+    overdue = forms.BooleanField(label=_("Overdue only"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = staff_choices()
+
+
+class OutboxFilterForm(forms.Form):
+    state = forms.ChoiceField(
+        label=_("State"), choices=[("", _("All"))] + NotificationState.choices, required=False
+    )
+    channel = forms.ChoiceField(
+        label=_("Channel"), choices=[("", _("All"))] + NotificationChannel.choices, required=False
+    )
+    search = forms.CharField(label=_("Ticket, phone or text"), required=False, max_length=50)

@@ -1,0 +1,41 @@
+"""Load demo data: one user per role and weeks of tickets, visits, kit checks and surveys.
+
+Idempotent: users are reset to the printed passwords every time; the rest is loaded once.
+Each app adds its part through a `demo.seed(demo)` function, run in dependency order.
+"""
+
+from importlib import import_module
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from dispatch import demo as dispatch_demo
+from dispatch.models import Ticket
+
+APPS_IN_ORDER = ("dispatch", "visits", "checklists", "surveys")
+
+
+class Command(BaseCommand):
+    help = "Load demo users and data (safe to run again)."
+
+    def handle(self, *args, **options):
+        demo = dispatch_demo.Demo()
+        with transaction.atomic():
+            logins = dispatch_demo.ensure_staff(demo)
+            if Ticket.objects.exists():
+                self.stdout.write("Demo data already loaded; logins reset.")
+            else:
+                for app in APPS_IN_ORDER:
+                    try:
+                        module = import_module(f"{app}.demo")
+                    except ModuleNotFoundError as exc:
+                        if exc.name != f"{app}.demo":
+                            raise
+                        continue
+                    module.seed(demo)
+                # Deadlines missed in the demo's past are swept as beat would have swept them.
+                dispatch_demo.sweep_history(demo)
+                self.stdout.write(self.style.SUCCESS(f"Loaded {len(demo.tickets)} demo tickets."))
+        self.stdout.write("\nDemo logins (role / username / password):")
+        for role, username, password in logins:
+            self.stdout.write(f"  {role:<11} {username:<11} {password}")

@@ -1,0 +1,383 @@
+"""The centre's data: complaint tickets, their audit trail, customer contacts, deadlines and the
+message outbox. No workflows here: every state change lives in dispatch.services."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from phonenumber_field.modelfields import PhoneNumberField
+
+
+class ComplaintKind(models.TextChoices):
+    # R5: classify the complaint by the customer's motive.
+    PERCEPTION = "perception", _("Wants to be heard")  # 用户感知型
+    SOLVE = "solve", _("Wants the problem solved")  # 解决问题型
+    DIFFICULT = "difficult", _("Persistent, seeks compensation")  # 刁难纠缠型
+
+
+class Complexity(models.TextChoices):
+    # R6: simple complaints get a reply within 2 h, complex ones within 24 h.
+    SIMPLE = "simple", _("Simple")
+    COMPLEX = "complex", _("Complex")
+
+
+class TicketStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    IN_PROGRESS = "in_progress", _("In progress")
+    CLOSED = "closed", _("Closed")
+
+
+# STYLE 2: the one transition map of a ticket, read by services and templates.
+TICKET_TRANSITIONS: dict[str, frozenset[str]] = {
+    TicketStatus.OPEN: frozenset({TicketStatus.IN_PROGRESS, TicketStatus.CLOSED}),
+    TicketStatus.IN_PROGRESS: frozenset({TicketStatus.OPEN, TicketStatus.CLOSED}),
+    TicketStatus.CLOSED: frozenset(),
+}
+
+
+class Ticket(models.Model):
+    """A complaint ticket (投诉工单)."""
+
+    number = models.CharField(_("ticket number"), max_length=20, unique=True, editable=False)
+    # R2: name and phone may be missing at intake (the customer may refuse); booking needs them.
+    customer_name = models.CharField(_("customer name"), max_length=100, blank=True)
+    contact_person = models.CharField(_("contact person"), max_length=100, blank=True)
+    phone = PhoneNumberField(_("contact phone"), blank=True, region="CN")
+    address = models.CharField(_("address"), max_length=255, blank=True)
+    # R1: the three facts of a fault report.
+    phenomenon = models.TextField(_("fault phenomenon"), blank=True)
+    location_detail = models.CharField(_("specific location"), max_length=255, blank=True)
+    customer_action = models.TextField(_("what the customer was doing"), blank=True)
+    kind = models.CharField(_("complaint kind"), max_length=20, choices=ComplaintKind.choices)
+    complexity = models.CharField(
+        _("complexity"), max_length=10, choices=Complexity.choices, default=Complexity.SIMPLE
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=TicketStatus.choices, default=TicketStatus.OPEN
+    )
+    # R3: exactly one owner at all times.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.PROTECT,
+        related_name="owned_tickets",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="taken_tickets"
+    )
+    # R4: transferred at most once without a supervisor.
+    transfer_count = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(_("taken at"), auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("complaint ticket")
+        verbose_name_plural = _("complaint tickets")
+        indexes = [
+            # The ticket list's order (make bench: without it, a sort of every ticket).
+            models.Index(fields=["-created_at", "-id"], name="ticket_created"),
+            models.Index(fields=["status", "-created_at"], name="ticket_status_created"),
+            models.Index(fields=["owner", "status"], name="ticket_owner_status"),
+            models.Index(fields=["kind", "-created_at"], name="ticket_kind_created"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=TicketStatus.values), name="ticket_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(closed_at__isnull=True) | Q(status=TicketStatus.CLOSED),
+                name="ticket_closed_at_only_when_closed",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def missing_facts(self) -> list[str]:
+        """R1: the facts still missing before this ticket can be dispatched."""
+        labels = {
+            "phenomenon": _("fault phenomenon"),
+            "location_detail": _("specific location"),
+            "customer_action": _("what the customer was doing"),
+        }
+        return [str(label) for field, label in labels.items() if not getattr(self, field).strip()]
+
+    @property
+    def missing_contact(self) -> list[str]:
+        """R2: contact details still missing before a visit can be booked."""
+        missing = []
+        if not self.customer_name.strip():
+            missing.append(str(_("customer name")))
+        if not self.phone:
+            missing.append(str(_("contact phone")))
+        return missing
+
+    @property
+    def can_transition_to(self) -> frozenset[str]:
+        return TICKET_TRANSITIONS[self.status]
+
+
+class TicketCounter(models.Model):
+    """Per-day sequence behind the human-readable ticket number TS-YYYYMMDD-NNNN."""
+
+    day = models.DateField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.last}"
+
+
+class Event(models.Model):
+    """Append-only audit trail of every change to a ticket or one of its visits (STYLE 5)."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    visit = models.ForeignKey(
+        "visits.Visit", null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT
+    )
+    kind = models.CharField(max_length=40)
+    message = models.CharField(max_length=500, blank=True)
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["ticket", "created_at"], name="event_ticket_created")]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.kind}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("Events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Events are append-only.")
+
+
+class ContactChannel(models.TextChoices):
+    PHONE = "phone", _("Phone")
+    SMS = "sms", _("SMS")
+    ON_SITE = "on_site", _("On site")
+
+
+class CustomerContact(models.Model):
+    """R6: a recorded contact with the customer; only such a contact may move a deadline."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="contacts")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    channel = models.CharField(
+        _("channel"), max_length=10, choices=ContactChannel.choices, default=ContactChannel.PHONE
+    )
+    progress = models.TextField(_("progress reported"))
+    answered = models.BooleanField(_("customer's question answered"), default=False)
+    new_promised_at = models.DateTimeField(_("new promised reply time"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["ticket", "-created_at"], name="contact_ticket_created")]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class DeadlineKind(models.TextChoices):
+    ACKNOWLEDGE = "acknowledge", _("Acknowledgement reply")  # R6
+    RECONFIRM = "reconfirm", _("Re-confirmation")  # R8
+    ARRIVAL = "arrival", _("Arrival")  # R9
+    LATE_NOTICE = "late_notice", _("Late notice")  # R10
+    VISIT_NOTE = "visit_note", _("Visit note")  # R13
+    REPLY = "reply", _("Promised reply")  # R15
+
+
+class DeadlineState(models.TextChoices):
+    OPEN = "open", _("Open")
+    MET = "met", _("Met")
+    OVERDUE = "overdue", _("Overdue")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Deadline(models.Model):
+    """A promise with a due time. The database is the truth; the Celery sweep only reads it."""
+
+    kind = models.CharField(_("kind"), max_length=20, choices=DeadlineKind.choices)
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="deadlines")
+    visit = models.ForeignKey(
+        "visits.Visit", null=True, blank=True, on_delete=models.CASCADE, related_name="deadlines"
+    )
+    # Who must keep the promise (ticket owner or visit engineer); notified when it is missed.
+    responsible = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("responsible"),
+        on_delete=models.PROTECT,
+        related_name="deadlines",
+    )
+    due_at = models.DateTimeField(_("due at"))
+    state = models.CharField(
+        _("state"), max_length=10, choices=DeadlineState.choices, default=DeadlineState.OPEN
+    )
+    met_at = models.DateTimeField(null=True, blank=True)
+    overdue_at = models.DateTimeField(null=True, blank=True)
+    warned_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        indexes = [
+            # The sweep's query: open deadlines by due time (partial: closed rows cost nothing).
+            models.Index(fields=["due_at"], condition=Q(state="open"), name="deadline_open_due"),
+            models.Index(fields=["ticket", "state"], name="deadline_ticket_state"),
+            models.Index(fields=["state", "kind", "due_at"], name="deadline_state_kind_due"),
+            models.Index(fields=["responsible", "state"], name="deadline_resp_state"),
+            # The dashboard's sections: missed promises not yet kept, per kind, oldest first.
+            models.Index(
+                fields=["kind", "due_at"],
+                condition=Q(state="overdue", met_at__isnull=True),
+                name="deadline_overdue_unkept",
+            ),
+            models.Index(fields=["kind", "due_at"], name="deadline_kind_due"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state__in=DeadlineState.values), name="deadline_state_valid"
+            ),
+            # One open deadline of a kind per ticket/visit: moving one replaces it.
+            models.UniqueConstraint(
+                fields=["kind", "ticket"],
+                condition=Q(state="open", visit__isnull=True),
+                name="deadline_one_open_per_ticket_kind",
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "visit"],
+                condition=Q(state="open", visit__isnull=False),
+                name="deadline_one_open_per_visit_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.due_at:%Y-%m-%d %H:%M}"
+
+
+class NotificationChannel(models.TextChoices):
+    SMS = "sms", _("SMS")
+    IN_APP = "in_app", _("In-app")
+
+
+class NotificationState(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class Notification(models.Model):
+    """The outbox: every SMS to a customer and every alert to staff (DESIGN "Messages").
+
+    `key` makes a notification idempotent: the same deadline never notifies the same person twice.
+    """
+
+    key = models.CharField(max_length=120, unique=True, null=True, blank=True)
+    channel = models.CharField(max_length=10, choices=NotificationChannel.choices)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    to_phone = PhoneNumberField(blank=True, region="CN")
+    ticket = models.ForeignKey(
+        Ticket, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    deadline = models.ForeignKey(
+        Deadline, null=True, blank=True, on_delete=models.SET_NULL, related_name="notifications"
+    )
+    template = models.CharField(max_length=40)
+    body = models.TextField()
+    state = models.CharField(
+        max_length=10, choices=NotificationState.choices, default=NotificationState.PENDING
+    )
+    # Customer messages about a visit that is about to happen, and staff alerts, go at once;
+    # other customer messages (reminders, survey links) are held during quiet hours
+    # (dispatch.delivery, settings.NOTIFICATIONS).
+    urgent = models.BooleanField(_("urgent"), default=True)
+    send_after = models.DateTimeField(_("not before"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    # Set when a worker takes the row to send it; a claim older than the lease was lost with its
+    # worker and is taken again.
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    external_id = models.CharField(_("gateway message id"), max_length=100, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["created_at"], condition=Q(state="pending"), name="notification_pending"
+            ),
+            models.Index(fields=["recipient", "read_at"], name="notification_recipient_read"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(recipient__isnull=False) | ~Q(to_phone=""),
+                name="notification_has_addressee",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.template} → {self.recipient_id or self.to_phone}"
+
+
+class Team(models.Model):
+    """A team of engineers (班组) under a supervisor; the dashboard compares teams."""
+
+    name = models.CharField(_("name"), max_length=60, unique=True)
+    supervisor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("supervisor"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="supervised_teams",
+    )
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("members"), related_name="teams", blank=True
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BannedPhrase(models.Model):
+    """R27: a phrase never to be written to a customer (服务禁语). Data, editable in admin;
+    seeded from seed 000 §3.3, 000 §1.4.13 and 004 §8.5 by a data migration."""
+
+    phrase = models.CharField(_("phrase"), max_length=100, unique=True)
+    source = models.CharField(_("source"), max_length=100, blank=True)
+    suggestion = models.CharField(_("say instead"), max_length=200, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["phrase"]
+        verbose_name = _("banned phrase")
+        verbose_name_plural = _("banned phrases")
+
+    def __str__(self) -> str:
+        return self.phrase

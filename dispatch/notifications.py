@@ -1,0 +1,123 @@
+"""The outbox (DESIGN "Messages"): every SMS to a customer and every alert to staff is a
+Notification row written in the caller's transaction; delivery happens after commit
+(dispatch.delivery), so nothing is sent inside a request and a rolled-back change sends nothing.
+
+Message bodies are rendered from templates under templates/sms/ that follow the operator's
+standard scripts (R26).
+
+Urgency (quiet hours): customer messages about a visit that is about to happen (booking,
+re-confirmation, late notice, reschedule, cancellation, visit note) are urgent and go at once;
+other customer messages (reminders, survey links) wait out the quiet hours. A caller may say so
+explicitly with `urgent=`; otherwise the template name decides (URGENT_SMS_TEMPLATES). Staff
+alerts are always urgent.
+"""
+
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+
+from .delivery import quiet_hours_end, schedule_delivery
+from .models import Notification, NotificationChannel
+
+CUSTOMER_LANGUAGE = "zh-hans"
+
+# Customer SMS that concern an imminent visit: never held by quiet hours.
+URGENT_SMS_TEMPLATES = frozenset(
+    {
+        "visit_booked",
+        "visit_reconfirmed",
+        "visit_late",
+        "visit_rescheduled",
+        "visit_cancelled",
+        "visit_note",
+    }
+)
+
+# What each template is, for the outbox page. Apps add theirs here, as with EVENT_LABELS.
+TEMPLATE_LABELS = {
+    "deadline_overdue": _("Overdue alert"),
+    "deadline_due_soon": _("Due-soon warning"),
+}
+
+
+def template_label(template: str) -> str:
+    return str(TEMPLATE_LABELS.get(template, template))
+
+
+def render_message(template: str, context: dict, language: str = CUSTOMER_LANGUAGE) -> str:
+    with translation.override(language):
+        return render_to_string(f"sms/{template}.txt", context).strip()
+
+
+def _create(key: str | None, **fields) -> Notification:
+    """Idempotent on `key`: a retried call returns the row the first call made. A new row is
+    handed to a worker once the caller's transaction commits."""
+    if key:
+        existing = Notification.objects.filter(key=key).first()
+        if existing:
+            return existing
+        try:
+            with transaction.atomic():
+                notification = Notification.objects.create(key=key, **fields)
+        except IntegrityError:
+            return Notification.objects.get(key=key)
+    else:
+        notification = Notification.objects.create(**fields)
+    schedule_delivery()
+    return notification
+
+
+def queue_sms(
+    *,
+    ticket,
+    template: str,
+    context: dict,
+    key: str | None = None,
+    phone=None,
+    urgent: bool | None = None,
+) -> Notification | None:
+    """R26: an SMS to the customer in the standard phrasing. None when there is no number.
+
+    A message that is not urgent, queued during quiet hours, is held until they end.
+    """
+    to_phone = phone or ticket.phone
+    if not to_phone:
+        return None
+    if urgent is None:
+        urgent = template in URGENT_SMS_TEMPLATES
+    body = render_message(template, {"ticket": ticket, **context})
+    now = timezone.now()
+    held_until = None if urgent else quiet_hours_end(now)
+    return _create(
+        key,
+        channel=NotificationChannel.SMS,
+        to_phone=to_phone,
+        ticket=ticket,
+        template=template,
+        body=body,
+        urgent=urgent,
+        send_after=held_until if held_until and held_until > now else None,
+    )
+
+
+def staff_alert_body(template: str, *, ticket=None, deadline=None, context: dict) -> str:
+    """The text of a staff alert (the sweep renders it once for all recipients)."""
+    return render_message(template, {"ticket": ticket, "deadline": deadline, **context}, "zh-hans")
+
+
+def notify_staff(
+    *, user, template: str, context: dict, ticket=None, deadline=None, key: str | None = None
+) -> Notification:
+    """An in-app alert to a member of staff, in the interface's language. Always urgent."""
+    body = staff_alert_body(template, ticket=ticket, deadline=deadline, context=context)
+    return _create(
+        key,
+        channel=NotificationChannel.IN_APP,
+        recipient=user,
+        ticket=ticket,
+        deadline=deadline,
+        template=template,
+        body=body,
+        urgent=True,
+    )

@@ -1,0 +1,123 @@
+"""Pages of the outbox and the alerts: a person's alerts and overdue items (the badge links
+here), the supervisors' outbox, and the live banned-phrase check (R27) forms call with htmx."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from . import selectors, services
+from .delivery import in_quiet_hours
+from .errors import RuleViolation
+from .forms import OutboxFilterForm
+from .language import find_banned_phrases, find_sensitive_topics
+from .models import Notification, NotificationState
+from .notifications import template_label
+from .permissions import role_required
+from .roles import Role, is_staff_member
+
+
+def _link_for(user, ticket, visit):
+    """Where an alert leads: the ticket for the desk, the visit page for its engineer."""
+    if ticket is None:
+        return None
+    if is_staff_member(user):
+        return reverse("dispatch:ticket_detail", args=[ticket.number])
+    if visit is not None:
+        try:
+            return reverse("visits:visit_detail", args=[visit.pk])
+        except NoReverseMatch:
+            return None
+    return None
+
+
+@login_required
+def alerts(request):
+    user = request.user
+    overdue = [(d, _link_for(user, d.ticket, d.visit)) for d in selectors.overdue_items(user)]
+    page = Paginator(selectors.alerts_for(user), 30).get_page(request.GET.get("page"))
+    rows = [(n, _link_for(user, n.ticket, n.deadline.visit if n.deadline else None)) for n in page]
+    return render(
+        request,
+        "dispatch/alerts.html",
+        {
+            "overdue": overdue,
+            "page": page,
+            "rows": rows,
+            "unread": any(n.read_at is None for n in page),
+        },
+    )
+
+
+@require_POST
+@login_required
+def alerts_read(request):
+    count = services.mark_alerts_read(actor=request.user)
+    if count:
+        messages.success(request, _("Alerts marked as read."))
+    return redirect("dispatch:alerts")
+
+
+@role_required(Role.SUPERVISOR)
+def outbox(request):
+    form = OutboxFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    page = Paginator(selectors.outbox(**filters), 50).get_page(request.GET.get("page"))
+    counts = dict(
+        Notification.objects.values_list("state").annotate(n=Count("id")).values_list("state", "n")
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "dispatch/outbox.html",
+        {
+            "form": form,
+            "page": page,
+            "rows": [(n, template_label(n.template)) for n in page],
+            "query": query.urlencode(),
+            "counts": [
+                (state, label, counts.get(state, 0)) for state, label in NotificationState.choices
+            ],
+            "quiet_now": in_quiet_hours(timezone.now()),
+            "quiet_start": settings.NOTIFICATIONS["QUIET_HOURS_START"],
+            "quiet_end": settings.NOTIFICATIONS["QUIET_HOURS_END"],
+            "now": timezone.now(),
+        },
+    )
+
+
+@require_POST
+@role_required(Role.SUPERVISOR)
+def outbox_retry(request, pk):
+    notification = get_object_or_404(Notification, pk=pk)
+    try:
+        services.retry_notification(actor=request.user, notification=notification)
+    except RuleViolation as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The message will be sent again."))
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, {request.get_host()}):
+        target = reverse("dispatch:outbox")
+    return redirect(target)
+
+
+@require_POST
+@login_required
+def language_check(request):
+    """R27 and R28: banned phrases and tariff/price topics in the posted text, as a fragment for
+    htmx to show under the field."""
+    text = "\n".join(v for k, v in request.POST.items() if k != "csrfmiddlewaretoken")
+    return render(
+        request,
+        "dispatch/banned_phrases.html",
+        {"found": find_banned_phrases(text), "sensitive": find_sensitive_topics(text)},
+    )

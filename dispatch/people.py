@@ -1,0 +1,11 @@
+"""How people's names are shown."""
+
+
+def display_name(user) -> str:
+    """Chinese names read surname first, without a space (李强), unlike get_full_name()."""
+    if user is None:
+        return ""
+    first, last = user.first_name.strip(), user.last_name.strip()
+    if any("\u4e00" <= ch <= "\u9fff" for ch in first + last):
+        return f"{last}{first}"
+    return user.get_full_name() or user.username

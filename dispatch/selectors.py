@@ -1,0 +1,125 @@
+"""Read queries of the centre, scoped by user, with their prefetching (STYLE 6)."""
+
+from datetime import timedelta
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.utils import timezone
+
+from .models import (
+    Deadline,
+    DeadlineState,
+    Event,
+    Notification,
+    NotificationChannel,
+    Ticket,
+    TicketStatus,
+)
+from .roles import Role, has_role, is_staff_member
+
+
+def tickets_for(user) -> QuerySet[Ticket]:
+    """Desk staff see every ticket; an engineer sees the tickets of their own visits."""
+    qs = Ticket.objects.all()
+    if is_staff_member(user):
+        return qs
+    if has_role(user, Role.ENGINEER):
+        return qs.filter(visits__engineer=user).distinct()
+    return qs.none()
+
+
+def _with_deadline_summary(qs: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    open_deadlines = Deadline.objects.filter(ticket=OuterRef("pk"), state=DeadlineState.OPEN)
+    return qs.annotate(
+        next_due_at=Subquery(open_deadlines.order_by("due_at").values("due_at")[:1]),
+        is_overdue=Exists(
+            Deadline.objects.filter(
+                ticket=OuterRef("pk"), state=DeadlineState.OVERDUE, met_at__isnull=True
+            )
+        ),
+    )
+
+
+def ticket_list(user, *, status=None, owner=None, kind=None, overdue=None) -> QuerySet[Ticket]:
+    """The ticket list page and API: one query for the rows, whatever their number."""
+    qs = tickets_for(user).select_related("owner")
+    if status:
+        qs = qs.filter(status=status)
+    if owner:
+        qs = qs.filter(owner=owner)
+    if kind:
+        qs = qs.filter(kind=kind)
+    qs = _with_deadline_summary(qs)
+    if overdue:
+        qs = qs.filter(is_overdue=True)
+    return qs.order_by("-created_at", "-id")
+
+
+def my_open_tickets(user) -> QuerySet[Ticket]:
+    """R3: the tickets a person owns and must see through, soonest deadline first."""
+    qs = Ticket.objects.filter(owner=user).exclude(status=TicketStatus.CLOSED)
+    return _with_deadline_summary(qs.select_related("owner")).order_by("next_due_at", "id")
+
+
+def ticket_detail(user, number: str) -> Ticket:
+    """One ticket with its timeline, deadlines and contacts, for the detail page and API; with
+    the deadline summary of the list (next due, overdue), which the API's detail shows too."""
+    return (
+        _with_deadline_summary(tickets_for(user))
+        .select_related("owner", "created_by")
+        .prefetch_related(
+            Prefetch("events", queryset=Event.objects.select_related("actor", "visit")),
+            Prefetch("deadlines", queryset=Deadline.objects.select_related("responsible", "visit")),
+            "contacts__actor",
+        )
+        .get(number=number)
+    )
+
+
+def overdue_count(user) -> int:
+    """The badge on every page: the person's missed promises not yet kept."""
+    if not user.is_authenticated:
+        return 0
+    return Deadline.objects.filter(
+        responsible=user, state=DeadlineState.OVERDUE, met_at__isnull=True
+    ).count()
+
+
+def due_within(user, minutes: int = 60) -> QuerySet[Deadline]:
+    horizon = timezone.now() + timedelta(minutes=minutes)
+    return Deadline.objects.filter(
+        responsible=user, state=DeadlineState.OPEN, due_at__lte=horizon
+    ).select_related("ticket", "visit")
+
+
+def overdue_items(user) -> QuerySet[Deadline]:
+    """What the badge counts, item by item: the person's missed promises not yet kept."""
+    return (
+        Deadline.objects.filter(responsible=user, state=DeadlineState.OVERDUE, met_at__isnull=True)
+        .select_related("ticket", "visit")
+        .order_by("due_at", "id")
+    )
+
+
+def alerts_for(user) -> QuerySet[Notification]:
+    """The person's in-app alerts, newest first, with what the alerts page shows of each."""
+    return (
+        Notification.objects.filter(recipient=user, channel=NotificationChannel.IN_APP)
+        .select_related("ticket", "deadline__visit", "deadline__responsible")
+        .order_by("-created_at", "-id")
+    )
+
+
+def outbox(*, state=None, channel=None, search=None) -> QuerySet[Notification]:
+    """Every message of the centre for the supervisors' outbox page, newest first."""
+    qs = Notification.objects.select_related("recipient", "ticket")
+    if state:
+        qs = qs.filter(state=state)
+    if channel:
+        qs = qs.filter(channel=channel)
+    if search:
+        qs = qs.filter(
+            Q(ticket__number__icontains=search)
+            | Q(to_phone__contains=search)
+            | Q(body__icontains=search)
+        )
+    return qs.order_by("-created_at", "-id")

@@ -1,0 +1,345 @@
+"""Every state change of a complaint ticket (STYLE 1, 3): validate the rule, write in one
+transaction, record an event, keep the deadlines in step."""
+
+from datetime import datetime
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from phonenumber_field.phonenumber import to_python
+
+from . import deadlines, rules
+from .delivery import schedule_delivery
+from .errors import PermissionDenied, RuleViolation
+from .events import record_event
+from .models import (
+    ComplaintKind,
+    Complexity,
+    ContactChannel,
+    CustomerContact,
+    DeadlineKind,
+    Notification,
+    NotificationChannel,
+    NotificationState,
+    Ticket,
+    TicketCounter,
+    TicketStatus,
+)
+from .people import display_name
+from .roles import Role, has_role, is_staff_member
+
+User = get_user_model()
+
+
+def lock_ticket(ticket: Ticket | int) -> Ticket:
+    """Re-read the ticket under a row lock: concurrent changes queue behind each other."""
+    pk = ticket.pk if isinstance(ticket, Ticket) else ticket
+    return Ticket.objects.select_for_update(of=("self",)).select_related("owner").get(pk=pk)
+
+
+def _next_number(now: datetime) -> str:
+    day = timezone.localdate(now)
+    TicketCounter.objects.get_or_create(day=day)
+    TicketCounter.objects.filter(day=day).update(last=F("last") + 1)
+    last = TicketCounter.objects.select_for_update().get(day=day).last
+    return f"TS-{day:%Y%m%d}-{last:04d}"
+
+
+def _clean_phone(phone) -> str:
+    """django-phonenumber-field validation (region CN), with a message a dispatcher reads."""
+    if not phone:
+        return ""
+    number = to_python(phone, region="CN")
+    if number is None or not number.is_valid():
+        raise RuleViolation(
+            "invalid_phone",
+            _("“%(phone)s” is not a valid phone number in China.") % {"phone": phone},
+            field="phone",
+        )
+    return number
+
+
+def _require_choice(value: str, choices, code: str, field: str, label: str) -> None:
+    if value not in choices.values:
+        raise RuleViolation(code, _("Choose a %(label)s.") % {"label": label}, field=field)
+
+
+def _require_open(ticket: Ticket) -> None:
+    if ticket.status == TicketStatus.CLOSED:
+        raise RuleViolation(
+            "ticket_closed",
+            _("Ticket %(number)s is closed.") % {"number": ticket.number},
+            status=409,
+        )
+
+
+def _require_owner_or_supervisor(actor, ticket: Ticket) -> None:
+    # R3: the first-contact owner answers for the ticket; a supervisor may act for them.
+    if ticket.owner_id != actor.pk and not has_role(actor, Role.SUPERVISOR):
+        raise PermissionDenied(
+            _("Only the ticket's owner (%(owner)s) or a supervisor may do this.")
+            % {"owner": display_name(ticket.owner)}
+        )
+
+
+@transaction.atomic
+def open_ticket(
+    *,
+    actor,
+    kind: str,
+    complexity: str = Complexity.SIMPLE,
+    customer_name: str = "",
+    contact_person: str = "",
+    phone="",
+    address: str = "",
+    phenomenon: str = "",
+    location_detail: str = "",
+    customer_action: str = "",
+) -> Ticket:
+    """Take a complaint (受理).
+
+    R2: a complaint is always taken, even without the customer's name or phone.
+    R3: whoever takes it owns it. R5: it is classified by motive.
+    R6: the acknowledgement deadline starts now (2 h simple, 24 h complex).
+    R1: the three facts may still be missing here; booking a visit needs them.
+    """
+    if not is_staff_member(actor):
+        raise PermissionDenied(_("Only dispatchers and supervisors take complaints."))
+    _require_choice(kind, ComplaintKind, "invalid_kind", "kind", _("complaint kind"))
+    _require_choice(complexity, Complexity, "invalid_complexity", "complexity", _("complexity"))
+    now = timezone.now()
+    ticket = Ticket.objects.create(
+        number=_next_number(now),
+        customer_name=customer_name.strip(),
+        contact_person=contact_person.strip(),
+        phone=_clean_phone(phone),
+        address=address.strip(),
+        phenomenon=phenomenon.strip(),
+        location_detail=location_detail.strip(),
+        customer_action=customer_action.strip(),
+        kind=kind,
+        complexity=complexity,
+        owner=actor,
+        created_by=actor,
+    )
+    due = deadlines.open_deadline(
+        kind=DeadlineKind.ACKNOWLEDGE,
+        ticket=ticket,
+        due_at=ticket.created_at + rules.ack_window(complexity),
+        responsible=actor,
+    )
+    record_event(
+        ticket=ticket,
+        actor=actor,
+        kind="ticket.opened",
+        after={"owner": actor.username, "kind": kind, "ack_due": due.due_at.isoformat()},
+    )
+    return ticket
+
+
+@transaction.atomic
+def transfer_ticket(*, actor, ticket: Ticket, to_user, note: str) -> Ticket:
+    """R4: hand the ticket over once, with a handover note; a second transfer needs a supervisor.
+    R3: the new owner takes the ticket's deadlines with it."""
+    ticket = lock_ticket(ticket)
+    _require_open(ticket)
+    _require_owner_or_supervisor(actor, ticket)
+    note = (note or "").strip()
+    if not note:
+        raise RuleViolation(
+            "handover_note_required",
+            _("Write a handover note so the customer never has to repeat the story."),
+            field="note",
+        )
+    if not is_staff_member(to_user) or not to_user.is_active:
+        raise RuleViolation(
+            "invalid_new_owner",
+            _("A ticket can be handed to a dispatcher or supervisor only."),
+            field="to_user",
+        )
+    if to_user.pk == ticket.owner_id:
+        raise RuleViolation(
+            "same_owner", _("The ticket already belongs to this person."), field="to_user"
+        )
+    if ticket.transfer_count >= 1 and not has_role(actor, Role.SUPERVISOR):
+        raise RuleViolation(
+            "second_transfer_needs_supervisor",
+            _("This ticket was transferred once already; a second transfer needs a supervisor."),
+            status=409,
+        )
+    previous = ticket.owner
+    ticket.owner = to_user
+    ticket.transfer_count += 1
+    ticket.save(update_fields=["owner", "transfer_count", "updated_at"])
+    deadlines.reassign_deadlines(ticket=ticket, from_user=previous, to_user=to_user)
+    record_event(
+        ticket=ticket,
+        actor=actor,
+        kind="ticket.transferred",
+        message=note,
+        before={"owner": previous.username},
+        after={"owner": to_user.username, "transfer_count": ticket.transfer_count},
+    )
+    return ticket
+
+
+@transaction.atomic
+def record_contact(
+    *,
+    actor,
+    ticket: Ticket,
+    progress: str,
+    channel: str = ContactChannel.PHONE,
+    answered: bool = False,
+    new_promised_at: datetime | None = None,
+) -> CustomerContact:
+    """R6: record a contact with the customer.
+
+    A definite answer meets the acknowledgement deadline. If it cannot be given yet, the contact
+    reports progress and sets a new promised time: the promise due now is kept (the customer was
+    contacted by then) and a new one opens. Only a recorded contact may move a deadline.
+    """
+    ticket = lock_ticket(ticket)
+    _require_open(ticket)
+    engineer_on_ticket = ticket.visits.filter(engineer=actor).exists()
+    if not engineer_on_ticket:
+        _require_owner_or_supervisor(actor, ticket)
+    _require_choice(channel, ContactChannel, "invalid_channel", "channel", _("channel"))
+    progress = (progress or "").strip()
+    if not progress:
+        raise RuleViolation(
+            "progress_required", _("Write what the customer was told."), field="progress"
+        )
+    now = timezone.now()
+    if answered and new_promised_at:
+        raise RuleViolation(
+            "answered_with_new_time",
+            _("A contact either answers the customer or promises a new time, not both."),
+            field="new_promised_at",
+        )
+    if new_promised_at is not None and new_promised_at <= now:
+        raise RuleViolation(
+            "promise_in_past",
+            _("The new promised time must be in the future."),
+            field="new_promised_at",
+        )
+    contact = CustomerContact.objects.create(
+        ticket=ticket,
+        actor=actor,
+        channel=channel,
+        progress=progress,
+        answered=answered,
+        new_promised_at=new_promised_at,
+    )
+    if answered or new_promised_at:
+        deadlines.meet_deadline(kind=DeadlineKind.ACKNOWLEDGE, ticket=ticket, at=now)
+    if new_promised_at:
+        deadlines.open_deadline(
+            kind=DeadlineKind.ACKNOWLEDGE,
+            ticket=ticket,
+            due_at=new_promised_at,
+            responsible=ticket.owner,
+        )
+    record_event(
+        ticket=ticket,
+        actor=actor,
+        kind="ticket.contact",
+        message=progress,
+        after={
+            "channel": channel,
+            "answered": answered,
+            "new_promised_at": new_promised_at.isoformat() if new_promised_at else None,
+        },
+    )
+    return contact
+
+
+@transaction.atomic
+def set_ticket_status(*, actor, ticket: Ticket, status: str, reason: str = "") -> Ticket:
+    """Move a ticket along its transition map (used by visits: booked → in progress)."""
+    ticket = lock_ticket(ticket)
+    if status == ticket.status:
+        return ticket
+    if status not in ticket.can_transition_to:
+        raise RuleViolation(
+            "invalid_transition",
+            _("A ticket that is %(current)s cannot become %(new)s.")
+            % {"current": ticket.get_status_display(), "new": TicketStatus(status).label},
+            status=409,
+        )
+    before = ticket.status
+    ticket.status = status
+    ticket.save(update_fields=["status", "updated_at"])
+    record_event(
+        ticket=ticket,
+        actor=actor,
+        kind="ticket.status",
+        message=reason,
+        before={"status": before},
+        after={"status": status},
+    )
+    return ticket
+
+
+@transaction.atomic
+def close_ticket(*, actor, ticket: Ticket, resolution: str) -> Ticket:
+    """Close the ticket: R3 ownership ends here; its open deadlines are cancelled."""
+    ticket = lock_ticket(ticket)
+    _require_open(ticket)
+    _require_owner_or_supervisor(actor, ticket)
+    resolution = (resolution or "").strip()
+    if not resolution:
+        raise RuleViolation(
+            "resolution_required", _("Say how the complaint was resolved."), field="resolution"
+        )
+    before = ticket.status
+    ticket.status = TicketStatus.CLOSED
+    ticket.closed_at = timezone.now()
+    ticket.save(update_fields=["status", "closed_at", "updated_at"])
+    cancelled = deadlines.cancel_deadlines(ticket=ticket)
+    record_event(
+        ticket=ticket,
+        actor=actor,
+        kind="ticket.closed",
+        message=resolution,
+        before={"status": before},
+        after={"status": TicketStatus.CLOSED, "deadlines_cancelled": cancelled},
+    )
+    return ticket
+
+
+@transaction.atomic
+def retry_notification(*, actor, notification: Notification) -> Notification:
+    """A supervisor sends a failed message again (after the number or the gateway is fixed)."""
+    if not has_role(actor, Role.SUPERVISOR):
+        raise PermissionDenied(_("Only a supervisor may send a message again."))
+    notification = Notification.objects.select_for_update().get(pk=notification.pk)
+    if notification.state != NotificationState.FAILED:
+        raise RuleViolation("not_failed", _("Only a failed message can be sent again."), status=409)
+    notification.state = NotificationState.PENDING
+    notification.attempts = 0
+    notification.send_after = None
+    notification.claimed_at = None
+    notification.save(update_fields=["state", "attempts", "send_after", "claimed_at"])
+    if notification.ticket_id:
+        record_event(
+            ticket=notification.ticket,
+            actor=actor,
+            kind="notification.retried",
+            message=notification.body,
+            after={"notification": notification.pk, "template": notification.template},
+        )
+    schedule_delivery()
+    return notification
+
+
+def mark_alerts_read(*, actor, ids: list[int] | None = None) -> int:
+    """The person has seen their in-app alerts (all of them, or the ones given)."""
+    alerts = Notification.objects.filter(
+        recipient=actor, channel=NotificationChannel.IN_APP, read_at__isnull=True
+    )
+    if ids is not None:
+        alerts = alerts.filter(pk__in=ids)
+    return alerts.update(read_at=timezone.now())

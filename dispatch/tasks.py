@@ -1,0 +1,32 @@
+"""Thin Celery tasks (STYLE 7): each calls a service that is safe to run twice, or twice at once.
+
+The database is the truth: a lost message, a retried task or a restarted worker never loses or
+repeats a deadline or a message (dispatch.sweep, dispatch.delivery).
+"""
+
+import logging
+from dataclasses import asdict
+
+from celery import shared_task
+
+from . import delivery, sweep
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(name="dispatch.tasks.sweep_deadlines", ignore_result=True)
+def sweep_deadlines() -> dict:
+    """Mark due deadlines overdue and warn of those due soon; alerts go out on commit."""
+    result = asdict(sweep.sweep_deadlines())
+    if result["overdue"] or result["warned"]:
+        logger.info("Deadline sweep: %s", result)
+    return result
+
+
+@shared_task(name="dispatch.tasks.deliver_notifications", ignore_result=True)
+def deliver_notifications() -> dict:
+    """Send what the outbox holds and may send now (quiet hours, backoff)."""
+    result = asdict(delivery.deliver_pending())
+    if any(result.values()):
+        logger.info("Outbox delivery: %s", result)
+    return result

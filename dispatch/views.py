@@ -1,0 +1,142 @@
+"""Pages of the centre's desk. Views read through selectors and change state through services."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from . import selectors, services
+from .events import event_label
+from .forms import CloseForm, ContactForm, TicketFilterForm, TicketForm, TransferForm, run_service
+from .models import Ticket
+from .permissions import DESK, role_required
+from .roles import Role, has_role
+
+
+@login_required
+def home(request):
+    user = request.user
+    if has_role(user, Role.SUPERVISOR):
+        target = "dispatch:supervisor"
+    elif has_role(user, Role.ENGINEER) and not has_role(user, Role.DISPATCHER):
+        target = "visits:today"
+    else:
+        target = None
+    if target:
+        try:
+            return redirect(reverse(target))
+        except NoReverseMatch:
+            pass
+    return render(
+        request,
+        "dispatch/home.html",
+        {
+            "my_tickets": selectors.my_open_tickets(user)[:50],
+            "due_soon": selectors.due_within(user, minutes=60)[:50],
+        },
+    )
+
+
+@role_required(*DESK)
+def ticket_list(request):
+    form = TicketFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    tickets = selectors.ticket_list(request.user, **filters)
+    page = Paginator(tickets, 25).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "dispatch/ticket_list.html",
+        {"form": form, "page": page, "query": query.urlencode()},
+    )
+
+
+@role_required(*DESK)
+def ticket_create(request):
+    form = TicketForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        ticket = run_service(
+            form, lambda: services.open_ticket(actor=request.user, **form.cleaned_data)
+        )
+        if ticket is not None:
+            messages.success(request, _("Complaint %(number)s taken.") % {"number": ticket.number})
+            return redirect("dispatch:ticket_detail", number=ticket.number)
+    return render(request, "dispatch/ticket_form.html", {"form": form})
+
+
+def _get_ticket(request, number: str) -> Ticket:
+    try:
+        return selectors.ticket_detail(request.user, number)
+    except Ticket.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+def _detail(request, ticket, **forms):
+    context = {
+        "ticket": ticket,
+        "timeline": [(event, event_label(event.kind)) for event in ticket.events.all()],
+        "transfer_form": forms.get("transfer_form") or TransferForm(ticket=ticket),
+        "contact_form": forms.get("contact_form") or ContactForm(),
+        "close_form": forms.get("close_form") or CloseForm(),
+    }
+    status = 400 if forms else 200
+    return render(request, "dispatch/ticket_detail.html", context, status=status)
+
+
+@role_required(*DESK)
+def ticket_detail(request, number):
+    return _detail(request, _get_ticket(request, number))
+
+
+@require_POST
+@role_required(*DESK)
+def ticket_transfer(request, number):
+    ticket = _get_ticket(request, number)
+    form = TransferForm(request.POST, ticket=ticket)
+    if form.is_valid() and run_service(
+        form,
+        lambda: services.transfer_ticket(
+            actor=request.user,
+            ticket=ticket,
+            to_user=form.cleaned_data["to_user"],
+            note=form.cleaned_data["note"],
+        ),
+    ):
+        messages.success(request, _("Ticket handed over."))
+        return redirect("dispatch:ticket_detail", number=number)
+    return _detail(request, ticket, transfer_form=form)
+
+
+@require_POST
+@role_required(*DESK)
+def ticket_contact(request, number):
+    ticket = _get_ticket(request, number)
+    form = ContactForm(request.POST)
+    if form.is_valid() and run_service(
+        form,
+        lambda: services.record_contact(actor=request.user, ticket=ticket, **form.cleaned_data),
+    ):
+        messages.success(request, _("Contact recorded."))
+        return redirect("dispatch:ticket_detail", number=number)
+    return _detail(request, ticket, contact_form=form)
+
+
+@require_POST
+@role_required(*DESK)
+def ticket_close(request, number):
+    ticket = _get_ticket(request, number)
+    form = CloseForm(request.POST)
+    if form.is_valid() and run_service(
+        form,
+        lambda: services.close_ticket(
+            actor=request.user, ticket=ticket, resolution=form.cleaned_data["resolution"]
+        ),
+    ):
+        messages.success(request, _("Ticket closed."))
+        return redirect("dispatch:ticket_detail", number=number)
+    return _detail(request, ticket, close_form=form)

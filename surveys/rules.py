@@ -1,0 +1,33 @@
+"""The numbers of the survey rules, in one place (DESIGN "Time").
+
+The link lifetimes may be tuned by a centre through settings (SURVEY_SMS_LINK_HOURS,
+SURVEY_ON_SITE_LINK_MINUTES); the code limits are security bounds, not policy.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+
+from visits.models import VisitStatus
+
+# R22: the survey comes after the work, whatever its outcome.
+WORK_ENDED_STATUSES = frozenset({VisitStatus.RESOLVED, VisitStatus.UNRESOLVED, VisitStatus.REPLIED})
+
+
+def sms_link_ttl() -> timedelta:
+    """An SMS link may be opened later, away from the engineer: a day by default."""
+    return timedelta(hours=getattr(settings, "SURVEY_SMS_LINK_HOURS", 24))
+
+
+def on_site_link_ttl() -> timedelta:
+    """A QR code or the engineer's phone is used on site, while the engineer waits."""
+    return timedelta(minutes=getattr(settings, "SURVEY_ON_SITE_LINK_MINUTES", 30))
+
+
+# R23: the one-time code that proves the customer's phone is at hand.
+CODE_DIGITS = 6
+CODE_TTL = timedelta(minutes=10)
+CODE_RESEND_AFTER = timedelta(seconds=60)
+CODE_MAX_SENDS = 5
+# Six digits and five tries: a guess succeeds once in 200,000 links; then the link is locked.
+CODE_MAX_ATTEMPTS = 5

@@ -1,0 +1,50 @@
+import pytest
+from rest_framework.test import APIClient
+
+from tests.factories import make_user, open_ticket
+
+
+@pytest.fixture
+def dispatcher(db):
+    return make_user("dispatcher", username="dispatcher_a")
+
+
+@pytest.fixture
+def dispatcher2(db):
+    return make_user("dispatcher", username="dispatcher_b")
+
+
+@pytest.fixture
+def supervisor(db):
+    return make_user("supervisor", username="supervisor_a")
+
+
+@pytest.fixture
+def engineer(db):
+    return make_user("engineer", username="engineer_a")
+
+
+@pytest.fixture
+def engineer2(db):
+    return make_user("engineer", username="engineer_b")
+
+
+@pytest.fixture
+def ticket(dispatcher):
+    return open_ticket(dispatcher)
+
+
+@pytest.fixture
+def api():
+    return APIClient()
+
+
+@pytest.fixture
+def login(client):
+    """Log a user in on the test client and return the client."""
+
+    def _login(user):
+        client.force_login(user)
+        return client
+
+    return _login

@@ -1,0 +1,106 @@
+"""Pages: a person's alerts and overdue items (the badge leads there), the supervisors' outbox."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+
+from dispatch.backends import DeliveryError
+from dispatch.delivery import deliver_pending
+from dispatch.models import Notification, NotificationState
+from dispatch.sweep import sweep_deadlines
+from tests.dispatch.conftest import NOW
+from tests.factories import open_ticket
+
+pytestmark = pytest.mark.django_db
+
+
+def overdue_tickets(owner, n=1):
+    with time_machine.travel(NOW, tick=False):
+        tickets = [open_ticket(owner) for _ in range(n)]
+    with time_machine.travel(NOW + timedelta(hours=3), tick=False):
+        sweep_deadlines()
+    return tickets
+
+
+class TestAlerts:
+    def test_lists_my_overdue_items_and_my_alerts(self, login, dispatcher, supervisor):
+        (ticket,) = overdue_tickets(dispatcher)
+        html = login(dispatcher).get("/alerts/").content.decode()
+        assert f'href="/tickets/{ticket.number}/"' in html
+        assert html.count('class="alert-item unread"') == 2  # the item and its alert
+        assert "Mark all as read" in html or "全部标为已读" in html
+
+    def test_mark_all_read(self, login, dispatcher, supervisor):
+        overdue_tickets(dispatcher)
+        client = login(dispatcher)
+        response = client.post("/alerts/read/")
+        assert response.status_code == 302
+        assert not Notification.objects.filter(recipient=dispatcher, read_at__isnull=True).exists()
+        # The supervisor's copy is theirs to read.
+        assert Notification.objects.filter(recipient=supervisor, read_at__isnull=True).exists()
+
+    def test_engineer_sees_own_alerts_only(self, login, dispatcher, engineer):
+        overdue_tickets(dispatcher)
+        html = login(engineer).get("/alerts/").content.decode()
+        assert "alert-item unread" not in html
+
+    def test_constant_number_of_queries(
+        self, login, dispatcher, supervisor, django_assert_max_num_queries
+    ):
+        overdue_tickets(dispatcher, 1)
+        client = login(dispatcher)
+        with django_assert_max_num_queries(12) as one:
+            client.get("/alerts/")
+        overdue_tickets(dispatcher, 8)
+        with django_assert_max_num_queries(len(one.captured_queries)):
+            client.get("/alerts/")
+
+
+class TestOutbox:
+    def test_supervisors_only(self, login, dispatcher, engineer):
+        assert login(dispatcher).get("/outbox/").status_code == 403
+        assert login(engineer).get("/outbox/").status_code == 403
+
+    def test_shows_every_message_with_its_state(self, login, dispatcher, supervisor):
+        (ticket,) = overdue_tickets(dispatcher)
+        deliver_pending()
+        html = login(supervisor).get("/outbox/").content.decode()
+        assert html.count(f'href="/tickets/{ticket.number}/"') == 2
+        assert Notification.objects.filter(state=NotificationState.SENT).count() == 2
+
+    def test_filter_by_state(self, login, dispatcher, supervisor):
+        overdue_tickets(dispatcher)
+        client = login(supervisor)
+        assert "超时提醒" in client.get("/outbox/?state=pending").content.decode()
+        assert "超时提醒" not in client.get("/outbox/?state=failed").content.decode()
+
+    def test_failed_message_is_sent_again(self, login, dispatcher, supervisor, recording_backend):
+        overdue_tickets(dispatcher)
+        recording_backend.fail_with = DeliveryError("x", permanent=True)
+        deliver_pending()
+        failed = Notification.objects.filter(state=NotificationState.FAILED).first()
+        client = login(supervisor)
+        html = client.get("/outbox/?state=failed").content.decode()
+        assert f'action="/outbox/{failed.pk}/retry/"' in html
+        response = client.post(f"/outbox/{failed.pk}/retry/", {"next": "https://evil.example/"})
+        assert response["Location"] == "/outbox/"
+        failed.refresh_from_db()
+        assert failed.state == NotificationState.PENDING
+
+    def test_constant_number_of_queries(
+        self, login, dispatcher, supervisor, django_assert_max_num_queries
+    ):
+        overdue_tickets(dispatcher, 1)
+        client = login(supervisor)
+        with django_assert_max_num_queries(12) as one:
+            client.get("/outbox/")
+        overdue_tickets(dispatcher, 10)
+        with django_assert_max_num_queries(len(one.captured_queries)):
+            client.get("/outbox/")
+
+
+def test_nav_links(login, dispatcher, supervisor):
+    assert 'href="/outbox/"' not in login(dispatcher).get("/tickets/").content.decode()
+    html = login(supervisor).get("/tickets/").content.decode()
+    assert 'href="/outbox/"' in html and 'href="/alerts/"' in html

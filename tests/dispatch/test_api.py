@@ -1,0 +1,108 @@
+"""Tickets API: same services, role permissions, {"code", "detail"} errors, constant queries."""
+
+import pytest
+from rest_framework.authtoken.models import Token
+
+from dispatch.models import Ticket
+from tests.factories import open_ticket
+
+pytestmark = pytest.mark.django_db
+
+BODY = {
+    "kind": "solve",
+    "complexity": "simple",
+    "customer_name": "钱女士",
+    "phone": "13900139002",
+    "phenomenon": "通话掉线",
+    "location_detail": "客厅",
+    "customer_action": "接电话时",
+}
+
+
+def test_create_with_token_auth(api, dispatcher):
+    token = Token.objects.create(user=dispatcher)
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    response = api.post("/api/tickets/", BODY, format="json")
+    assert response.status_code == 201, response.data
+    assert response.data["owner"] == dispatcher.username
+    assert response.data["deadlines"][0]["kind"] == "acknowledge"
+    assert Ticket.objects.get().number == response.data["number"]
+
+
+def test_r2_invalid_phone_is_400(api, dispatcher):
+    api.force_authenticate(dispatcher)
+    response = api.post("/api/tickets/", {**BODY, "phone": "999"}, format="json")
+    assert response.status_code == 400
+    assert "phone" in response.data
+    assert not Ticket.objects.exists()
+
+
+def test_anonymous_and_engineer_are_refused(api, engineer):
+    assert api.get("/api/tickets/").status_code in (401, 403)
+    api.force_authenticate(engineer)
+    assert api.get("/api/tickets/").status_code == 403
+    assert api.post("/api/tickets/", BODY, format="json").status_code == 403
+
+
+def test_r4_second_transfer_is_409_with_code(api, dispatcher, dispatcher2):
+    ticket = open_ticket(dispatcher)
+    api.force_authenticate(dispatcher)
+    url = f"/api/tickets/{ticket.number}/transfer/"
+    ok = api.post(url, {"to_user": dispatcher2.username, "note": "交接"}, format="json")
+    assert ok.status_code == 200
+    assert ok.data["owner"] == dispatcher2.username
+    api.force_authenticate(dispatcher2)
+    again = api.post(url, {"to_user": dispatcher.username, "note": "再转"}, format="json")
+    assert again.status_code == 409
+    assert again.data["code"] == "second_transfer_needs_supervisor"
+    assert "主管" in again.data["detail"]
+
+
+def test_r6_contact_and_close(api, dispatcher):
+    ticket = open_ticket(dispatcher)
+    api.force_authenticate(dispatcher)
+    contact = api.post(
+        f"/api/tickets/{ticket.number}/contact/",
+        {"progress": "已答复客户", "answered": True},
+        format="json",
+    )
+    assert contact.status_code == 201
+    detail = api.get(f"/api/tickets/{ticket.number}/").data
+    assert detail["deadlines"][0]["state"] == "met"
+    closed = api.post(
+        f"/api/tickets/{ticket.number}/close/", {"resolution": "已解决"}, format="json"
+    )
+    assert closed.status_code == 200
+    assert closed.data["status"] == "closed"
+    again = api.post(f"/api/tickets/{ticket.number}/close/", {"resolution": "x"}, format="json")
+    assert again.status_code == 409
+    assert again.data["code"] == "ticket_closed"
+
+
+def test_filter_by_owner_and_overdue(api, dispatcher, dispatcher2):
+    mine = open_ticket(dispatcher)
+    open_ticket(dispatcher2)
+    api.force_authenticate(dispatcher)
+    data = api.get("/api/tickets/", {"owner": dispatcher.username}).data
+    assert [row["number"] for row in data["results"]] == [mine.number]
+    assert api.get("/api/tickets/", {"overdue": "true"}).data["count"] == 0
+
+
+def test_list_uses_the_same_queries_for_1_and_50(api, dispatcher, django_assert_max_num_queries):
+    api.force_authenticate(dispatcher)
+    open_ticket(dispatcher)
+    with django_assert_max_num_queries(10) as one:
+        assert api.get("/api/tickets/").status_code == 200
+    for _ in range(49):
+        open_ticket(dispatcher)
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        response = api.get("/api/tickets/")
+    assert response.data["count"] == 50
+
+
+def test_schema_and_docs_are_served(client, dispatcher):
+    client.force_login(dispatcher)
+    schema = client.get("/api/schema/")
+    assert schema.status_code == 200
+    assert b"/api/tickets/{number}/transfer/" in schema.content
+    assert client.get("/api/docs/").status_code == 200

@@ -1,0 +1,82 @@
+"""Browser journeys: Playwright driving the system's Chromium (Debian's package), not a
+downloaded one. Screenshots of every step go to test-artifacts/ to be looked at."""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+# Playwright's sync API runs an event loop in the test thread; Django's ORM needs telling.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+# CI machines have two cores shared by Chromium, the live server and PostgreSQL: give slow
+# steps room before an assertion gives up (these are not timing tests).
+expect.set_options(timeout=15_000)
+
+PHONE = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True}
+DESKTOP = {"viewport": {"width": 1280, "height": 900}}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "/e2e/" in str(item.fspath):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: install Debian's chromium (see .ci/run).")
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-quic",
+        ],
+    }
+
+
+@pytest.fixture
+def shot(request):
+    """shot(page, "step-name"): save a full-page screenshot under test-artifacts/<test>/."""
+    folder = ARTIFACTS / request.node.name
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def _shot(page, name: str):
+        page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+
+    return _shot
+
+
+@pytest.fixture
+def new_page(browser, live_server):
+    """new_page(user, device=DESKTOP): a logged-in page on the live server."""
+    contexts = []
+
+    def _new_page(user=None, device=DESKTOP, password="pw-12345"):
+        context = browser.new_context(base_url=live_server.url, locale="zh-CN", **device)
+        contexts.append(context)
+        context.set_default_timeout(30_000)
+        page = context.new_page()
+        if user is not None:
+            page.goto("/login/")
+            page.fill("#id_username", user.username)
+            page.fill("#id_password", password)
+            page.click("button[type=submit]")
+            page.wait_for_url(lambda url: "/login/" not in url)
+        return page
+
+    yield _new_page
+    for context in contexts:
+        context.close()

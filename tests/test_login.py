@@ -1,0 +1,34 @@
+"""Login, logout and login rate limiting."""
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def test_login_lands_on_the_role_home(client, dispatcher):
+    response = client.post("/login/", {"username": dispatcher.username, "password": "pw-12345"})
+    assert response.status_code == 302
+    assert client.get(response.url).status_code == 200
+
+
+def test_wrong_password_shows_a_form_error(client, dispatcher):
+    response = client.post("/login/", {"username": dispatcher.username, "password": "nope"})
+    assert response.status_code == 200
+    assert "errorlist" in response.content.decode()
+
+
+def test_login_is_rate_limited_after_five_failures(client, dispatcher):
+    for _ in range(5):
+        client.post("/login/", {"username": dispatcher.username, "password": "wrong"})
+    # Even the right password is refused while locked out.
+    response = client.post("/login/", {"username": dispatcher.username, "password": "pw-12345"})
+    assert response.status_code == 429
+    assert "尝试次数过多" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_logout_needs_post(client, dispatcher):
+    client.force_login(dispatcher)
+    assert client.get("/logout/").status_code == 405
+    assert client.post("/logout/").status_code == 302
+    assert "_auth_user_id" not in client.session

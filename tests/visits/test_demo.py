@@ -1,0 +1,43 @@
+"""The demo loader puts weeks of visits through the services: every page has something real."""
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from dispatch.models import Deadline
+from visits.models import RescheduleRequest, Violation, Visit, VisitStatus
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_has_history_and_a_busy_today():
+    call_command("seed_demo", stdout=io.StringIO())
+
+    statuses = set(Visit.objects.values_list("status", flat=True))
+    assert statuses >= {
+        VisitStatus.RESOLVED,
+        VisitStatus.REPLIED,
+        VisitStatus.NO_ANSWER,
+        VisitStatus.RESCHEDULED,
+        VisitStatus.CANCELLED,
+        VisitStatus.AT_WORK,
+        VisitStatus.ARRIVED,
+        VisitStatus.UNRESOLVED,
+    }
+    assert set(Violation.objects.values_list("kind", flat=True)) == {
+        "late_arrival",
+        "late_notice",
+        "late_reschedule",
+    }
+    # Deadlines met, missed and still open.
+    states = set(Deadline.objects.filter(visit__isnull=False).values_list("state", flat=True))
+    assert states >= {"met", "overdue", "open"}
+    assert RescheduleRequest.objects.filter(state="pending").count() == 1
+    # Every engineer has something in hand around now.
+    now = timezone.now()
+    for username in ("engineer1", "engineer2", "engineer3"):
+        assert Visit.objects.filter(
+            engineer__username=username, start__gte=now - timezone.timedelta(hours=6)
+        ).exists()

@@ -1,0 +1,40 @@
+from django.contrib import admin
+
+from dispatch.admin import ReadOnlyAdmin
+
+from .models import Measurement, RescheduleRequest, Violation, Visit, VisitHandover, VisitNote
+
+
+@admin.register(Visit)
+class VisitAdmin(ReadOnlyAdmin):
+    list_display = ["ticket", "engineer", "start", "end", "status"]
+    list_filter = ["status"]
+    list_select_related = ["ticket", "engineer"]
+
+
+@admin.register(Measurement)
+class MeasurementAdmin(ReadOnlyAdmin):
+    list_display = ["visit", "phase", "network", "place", "rsrp_dbm", "sinr_db"]
+
+
+@admin.register(Violation)
+class ViolationAdmin(ReadOnlyAdmin):
+    list_display = ["visit", "engineer", "kind", "occurred_at", "minutes", "approved_by"]
+    list_filter = ["kind"]
+    list_select_related = ["visit", "engineer", "approved_by"]
+
+
+@admin.register(VisitNote)
+class VisitNoteAdmin(ReadOnlyAdmin):
+    list_display = ["visit", "customer_surname", "arrived_at", "departed_at", "filed_at"]
+
+
+@admin.register(VisitHandover)
+class VisitHandoverAdmin(ReadOnlyAdmin):
+    list_display = ["visit", "from_engineer", "to_engineer", "created_at"]
+
+
+@admin.register(RescheduleRequest)
+class RescheduleRequestAdmin(ReadOnlyAdmin):
+    list_display = ["visit", "requested_by", "new_start", "state", "decided_by"]
+    list_filter = ["state"]

@@ -1,0 +1,559 @@
+"""REST API for visits: the same selectors and services as the pages (STYLE 1, 6).
+
+Scoped by role and object: an engineer lists and acts on their own visits only (another's visit
+is a 404); booking, rescheduling and cancelling are the desk's. A broken rule answers
+400/403/409 with {"code", "detail"}.
+"""
+
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import (
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+
+from dispatch.models import Deadline, Ticket
+from dispatch.permissions import DESK, HasRole
+from dispatch.roles import Role
+
+from . import selectors, services
+from .models import (
+    DoorCheck,
+    Measurement,
+    RequestState,
+    RescheduleRequest,
+    Violation,
+    Visit,
+    VisitNote,
+    VisitStatus,
+)
+
+User = get_user_model()
+EVERYONE = (Role.DISPATCHER, Role.ENGINEER, Role.SUPERVISOR)
+
+
+class UsernameField(serializers.SlugRelatedField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("slug_field", "username")
+        kwargs.setdefault("queryset", User.objects.filter(is_active=True))
+        super().__init__(**kwargs)
+
+
+class VisitDeadlineSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Deadline
+        fields = ["id", "kind", "state", "due_at", "met_at", "overdue_at"]
+
+
+class MeasurementSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Measurement
+        fields = [
+            "id",
+            "phase",
+            "network",
+            "place",
+            "rsrp_dbm",
+            "sinr_db",
+            "download_mbps",
+            "upload_mbps",
+            "latency_ms",
+            "call_result",
+            "measured_at",
+        ]
+        read_only_fields = ["id", "measured_at"]
+
+
+class ViolationSerializer(serializers.ModelSerializer):
+    engineer = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    approved_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Violation
+        fields = ["kind", "engineer", "occurred_at", "minutes", "detail", "approved_by"]
+
+
+class VisitNoteSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = VisitNote
+        fields = [
+            "customer_surname",
+            "arrived_at",
+            "departed_at",
+            "engineer_name",
+            "contact_phone",
+            "photo",
+            "filed_at",
+        ]
+        read_only_fields = ["filed_at"]
+        extra_kwargs = {"engineer_name": {"required": False}, "photo": {"required": False}}
+
+
+class VisitSerializer(serializers.ModelSerializer):
+    ticket = serializers.SlugRelatedField(slug_field="number", read_only=True)
+    engineer = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    customer_name = serializers.CharField(source="ticket.customer_name", read_only=True)
+    address = serializers.CharField(source="ticket.address", read_only=True)
+    kit_complete = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Visit
+        fields = [
+            "id",
+            "ticket",
+            "customer_name",
+            "address",
+            "engineer",
+            "start",
+            "end",
+            "status",
+            "reconfirmed_at",
+            "kit_complete",
+            "kit_missing",
+            "arrived_at",
+            "arrival_punctual",
+            "promised_reply_at",
+            "replied_at",
+        ]
+        read_only_fields = fields
+
+    def get_kit_complete(self, visit) -> bool:
+        return visit.kit_completed_at is not None
+
+
+class VisitDetailSerializer(VisitSerializer):
+    rescheduled_from = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    measurements = MeasurementSerializer(many=True, read_only=True)
+    deadlines = VisitDeadlineSerializer(many=True, read_only=True)
+    violations = ViolationSerializer(many=True, read_only=True)
+    note = serializers.SerializerMethodField()
+
+    class Meta(VisitSerializer.Meta):
+        fields = [
+            *VisitSerializer.Meta.fields,
+            "rescheduled_from",
+            "departed_at",
+            "late_notified_at",
+            "expected_arrival_at",
+            "arrival_latitude",
+            "arrival_longitude",
+            "knocked_at",
+            "call_failed_at",
+            "no_answer_at",
+            "door_checks",
+            "work_started_at",
+            "work_ended_at",
+            "result_summary",
+            "reply_message",
+            "complaint_on_site",
+            "closed_reason",
+            "measurements",
+            "deadlines",
+            "violations",
+            "note",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(VisitNoteSerializer(allow_null=True))
+    def get_note(self, visit):
+        note = getattr(visit, "note", None)
+        return VisitNoteSerializer(note, context=self.context).data if note else None
+
+
+class BookSerializer(serializers.Serializer):
+    ticket = serializers.SlugRelatedField(slug_field="number", queryset=Ticket.objects.all())
+    engineer = UsernameField()
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+
+
+class RescheduleSerializer(serializers.Serializer):
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    engineer = UsernameField(required=False, help_text="Another engineer; default the same.")
+    reason = serializers.CharField()
+    customer_agreed = serializers.BooleanField(
+        help_text="R11: apologised, and the new time is agreed with the customer."
+    )
+    force_majeure = serializers.BooleanField(
+        default=False, help_text="R11: under 2 h, a supervisor may reschedule for force majeure."
+    )
+
+
+class RescheduleRequestSerializer(serializers.ModelSerializer):
+    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    new_engineer = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    decided_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+
+    class Meta:
+        model = RescheduleRequest
+        fields = [
+            "id",
+            "visit",
+            "requested_by",
+            "reason",
+            "new_start",
+            "new_end",
+            "new_engineer",
+            "state",
+            "decided_by",
+            "decided_at",
+            "decision_note",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField()
+
+
+class LateNoticeSerializer(serializers.Serializer):
+    new_arrival_at = serializers.DateTimeField()
+    reason = serializers.CharField(max_length=100)
+
+
+class ArrivalSerializer(serializers.Serializer):
+    latitude = serializers.DecimalField(
+        max_digits=9, decimal_places=6, required=False, allow_null=True
+    )
+    longitude = serializers.DecimalField(
+        max_digits=9, decimal_places=6, required=False, allow_null=True
+    )
+
+
+class DoorChecksSerializer(serializers.Serializer):
+    door_checks = serializers.ListField(
+        child=serializers.ChoiceField(choices=DoorCheck.choices),
+        help_text="R14: every door check, ticked.",
+    )
+
+
+class OutcomeSerializer(serializers.Serializer):
+    resolved = serializers.BooleanField()
+    summary = serializers.CharField()
+    promised_reply_at = serializers.DateTimeField(
+        required=False, allow_null=True, help_text="R15: when unresolved, ≤ now + 4 h."
+    )
+
+
+class ReplySerializer(serializers.Serializer):
+    message = serializers.CharField()
+    by_sms = serializers.BooleanField(default=False)
+
+
+class HandoverSerializer(serializers.Serializer):
+    to_engineer = UsernameField()
+    note = serializers.CharField()
+    customer_consented = serializers.BooleanField()
+
+
+class NoteSerializer(serializers.Serializer):
+    note = serializers.CharField()
+
+
+class DecisionSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class AvailabilityQuerySerializer(serializers.Serializer):
+    engineer = UsernameField()
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    exclude = serializers.IntegerField(required=False, help_text="A visit being rescheduled.")
+
+
+AvailabilitySerializer = inline_serializer(
+    "Availability",
+    fields={
+        "free": serializers.BooleanField(),
+        "clashes": VisitSerializer(many=True),
+    },
+)
+
+
+class VisitFilter(filters.FilterSet):
+    day_from = filters.DateFilter(method="filter_day_from", help_text="First day (local date).")
+    day_to = filters.DateFilter(method="filter_day_to", help_text="Last day (local date).")
+    status = filters.ChoiceFilter(choices=VisitStatus.choices)
+    engineer = filters.CharFilter(field_name="engineer__username")
+    ticket = filters.CharFilter(field_name="ticket__number")
+
+    class Meta:
+        model = Visit
+        fields = ["status", "engineer", "ticket"]
+
+    def filter_day_from(self, queryset, name, value):
+        return queryset.filter(start__gte=selectors.day_start(value))
+
+    def filter_day_to(self, queryset, name, value):
+        return queryset.filter(start__lt=selectors.day_start(value + timedelta(days=1)))
+
+
+def _body(serializer_class):
+    return extend_schema(request=serializer_class, responses={200: VisitDetailSerializer})
+
+
+NO_BODY = extend_schema(request=None, responses={200: VisitDetailSerializer})
+
+
+class VisitViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """On-site visits. Booking (R1, R2, R7), rescheduling (R11) and cancelling are the desk's;
+    the field steps (R8–R10, R13–R17, R20) are the visit's engineer's."""
+
+    permission_classes = [HasRole]
+    allowed_roles = EVERYONE
+    filterset_class = VisitFilter
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
+
+    def get_queryset(self):
+        if self.action == "list":
+            return selectors.visit_list(self.request.user)
+        return selectors.visits_for(self.request.user).select_related("ticket", "engineer")
+
+    def get_serializer_class(self):
+        return {
+            "list": VisitSerializer,
+            "create": BookSerializer,
+        }.get(self.action, VisitDetailSerializer)
+
+    def _respond(self, visit, code=status.HTTP_200_OK):
+        visit = selectors.visit_detail(self.request.user, visit.pk)
+        return Response(VisitDetailSerializer(visit, context={"request": self.request}).data, code)
+
+    def _act(self, serializer_class, call):
+        # The visit first: one outside the user's scope is 404 whatever the body says.
+        visit = self.get_object()
+        data = {}
+        if serializer_class is not None:
+            serializer = serializer_class(data=self.request.data)
+            serializer.is_valid(raise_exception=True)
+            data = serializer.validated_data
+        result = call(visit, data)
+        return self._respond(result if isinstance(result, Visit) else visit)
+
+    @extend_schema(request=BookSerializer, responses={201: VisitDetailSerializer})
+    def create(self, request, *args, **kwargs):
+        serializer = BookSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        visit = services.book_visit(
+            actor=request.user,
+            ticket=data["ticket"],
+            engineer=data["engineer"],
+            start=data["start"],
+            end=data["end"],
+        )
+        return self._respond(visit, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        parameters=[AvailabilityQuerySerializer], responses={200: AvailabilitySerializer}
+    )
+    @action(detail=False, methods=["get"])
+    def availability(self, request):
+        """R7 before booking: is the engineer free in [start, end)? Adjacent visits don't clash."""
+        query = AvailabilityQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        data = query.validated_data
+        clashes = selectors.clashes(
+            engineer=data["engineer"],
+            start=data["start"],
+            end=data["end"],
+            exclude=data.get("exclude"),
+        ).select_related("engineer")
+        rows = VisitSerializer(clashes, many=True).data
+        return Response({"free": not rows, "clashes": rows})
+
+    # The desk: R11.
+    @extend_schema(request=RescheduleSerializer, responses={201: VisitDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def reschedule(self, request, pk=None):
+        visit = self.get_object()
+        serializer = RescheduleSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        new = services.reschedule_visit(
+            actor=request.user, visit=visit, **serializer.validated_data
+        )
+        return self._respond(new, status.HTTP_201_CREATED)
+
+    @extend_schema(request=RescheduleSerializer, responses={201: RescheduleRequestSerializer})
+    @action(detail=True, methods=["post"], url_path="request-reschedule")
+    def request_reschedule(self, request, pk=None):
+        """R11: under 2 h, for force majeure: waits for a supervisor's approval."""
+        visit = self.get_object()
+        serializer = RescheduleSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        data.pop("force_majeure", None)
+        req = services.request_late_reschedule(actor=request.user, visit=visit, **data)
+        return Response(RescheduleRequestSerializer(req).data, status.HTTP_201_CREATED)
+
+    @_body(ReasonSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        return self._act(
+            ReasonSerializer,
+            lambda v, d: services.cancel_visit(actor=request.user, visit=v, reason=d["reason"]),
+        )
+
+    # The field, in the order of R21.
+    @NO_BODY
+    @action(detail=True, methods=["post"])
+    def reconfirm(self, request, pk=None):
+        return self._act(None, lambda v, d: services.reconfirm_visit(actor=request.user, visit=v))
+
+    @NO_BODY
+    @action(detail=True, methods=["post"])
+    def depart(self, request, pk=None):
+        return self._act(None, lambda v, d: services.depart_for_visit(actor=request.user, visit=v))
+
+    @_body(LateNoticeSerializer)
+    @action(detail=True, methods=["post"], url_path="late-notice")
+    def late_notice(self, request, pk=None):
+        return self._act(
+            LateNoticeSerializer,
+            lambda v, d: services.notify_late(actor=request.user, visit=v, **d),
+        )
+
+    @_body(ArrivalSerializer)
+    @action(detail=True, methods=["post"])
+    def arrive(self, request, pk=None):
+        return self._act(
+            ArrivalSerializer,
+            lambda v, d: services.record_arrival(actor=request.user, visit=v, **d),
+        )
+
+    @NO_BODY
+    @action(detail=True, methods=["post"])
+    def knock(self, request, pk=None):
+        return self._act(None, lambda v, d: services.record_knock(actor=request.user, visit=v))
+
+    @NO_BODY
+    @action(detail=True, methods=["post"], url_path="call-failed")
+    def call_failed(self, request, pk=None):
+        return self._act(
+            None, lambda v, d: services.record_failed_call(actor=request.user, visit=v)
+        )
+
+    @NO_BODY
+    @action(detail=True, methods=["post"], url_path="no-answer")
+    def no_answer(self, request, pk=None):
+        return self._act(None, lambda v, d: services.mark_no_answer(actor=request.user, visit=v))
+
+    @extend_schema(request=VisitNoteSerializer, responses={201: VisitNoteSerializer})
+    @action(detail=True, methods=["post"])
+    def note(self, request, pk=None):
+        visit = self.get_object()
+        serializer = VisitNoteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        note = services.file_visit_note(
+            actor=request.user, visit=visit, **serializer.validated_data
+        )
+        return Response(VisitNoteSerializer(note).data, status.HTTP_201_CREATED)
+
+    @_body(DoorChecksSerializer)
+    @action(detail=True, methods=["post"], url_path="start-work")
+    def start_work(self, request, pk=None):
+        return self._act(
+            DoorChecksSerializer, lambda v, d: services.start_work(actor=request.user, visit=v, **d)
+        )
+
+    @extend_schema(
+        methods=["post"], request=MeasurementSerializer, responses={201: MeasurementSerializer}
+    )
+    @extend_schema(methods=["get"], responses={200: MeasurementSerializer(many=True)})
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
+    def measurements(self, request, pk=None):
+        visit = self.get_object()
+        if request.method == "GET":
+            return Response(MeasurementSerializer(visit.measurements.all(), many=True).data)
+        serializer = MeasurementSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        measurement = services.add_measurement(
+            actor=request.user, visit=visit, **serializer.validated_data
+        )
+        return Response(MeasurementSerializer(measurement).data, status.HTTP_201_CREATED)
+
+    @_body(OutcomeSerializer)
+    @action(detail=True, methods=["post"])
+    def outcome(self, request, pk=None):
+        return self._act(
+            OutcomeSerializer,
+            lambda v, d: services.record_outcome(actor=request.user, visit=v, **d),
+        )
+
+    @_body(ReplySerializer)
+    @action(detail=True, methods=["post"])
+    def reply(self, request, pk=None):
+        return self._act(
+            ReplySerializer, lambda v, d: services.record_reply(actor=request.user, visit=v, **d)
+        )
+
+    @_body(HandoverSerializer)
+    @action(detail=True, methods=["post"])
+    def handover(self, request, pk=None):
+        # The visit leaves the engineer's scope once handed over: answer with the row as it was
+        # handed, not a re-read through the (now narrower) selector.
+        visit = self.get_object()
+        serializer = HandoverSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        visit = services.hand_over_visit(
+            actor=request.user, visit=visit, **serializer.validated_data
+        )
+        return Response(VisitSerializer(visit).data)
+
+    @_body(NoteSerializer)
+    @action(detail=True, methods=["post"])
+    def complaint(self, request, pk=None):
+        return self._act(
+            NoteSerializer,
+            lambda v, d: services.report_complaint_on_site(actor=request.user, visit=v, **d),
+        )
+
+
+class RescheduleRequestViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """R11: late reschedules waiting for a supervisor; a supervisor approves or rejects."""
+
+    permission_classes = [HasRole]
+    allowed_roles = DESK
+    serializer_class = RescheduleRequestSerializer
+
+    def get_queryset(self):
+        if self.action == "list":
+            return selectors.pending_requests()
+        return RescheduleRequest.objects.filter(state=RequestState.PENDING)
+
+    def _decide(self, request, approve: bool):
+        serializer = DecisionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        req = services.decide_reschedule_request(
+            actor=request.user,
+            request=self.get_object(),
+            approve=approve,
+            note=serializer.validated_data["note"],
+        )
+        return Response(RescheduleRequestSerializer(req).data)
+
+    @extend_schema(request=DecisionSerializer, responses={200: RescheduleRequestSerializer})
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        return self._decide(request, approve=True)
+
+    @extend_schema(request=DecisionSerializer, responses={200: RescheduleRequestSerializer})
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        return self._decide(request, approve=False)

@@ -1,0 +1,385 @@
+"""Demo visits: three weeks of history and a busy today, entered through the services.
+
+The clock is moved with time-machine (a dev dependency, installed by `make run`) so every
+service runs at the moment it would have run, and its rules hold: punctual and late arrivals,
+late notices, reschedules (one approved late, one pending), no-answer visits with notes on time
+and late, unresolved visits with replies on time, late and still due. Where the deadline sweep
+would have marked a promise overdue before it was kept, the loader does the same.
+"""
+
+from datetime import datetime, timedelta
+
+from django.db.models import F
+from django.utils import timezone
+
+from dispatch.errors import RuleViolation
+from dispatch.models import Deadline, DeadlineState, Notification, NotificationState
+from dispatch.services import close_ticket
+
+from . import services
+from .models import DoorCheck, Visit
+
+try:
+    import time_machine
+except ImportError:  # pragma: no cover - production installs without dev extras
+    time_machine = None
+
+M = timedelta(minutes=1)
+H = timedelta(hours=1)
+PLACES = ["客厅", "主卧", "书房", "阳台", "厨房", "地下车库"]
+
+
+class Clock:
+    """Run each service at its own moment; mark what the sweep would have marked overdue."""
+
+    def __init__(self):
+        self.now = timezone.now().replace(second=0, microsecond=0)
+
+    def __call__(self, when: datetime, call, *args, **kwargs):
+        with time_machine.travel(when, tick=False):
+            Deadline.objects.filter(
+                visit__isnull=False, state=DeadlineState.OPEN, due_at__lt=when
+            ).update(state=DeadlineState.OVERDUE, overdue_at=F("due_at") + M)
+            return call(*args, **kwargs)
+
+
+def _measure(clock, when, visit, rng, phase, good):
+    rsrp = rng.randint(-95, -75) if good else rng.randint(-122, -108)
+    sinr = rng.randint(8, 22) if good else rng.randint(-6, 2)
+    clock(
+        when,
+        services.add_measurement,
+        actor=visit.engineer,
+        visit=visit,
+        phase=phase,
+        network=rng.choice(["4g", "5g"]),
+        place=rng.choice(PLACES),
+        rsrp_dbm=rsrp,
+        sinr_db=sinr,
+        download_mbps=round(rng.uniform(40, 300) if good else rng.uniform(0.5, 6), 2),
+        upload_mbps=round(rng.uniform(10, 60) if good else rng.uniform(0.1, 2), 2),
+        latency_ms=rng.randint(18, 45) if good else rng.randint(90, 300),
+        call_result="ok" if good else rng.choice(["dropped", "failed"]),
+    )
+
+
+def _book(clock, demo, when, ticket, start, minutes=60, engineer=None):
+    """Book with the first engineer free at `start` (R7), moving by an hour if nobody is."""
+    people = [demo.staff[f"engineer{i}"] for i in (1, 2, 3)]
+    demo.rng.shuffle(people)
+    if engineer is not None:
+        people = [engineer]
+    for shift in range(6):
+        for person in people:
+            try:
+                return clock(
+                    when,
+                    services.book_visit,
+                    actor=demo.staff["dispatcher"],
+                    ticket=ticket,
+                    engineer=person,
+                    start=start + shift * H,
+                    end=start + shift * H + minutes * M,
+                )
+            except RuleViolation as exc:
+                if exc.code != "engineer_busy":
+                    raise
+    raise RuntimeError(f"no engineer free for {ticket}")
+
+
+def _engineers_from(demo, first) -> list:
+    """`first`, then the other demo engineers."""
+    people = [demo.staff[f"engineer{n}"] for n in (1, 2, 3)]
+    return [first, *(p for p in people if p != first)]
+
+
+def _to_door(clock, visit, *, late_by=None, notice=None):
+    """Re-confirm, kit, depart and arrive: 7 minutes early unless `late_by` (R8, R20, R9, R10)."""
+    s, eng = visit.start, visit.engineer
+    clock(s - 100 * M, services.reconfirm_visit, actor=eng, visit=visit)
+    clock(s - 50 * M, services.update_kit_status, actor=eng, visit=visit, missing=[])
+    clock(s - 45 * M, services.depart_for_visit, actor=eng, visit=visit)
+    if notice is not None:
+        minutes_before, reason = notice
+        clock(
+            s - minutes_before * M,
+            services.notify_late,
+            actor=eng,
+            visit=visit,
+            new_arrival_at=s + (late_by or 10 * M),
+            reason=reason,
+        )
+    arrival = s + late_by if late_by else s - 7 * M
+    clock(arrival, services.record_arrival, actor=eng, visit=visit, latitude=23.13, longitude=113.3)
+    return arrival
+
+
+def _work(clock, visit, rng, started, *, resolved=True, reply=None):
+    """Door checks (R14), tests before and after, the outcome (R15) and maybe the reply."""
+    eng = visit.engineer
+    clock(started, services.start_work, actor=eng, visit=visit, door_checks=DoorCheck.values)
+    _measure(clock, started + 8 * M, visit, rng, "before", good=False)
+    if resolved:
+        _measure(clock, started + 35 * M, visit, rng, "after", good=True)
+        clock(
+            started + 45 * M,
+            services.record_outcome,
+            actor=eng,
+            visit=visit,
+            resolved=True,
+            summary=rng.choice(
+                ["调整室分天线方向后信号恢复", "更换故障光模块，通话正常", "优化小区参数，速率恢复"]
+            ),
+        )
+        return
+    ended = started + 40 * M
+    clock(
+        ended,
+        services.record_outcome,
+        actor=eng,
+        visit=visit,
+        resolved=False,
+        summary="周边基站需优化参数，需后台处理",
+        promised_reply_at=ended + 3 * H,
+    )
+    if reply is not None:
+        clock(
+            ended + reply,
+            services.record_reply,
+            actor=eng,
+            visit=visit,
+            message="后台已完成基站参数优化，请您试用，如仍有问题请随时联系我们。",
+            by_sms=True,
+        )
+
+
+def _no_answer(clock, visit, *, note_after):
+    eng = visit.engineer
+    arrival = _to_door(clock, visit)
+    clock(arrival + 1 * M, services.record_knock, actor=eng, visit=visit)
+    clock(arrival + 5 * M, services.record_failed_call, actor=eng, visit=visit)
+    gone = arrival + 12 * M
+    clock(gone, services.mark_no_answer, actor=eng, visit=visit)
+    if note_after is not None:
+        name = visit.ticket.customer_name
+        clock(
+            gone + note_after,
+            services.file_visit_note,
+            actor=eng,
+            visit=visit,
+            customer_surname=name[:1],
+            arrived_at=arrival,
+            departed_at=gone,
+            contact_phone="10000",
+        )
+
+
+def _history(clock, demo, ticket, i):
+    """One complaint's visit(s), a day or two after it was taken."""
+    rng = demo.rng
+    booked = ticket.created_at + rng.randint(15, 50) * M
+    day = timezone.localtime(ticket.created_at + timedelta(days=1)).replace(
+        hour=rng.choice([9, 10, 11, 14, 15, 16]), minute=rng.choice([0, 30]), second=0
+    )
+    visit = _book(clock, demo, booked, ticket, day)
+    kind = i % 13
+    if kind == 1:  # R11 with notice, to another day (another engineer if need be)
+        for engineer in _engineers_from(demo, visit.engineer):
+            try:
+                visit = clock(
+                    max(booked + 10 * M, visit.start - 20 * H),
+                    services.reschedule_visit,
+                    actor=demo.staff["dispatcher"],
+                    visit=visit,
+                    start=visit.start + 24 * H,
+                    end=visit.end + 24 * H,
+                    engineer=engineer,
+                    reason="客户临时出差",
+                    customer_agreed=True,
+                )
+                break
+            except RuleViolation as exc:
+                if exc.code != "engineer_busy":
+                    raise
+    if kind == 2:  # R11 under 2 h: force majeure, approved by the supervisor (a violation)
+        for engineer in _engineers_from(demo, visit.engineer):
+            try:
+                request = clock(
+                    visit.start - 70 * M,
+                    services.request_late_reschedule,
+                    actor=demo.staff["dispatcher"],
+                    visit=visit,
+                    start=visit.start + 24 * H,
+                    end=visit.end + 24 * H,
+                    engineer=engineer,
+                    reason="台风预警，暂停户外作业",
+                    customer_agreed=True,
+                )
+                break
+            except RuleViolation as exc:
+                if exc.code != "engineer_busy":
+                    raise
+        clock(
+            visit.start - 60 * M,
+            services.decide_reschedule_request,
+            actor=demo.staff["supervisor"],
+            request=request,
+            approve=True,
+            note="台风天气，同意改约",
+        )
+        visit = Visit.objects.get(rescheduled_from=visit)
+    if kind == 3:  # called off
+        clock(
+            visit.start - 5 * H,
+            services.cancel_visit,
+            actor=demo.staff["dispatcher"],
+            visit=visit,
+            reason="客户反映信号已恢复，取消上门",
+        )
+        return
+    if kind == 4:  # R9 late, no notice
+        arrival = _to_door(clock, visit, late_by=rng.randint(4, 25) * M)
+        _work(clock, visit, rng, arrival + 4 * M)
+    elif kind == 5:  # R10 notice in time, still late for R9
+        arrival = _to_door(clock, visit, late_by=12 * M, notice=(40, "交通堵塞"))
+        _work(clock, visit, rng, arrival + 4 * M)
+    elif kind == 6:  # R10 notice under 15 minutes
+        arrival = _to_door(clock, visit, late_by=15 * M, notice=(8, "前一单延误"))
+        _work(clock, visit, rng, arrival + 4 * M)
+    elif kind == 7:  # R13 no answer, note on time; a new visit two days later
+        _no_answer(clock, visit, note_after=8 * M)
+        retry = _book(clock, demo, visit.start + 2 * H, ticket, visit.start + 48 * H)
+        _work(clock, retry, rng, _to_door(clock, retry) + 3 * M)
+    elif kind == 8:  # R13 note filed late
+        _no_answer(clock, visit, note_after=55 * M)
+    elif kind == 9:  # R15 unresolved, reply on time
+        _work(clock, visit, rng, _to_door(clock, visit) + 3 * M, resolved=False, reply=2 * H)
+    elif kind == 10:  # R15 unresolved, reply late
+        _work(clock, visit, rng, _to_door(clock, visit) + 3 * M, resolved=False, reply=5 * H)
+    elif kind == 11:  # R16 handover mid-visit, R17 complaint on site
+        started = _to_door(clock, visit) + 3 * M
+        clock(
+            started,
+            services.start_work,
+            actor=visit.engineer,
+            visit=visit,
+            door_checks=DoorCheck.values,
+        )
+        clock(
+            started + 5 * M,
+            services.report_complaint_on_site,
+            actor=visit.engineer,
+            visit=visit,
+            note="客户抱怨上次投诉处理太慢",
+        )
+        _measure(clock, started + 10 * M, visit, rng, "before", good=False)
+        for other in _engineers_from(demo, visit.engineer)[1:]:
+            try:
+                clock(
+                    started + 15 * M,
+                    services.hand_over_visit,
+                    actor=visit.engineer,
+                    visit=visit,
+                    to_engineer=other,
+                    note="需登高更换室分天线，已向客户说明，客户同意由同事接手",
+                    customer_consented=True,
+                )
+                break
+            except RuleViolation:
+                continue
+        visit.refresh_from_db()
+        _measure(clock, started + 50 * M, visit, rng, "after", good=True)
+        clock(
+            started + 60 * M,
+            services.record_outcome,
+            actor=visit.engineer,
+            visit=visit,
+            resolved=True,
+            summary="更换室分天线后信号恢复",
+        )
+    else:  # the usual: five minutes early, fixed on site
+        _work(clock, visit, rng, _to_door(clock, visit) + 3 * M)
+    visit.refresh_from_db()
+    if visit.status == "resolved" and i % 2 == 0:
+        clock(
+            visit.work_ended_at + 2 * H,
+            close_ticket,
+            actor=ticket.owner,
+            ticket=ticket,
+            resolution="上门测试已解决，客户确认正常",
+        )
+
+
+def _today(clock, demo, tickets):
+    """A busy day around now, whatever the time of seeding (every time is relative to now)."""
+    rng = demo.rng
+    now = clock.now.replace(minute=clock.now.minute // 15 * 15)  # visits on the quarter hour
+    e1, e2, e3 = (demo.staff[f"engineer{n}"] for n in (1, 2, 3))
+    older, newest = tickets[:6], tickets[6:]
+
+    def booked_for(ticket, start, engineer, minutes=60):
+        when = max(ticket.created_at + 2 * M, min(start - 20 * H, now - 10 * M))
+        return _book(clock, demo, when, ticket, start, minutes, engineer)
+
+    # engineer1: at work now (on time), one to re-confirm soon, one tomorrow.
+    a = booked_for(older[0], now - 45 * M, e1, 90)
+    arrival = _to_door(clock, a)
+    clock(arrival + 3 * M, services.start_work, actor=e1, visit=a, door_checks=DoorCheck.values)
+    _measure(clock, arrival + 15 * M, a, rng, "before", good=False)
+    booked_for(newest[0], now + 90 * M, e1)
+    tomorrow = timezone.localtime(now + timedelta(days=1)).replace(hour=10, minute=0)
+    booked_for(newest[1], tomorrow, e1)
+    # engineer2: at a door nobody opens (the wait is over), one later with the kit done,
+    # and one whose late reschedule waits for the supervisor.
+    d = booked_for(older[1], now - 15 * M, e2)
+    arrival = _to_door(clock, d, late_by=1 * M)
+    clock(arrival + 1 * M, services.record_knock, actor=e2, visit=d)
+    clock(arrival + 6 * M, services.record_failed_call, actor=e2, visit=d)
+    e = booked_for(newest[2], now + 3 * H, e2)
+    clock(now - 5 * M, services.reconfirm_visit, actor=e2, visit=e)
+    clock(now - 4 * M, services.update_kit_status, actor=e2, visit=e, missing=[])
+    f = booked_for(older[5], now + 75 * M, e2)
+    clock(
+        now - 3 * M,
+        services.request_late_reschedule,
+        actor=demo.staff["dispatcher"],
+        visit=f,
+        start=f.start + 24 * H,
+        end=f.end + 24 * H,
+        reason="暴雨红色预警",
+        customer_agreed=True,
+    )
+    # engineer3: fixed this morning, a reply still due, a note still due, a late notice sent.
+    g = booked_for(older[2], now - 5 * H, e3)
+    _work(clock, g, rng, _to_door(clock, g) + 3 * M)
+    h = booked_for(older[3], now - 3 * H, e3)
+    _work(clock, h, rng, _to_door(clock, h) + 3 * M, resolved=False)
+    i = booked_for(older[4], now - 15 * M, e3)
+    _no_answer(clock, i, note_after=None)
+    j = booked_for(newest[3], now + 2 * H, e3)
+    clock(now - 2 * M, services.reconfirm_visit, actor=e3, visit=j)
+    clock(
+        now - 1 * M,
+        services.notify_late,
+        actor=e3,
+        visit=j,
+        new_arrival_at=j.start + 15 * M,
+        reason="前一单未完成",
+    )
+
+
+def seed(demo) -> None:
+    if time_machine is None:
+        return
+    clock = Clock()
+    tickets = sorted(demo.tickets, key=lambda t: t.created_at)
+    history, today = tickets[:-10], tickets[-10:]
+    for i, ticket in enumerate(history):
+        _history(clock, demo, ticket, i)
+    _today(clock, demo, today)
+    # Messages from before today were delivered long ago; only the last hour's are pending.
+    Notification.objects.filter(
+        template__startswith="visit_",
+        state=NotificationState.PENDING,
+        created_at__lt=clock.now - H,
+    ).update(state=NotificationState.SENT, sent_at=F("created_at") + M)

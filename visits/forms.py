@@ -1,0 +1,224 @@
+"""Forms only collect input; visits.services decides (run_service shows its refusals)."""
+
+from datetime import datetime, timedelta
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from dispatch.forms import BannedPhraseCheck
+from dispatch.people import display_name
+
+from . import selectors
+from .models import DoorCheck, Measurement
+
+DURATIONS = [
+    (30, _("30 minutes")),
+    (60, _("1 hour")),
+    (90, _("1½ hours")),
+    (120, _("2 hours")),
+    (180, _("3 hours")),
+    (240, _("4 hours")),
+]
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+TIME = forms.TimeInput(attrs={"type": "time", "step": 300}, format="%H:%M")
+DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+class UserChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return display_name(obj)
+
+
+def aware(day, clock) -> datetime:
+    return timezone.make_aware(datetime.combine(day, clock))
+
+
+class SlotForm(forms.Form):
+    """Engineer, day, start and length: the time agreed with the customer (R7)."""
+
+    engineer = UserChoiceField(label=_("Engineer"), queryset=selectors.engineers())
+    day = forms.DateField(label=_("Date"), widget=DATE)
+    start_time = forms.TimeField(label=_("Start"), widget=TIME)
+    duration = forms.TypedChoiceField(label=_("Length"), choices=DURATIONS, coerce=int, initial=60)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["engineer"].queryset = selectors.engineers()
+
+    def clean(self):
+        data = super().clean()
+        if data.get("day") and data.get("start_time") and data.get("duration"):
+            data["start"] = aware(data["day"], data["start_time"])
+            data["end"] = data["start"] + timedelta(minutes=data["duration"])
+        return data
+
+
+class BookingForm(SlotForm):
+    pass
+
+
+class RescheduleForm(SlotForm):
+    reason = forms.CharField(
+        label=_("Reason for the change"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Told to the customer with an apology, e.g. “the typhoon”."),
+    )
+    customer_agreed = forms.BooleanField(
+        label=_("I apologised and the customer agreed to the new time"), required=False
+    )
+    force_majeure = forms.BooleanField(
+        label=_("Force majeure (typhoon, road closed…): ask a supervisor to approve"),
+        required=False,
+    )
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason for cancelling"), widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class DecisionForm(forms.Form):
+    note = forms.CharField(label=_("Note"), required=False)
+
+
+class LateNoticeForm(forms.Form):
+    new_arrival_time = forms.TimeField(label=_("New arrival time"), widget=TIME)
+    reason = forms.CharField(label=_("Reason"), help_text=_("e.g. a traffic jam"), max_length=100)
+
+    def __init__(self, *args, visit=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.visit = visit
+
+    def clean(self):
+        data = super().clean()
+        if self.visit is not None and data.get("new_arrival_time"):
+            day = timezone.localdate(self.visit.start)
+            data["new_arrival_at"] = aware(day, data["new_arrival_time"])
+        return data
+
+
+class ArrivalForm(forms.Form):
+    latitude = forms.DecimalField(required=False, widget=forms.HiddenInput)
+    longitude = forms.DecimalField(required=False, widget=forms.HiddenInput)
+
+
+class DoorChecksForm(forms.Form):
+    door_checks = forms.MultipleChoiceField(
+        label=_("Tick each one"),
+        choices=DoorCheck.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+
+
+class VisitNoteForm(forms.Form):
+    customer_surname = forms.CharField(label=_("Customer's surname"), max_length=20)
+    arrived_at = forms.DateTimeField(label=_("Arrival time"), widget=DATETIME)
+    departed_at = forms.DateTimeField(label=_("Departure time"), widget=DATETIME)
+    engineer_name = forms.CharField(label=_("Visitor (engineer)"), max_length=100)
+    contact_phone = forms.CharField(
+        label=_("Contact phone"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
+    )
+    photo = forms.FileField(
+        label=_("Photo of the card left (optional)"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/*", "capture": "environment"}),
+    )
+
+
+class MeasurementForm(forms.ModelForm):
+    class Meta:
+        model = Measurement
+        fields = [
+            "phase",
+            "network",
+            "place",
+            "rsrp_dbm",
+            "sinr_db",
+            "download_mbps",
+            "upload_mbps",
+            "latency_ms",
+            "call_result",
+        ]
+        widgets = {
+            "phase": forms.RadioSelect,
+            "network": forms.RadioSelect,
+            "call_result": forms.RadioSelect,
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Numbers on a phone: the decimal keypad, with the sign where values go negative.
+        for name in ("rsrp_dbm", "sinr_db"):
+            self.fields[name].widget.attrs.update(inputmode="text", step="0.1")
+        for name in ("download_mbps", "upload_mbps"):
+            self.fields[name].widget.attrs.update(inputmode="decimal", step="0.01")
+        self.fields["latency_ms"].widget.attrs.update(inputmode="numeric")
+        for name in ("network", "call_result"):
+            self.fields[name].choices = [c for c in self.fields[name].choices if c[0]]
+        self.fields["rsrp_dbm"].help_text = _("−156 to −31")
+        self.fields["sinr_db"].help_text = _("−30 to 50")
+
+
+class OutcomeForm(forms.Form):
+    resolved = forms.TypedChoiceField(
+        label=_("Result"),
+        choices=[("yes", _("Resolved on site")), ("no", _("Not resolved: promise a reply"))],
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+    )
+    summary = forms.CharField(
+        label=_("What was found and done"), widget=forms.Textarea(attrs={"rows": 3})
+    )
+    promised_reply_at = forms.DateTimeField(
+        label=_("Promised reply time"),
+        required=False,
+        widget=DATETIME,
+        help_text=_("If not resolved: agreed with the customer (R15)."),
+    )
+
+
+class ReplyForm(BannedPhraseCheck, forms.Form):
+    """R15 reply to the customer; R27/R28 warnings live while the engineer writes."""
+
+    banned_phrase_fields = ("message",)
+    banned_phrase_confirm = False
+    message = forms.CharField(
+        label=_("What the customer was told"), widget=forms.Textarea(attrs={"rows": 3})
+    )
+    by_sms = forms.BooleanField(label=_("Also send it to the customer by SMS"), required=False)
+
+
+class HandoverForm(forms.Form):
+    to_engineer = UserChoiceField(label=_("Hand the visit to"), queryset=selectors.engineers())
+    note = forms.CharField(
+        label=_("Handover note"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Everything the next engineer needs, so the customer never repeats it."),
+    )
+    customer_consented = forms.BooleanField(label=_("The customer agreed"), required=False)
+
+    def __init__(self, *args, visit=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        qs = selectors.engineers()
+        if visit is not None:
+            qs = qs.exclude(pk=visit.engineer_id)
+        self.fields["to_engineer"].queryset = qs
+
+
+class ComplaintForm(forms.Form):
+    note = forms.CharField(
+        label=_("What the customer complained about"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class BoardForm(forms.Form):
+    day = forms.DateField(label=_("Date"), widget=DATE, required=False)
+    view = forms.ChoiceField(
+        label=_("View"), choices=[("day", _("Day")), ("week", _("Week"))], required=False
+    )

@@ -1,0 +1,383 @@
+"""On-site visits (上门测试) and their measurements. Workflows live in visits.services."""
+
+from django.conf import settings
+from django.contrib.postgres.fields import RangeOperators
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from dispatch.db import PostgresExclusionConstraint, TsTzRange
+from dispatch.rules import ARRIVE_EARLY
+
+
+class VisitStatus(models.TextChoices):
+    BOOKED = "booked", _("Booked")
+    CONFIRMED = "confirmed", _("Confirmed")
+    EN_ROUTE = "en_route", _("En route")
+    ARRIVED = "arrived", _("Arrived")
+    AT_WORK = "at_work", _("At work")
+    NO_ANSWER = "no_answer", _("No answer")
+    RESOLVED = "resolved", _("Resolved")
+    UNRESOLVED = "unresolved", _("Unresolved")
+    REPLIED = "replied", _("Replied")
+    RESCHEDULED = "rescheduled", _("Rescheduled")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+S = VisitStatus
+# STYLE 2: the one transition map of a visit, read by services and templates.
+VISIT_TRANSITIONS: dict[str, frozenset[str]] = {
+    S.BOOKED: frozenset({S.CONFIRMED, S.RESCHEDULED, S.CANCELLED}),
+    S.CONFIRMED: frozenset({S.EN_ROUTE, S.ARRIVED, S.RESCHEDULED, S.CANCELLED}),
+    S.EN_ROUTE: frozenset({S.ARRIVED}),
+    S.ARRIVED: frozenset({S.AT_WORK, S.NO_ANSWER}),
+    S.AT_WORK: frozenset({S.RESOLVED, S.UNRESOLVED}),
+    S.NO_ANSWER: frozenset(),
+    S.RESOLVED: frozenset(),
+    S.UNRESOLVED: frozenset({S.REPLIED}),
+    S.REPLIED: frozenset(),
+    S.RESCHEDULED: frozenset(),
+    S.CANCELLED: frozenset(),
+}
+# Visits that hold the engineer's time: everything but a visit moved away or called off.
+INACTIVE_STATUSES = frozenset({S.RESCHEDULED, S.CANCELLED})
+
+
+class Visit(models.Model):
+    """An appointment for an on-site network test, and what happened there."""
+
+    ticket = models.ForeignKey(
+        "dispatch.Ticket", verbose_name=_("ticket"), on_delete=models.PROTECT, related_name="visits"
+    )
+    engineer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("engineer"),
+        on_delete=models.PROTECT,
+        related_name="visits",
+    )
+    start = models.DateTimeField(_("appointment start"))
+    end = models.DateTimeField(_("appointment end"))
+    status = models.CharField(
+        _("status"), max_length=20, choices=VisitStatus.choices, default=VisitStatus.BOOKED
+    )
+    booked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="booked_visits"
+    )
+    # R11: a reschedule closes this visit and books its successor; history is kept.
+    rescheduled_from = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="rescheduled_to"
+    )
+
+    reconfirmed_at = models.DateTimeField(_("re-confirmed at"), null=True, blank=True)  # R8
+    kit_completed_at = models.DateTimeField(_("kit complete at"), null=True, blank=True)  # R20
+    # R20: labels of the kit/self-check items still unticked, kept by the checklists app, so the
+    # gate can say what is missing without visits importing checklists.
+    kit_missing = models.JSONField(_("kit items missing"), default=list, blank=True)
+    departed_at = models.DateTimeField(_("departed at"), null=True, blank=True)
+    arrived_at = models.DateTimeField(_("arrived at"), null=True, blank=True)  # R9
+    arrival_punctual = models.BooleanField(_("punctual"), null=True, blank=True)  # R9
+    arrival_latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    arrival_longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    knocked_at = models.DateTimeField(_("knocked at"), null=True, blank=True)  # R13
+    call_failed_at = models.DateTimeField(_("call unanswered at"), null=True, blank=True)  # R13
+    no_answer_at = models.DateTimeField(_("no answer at"), null=True, blank=True)  # R13
+    work_started_at = models.DateTimeField(_("work started at"), null=True, blank=True)
+    work_ended_at = models.DateTimeField(_("work ended at"), null=True, blank=True)
+    result_summary = models.TextField(_("result"), blank=True)
+    promised_reply_at = models.DateTimeField(_("promised reply time"), null=True, blank=True)
+    replied_at = models.DateTimeField(_("replied at"), null=True, blank=True)  # R15
+    complaint_on_site = models.BooleanField(_("customer complained on site"), default=False)  # R17
+    complaint_note = models.TextField(_("what the customer complained about"), blank=True)
+    # R10: when the customer was told the engineer will be late, and the new arrival time.
+    late_notified_at = models.DateTimeField(_("late notice sent at"), null=True, blank=True)
+    expected_arrival_at = models.DateTimeField(_("new arrival time"), null=True, blank=True)
+    # R14: the door checks ticked before work starts (codes of DoorCheck).
+    door_checks = models.JSONField(_("door checks"), default=list, blank=True)
+    reply_message = models.TextField(_("reply to the customer"), blank=True)  # R15
+    # R11: why a visit was rescheduled or cancelled, by whom and when.
+    closed_reason = models.TextField(_("reason"), blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="closed_visits",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["start", "id"]
+        verbose_name = _("visit")
+        verbose_name_plural = _("visits")
+        indexes = [
+            models.Index(fields=["engineer", "start"], name="visit_engineer_start"),
+            models.Index(fields=["start"], name="visit_start"),
+            models.Index(fields=["ticket", "start"], name="visit_ticket_start"),
+            models.Index(fields=["status", "start"], name="visit_status_start"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end__gt=models.F("start")), name="visit_end_after_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=VisitStatus.values), name="visit_status_valid"
+            ),
+            # R7: no engineer is booked for two overlapping visits, even under concurrent
+            # requests (btree_gist). A no-op on SQLite, where the service check and the single
+            # writer keep the rule.
+            PostgresExclusionConstraint(
+                name="visit_no_double_booking",
+                expressions=[
+                    ("engineer", RangeOperators.EQUAL),
+                    (TsTzRange("start", "end"), RangeOperators.OVERLAPS),
+                ],
+                condition=~Q(status__in=["rescheduled", "cancelled"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.start:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status not in INACTIVE_STATUSES
+
+    @property
+    def can_transition_to(self) -> frozenset[str]:
+        return VISIT_TRANSITIONS[self.status]
+
+    @property
+    def punctual_by(self):
+        """R9: the latest punctual arrival, five minutes before the appointment."""
+        return self.start - ARRIVE_EARLY
+
+    @property
+    def duration_minutes(self) -> int:
+        return int((self.end - self.start).total_seconds() // 60)
+
+
+class DoorCheck(models.TextChoices):
+    """R14: at the door, before any work."""
+
+    BADGE = "badge", _("Showed the badge and introduced myself")
+    PERMISSION = "permission", _("Entered with the customer's permission")
+    SHOE_COVERS = "shoe_covers", _("Wearing shoe covers")
+    EXPLAINED = "explained", _("Explained the work to be done")
+    SUPERVISION_FORM = "supervision_form", _("Handed over the service supervision form")
+
+
+class Network(models.TextChoices):
+    G4 = "4g", "4G"
+    G5 = "5g", "5G"
+
+
+class CallResult(models.TextChoices):
+    OK = "ok", _("Call OK")
+    DROPPED = "dropped", _("Call dropped")
+    FAILED = "failed", _("Call failed")
+
+
+class Phase(models.TextChoices):
+    BEFORE = "before", _("Before the fix")
+    AFTER = "after", _("After the fix")
+
+
+class Measurement(models.Model):
+    """One network test on site: typed values, several per visit, before and after a fix."""
+
+    visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="measurements")
+    phase = models.CharField(_("phase"), max_length=10, choices=Phase.choices, default=Phase.BEFORE)
+    network = models.CharField(_("network"), max_length=4, choices=Network.choices)
+    place = models.CharField(_("place in the premises"), max_length=100)
+    rsrp_dbm = models.DecimalField(_("RSRP (dBm)"), max_digits=5, decimal_places=1)
+    sinr_db = models.DecimalField(_("SINR (dB)"), max_digits=4, decimal_places=1)
+    download_mbps = models.DecimalField(_("download (Mbps)"), max_digits=7, decimal_places=2)
+    upload_mbps = models.DecimalField(_("upload (Mbps)"), max_digits=7, decimal_places=2)
+    latency_ms = models.PositiveIntegerField(_("latency (ms)"))
+    call_result = models.CharField(_("call test"), max_length=10, choices=CallResult.choices)
+    measured_at = models.DateTimeField(_("measured at"))
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+
+    class Meta:
+        ordering = ["measured_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rsrp_dbm__gte=-156) & Q(rsrp_dbm__lte=-31),
+                name="measurement_rsrp_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(sinr_db__gte=-30) & Q(sinr_db__lte=50), name="measurement_sinr_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(download_mbps__gte=0) & Q(upload_mbps__gte=0),
+                name="measurement_speed_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.visit_id} {self.network} {self.place}"
+
+
+class ViolationKind(models.TextChoices):
+    LATE_ARRIVAL = "late_arrival", _("Late arrival")  # R9
+    LATE_NOTICE = "late_notice", _("Late notice under 15 minutes")  # R10
+    LATE_RESCHEDULE = "late_reschedule", _("Reschedule under 2 hours")  # R11
+
+
+class Violation(models.Model):
+    """A broken time rule of a visit, counted against the engineer on the supervisor's dashboard.
+
+    One row per visit and kind (a second late notice for the same visit is the same breach).
+    `minutes` says by how much: minutes late (R9), minutes short of the 15-minute notice (R10),
+    minutes short of the 2-hour notice (R11).
+    """
+
+    visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="violations")
+    engineer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("engineer"),
+        on_delete=models.PROTECT,
+        related_name="visit_violations",
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=ViolationKind.choices)
+    occurred_at = models.DateTimeField(_("occurred at"))
+    minutes = models.PositiveIntegerField(_("minutes"), default=0)
+    detail = models.CharField(_("detail"), max_length=500, blank=True)
+    # R11: the supervisor who approved a late reschedule.
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="approved_violations",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        verbose_name = _("violation")
+        verbose_name_plural = _("violations")
+        indexes = [
+            models.Index(fields=["engineer", "kind", "occurred_at"], name="violation_eng_kind_at"),
+            models.Index(fields=["kind", "occurred_at"], name="violation_kind_at"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["visit", "kind"], name="violation_one_per_visit_kind"),
+            models.CheckConstraint(
+                condition=Q(kind__in=ViolationKind.values), name="violation_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.visit_id} {self.kind}"
+
+
+def visit_note_photo_path(instance, filename: str) -> str:
+    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else "jpg"
+    return f"visit-notes/{instance.visit_id}.{suffix}"
+
+
+class VisitNote(models.Model):
+    """R13: the visit note card (到访留言卡) left when nobody answered the door."""
+
+    visit = models.OneToOneField(Visit, on_delete=models.CASCADE, related_name="note")
+    customer_surname = models.CharField(_("customer's surname"), max_length=20)
+    arrived_at = models.DateTimeField(_("arrival time"))
+    departed_at = models.DateTimeField(_("departure time"))
+    engineer_name = models.CharField(_("engineer's name"), max_length=100)
+    contact_phone = models.CharField(_("contact phone"), max_length=20)
+    photo = models.FileField(
+        _("photo of the card left"), upload_to=visit_note_photo_path, blank=True
+    )
+    filed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    filed_at = models.DateTimeField(_("filed at"))
+
+    class Meta:
+        verbose_name = _("visit note")
+        verbose_name_plural = _("visit notes")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(departed_at__gte=models.F("arrived_at")),
+                name="visit_note_departed_after_arrival",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.visit_id} {self.customer_surname}"
+
+
+class VisitHandover(models.Model):
+    """R16: a visit handed to another engineer mid-visit, with the customer's consent."""
+
+    visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="handovers")
+    from_engineer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="handovers_given"
+    )
+    to_engineer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="handovers_taken"
+    )
+    note = models.TextField(_("handover note"))
+    customer_consented = models.BooleanField(_("the customer agreed"))
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(customer_consented=True), name="handover_needs_consent"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.visit_id} {self.from_engineer_id}→{self.to_engineer_id}"
+
+
+class RequestState(models.TextChoices):
+    PENDING = "pending", _("Waiting for approval")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+
+
+class RescheduleRequest(models.Model):
+    """R11: a reschedule under 2 hours' notice, for force majeure, waiting for a supervisor."""
+
+    visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="reschedule_requests")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.TextField(_("force majeure reason"))
+    new_start = models.DateTimeField(_("new start"))
+    new_end = models.DateTimeField(_("new end"))
+    new_engineer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("engineer"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    state = models.CharField(
+        _("state"), max_length=10, choices=RequestState.choices, default=RequestState.PENDING
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(_("decision note"), blank=True)
+    created_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["state", "created_at"], name="reschedule_req_state")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["visit"], condition=Q(state="pending"), name="reschedule_req_one_pending"
+            ),
+            models.CheckConstraint(
+                condition=Q(new_end__gt=models.F("new_start")), name="reschedule_req_end_after"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.visit_id} → {self.new_start:%Y-%m-%d %H:%M}"

@@ -1,0 +1,312 @@
+"""Read queries of visits, scoped by user, with their prefetching (STYLE 6).
+
+An engineer sees their own visits only; desk staff (dispatchers, supervisors) see every visit.
+Pages, the API and the supervisor's dashboard share these.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from dispatch.models import Deadline, Event
+from dispatch.roles import Role, has_role, is_staff_member
+
+from .models import (
+    INACTIVE_STATUSES,
+    RequestState,
+    RescheduleRequest,
+    Violation,
+    Visit,
+    VisitStatus,
+)
+
+User = get_user_model()
+S = VisitStatus
+
+# Visits still to happen or under way: they block a second booking of the same ticket.
+OPEN_STATUSES = frozenset({S.BOOKED, S.CONFIRMED, S.EN_ROUTE, S.ARRIVED, S.AT_WORK})
+# The board's working day.
+WORKDAY_START = time(8, 0)
+WORKDAY_END = time(20, 0)
+
+
+def visits_for(user) -> QuerySet[Visit]:
+    qs = Visit.objects.all()
+    if is_staff_member(user):
+        return qs
+    if has_role(user, Role.ENGINEER):
+        return qs.filter(engineer=user)
+    return qs.none()
+
+
+def _list_related(qs: QuerySet[Visit]) -> QuerySet[Visit]:
+    return qs.select_related("ticket", "engineer")
+
+
+def visit_list(
+    user,
+    *,
+    day_from: date | None = None,
+    day_to: date | None = None,
+    engineer=None,
+    status: str | None = None,
+    ticket: str | None = None,
+) -> QuerySet[Visit]:
+    """The API's list: one query for the rows, whatever their number."""
+    qs = _list_related(visits_for(user))
+    if day_from:
+        qs = qs.filter(start__gte=day_start(day_from))
+    if day_to:
+        qs = qs.filter(start__lt=day_start(day_to + timedelta(days=1)))
+    if engineer:
+        qs = qs.filter(engineer=engineer)
+    if status:
+        qs = qs.filter(status=status)
+    if ticket:
+        qs = qs.filter(ticket__number=ticket)
+    return qs.order_by("start", "id")
+
+
+def visit_detail(user, pk: int) -> Visit:
+    """One visit with everything its page and the API show, in a fixed number of queries."""
+    return (
+        visits_for(user)
+        .select_related(
+            "ticket",
+            "ticket__owner",
+            "engineer",
+            "booked_by",
+            "closed_by",
+            "note",
+            "rescheduled_from",
+            "rescheduled_to",
+            "rescheduled_to__engineer",
+        )
+        .prefetch_related(
+            "measurements",
+            Prefetch("events", queryset=Event.objects.select_related("actor")),
+            Prefetch("deadlines", queryset=Deadline.objects.select_related("responsible")),
+            "violations",
+            "handovers__from_engineer",
+            "handovers__to_engineer",
+            Prefetch(
+                "reschedule_requests",
+                queryset=RescheduleRequest.objects.select_related(
+                    "requested_by", "new_engineer", "decided_by"
+                ),
+            ),
+        )
+        .get(pk=pk)
+    )
+
+
+def clashes(*, engineer, start: datetime, end: datetime, exclude=None) -> QuerySet[Visit]:
+    """R7: the engineer's visits overlapping [start, end); adjacent visits don't clash."""
+    qs = (
+        Visit.objects.filter(engineer=engineer, start__lt=end, end__gt=start)
+        .exclude(status__in=INACTIVE_STATUSES)
+        .select_related("ticket")
+        .order_by("start")
+    )
+    if exclude is not None:
+        qs = qs.exclude(pk=exclude.pk if isinstance(exclude, Visit) else exclude)
+    return qs
+
+
+def active_visit_of(ticket, *, exclude=None) -> Visit | None:
+    qs = Visit.objects.filter(ticket=ticket, status__in=OPEN_STATUSES).select_related("engineer")
+    if exclude is not None:
+        qs = qs.exclude(pk=exclude.pk)
+    return qs.order_by("start").first()
+
+
+def ticket_visits(ticket) -> list[Visit]:
+    """The visits section of the ticket page, newest first."""
+    return list(
+        Visit.objects.filter(ticket=ticket).select_related("engineer").order_by("-start", "-id")
+    )
+
+
+def engineers() -> QuerySet:
+    return (
+        User.objects.filter(is_active=True, groups__name=Role.ENGINEER)
+        .distinct()
+        .order_by("last_name", "first_name", "username")
+    )
+
+
+def day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def at(day: date, clock: time) -> datetime:
+    return timezone.make_aware(datetime.combine(day, clock))
+
+
+@dataclass
+class BoardDay:
+    day: date
+    visits: list[Visit] = field(default_factory=list)
+    free: list[tuple[datetime, datetime]] = field(default_factory=list)
+
+    @property
+    def busy_minutes(self) -> int:
+        return sum(v.duration_minutes for v in self.visits)
+
+    @property
+    def busy_hours(self) -> float:
+        return round(self.busy_minutes / 60, 1)
+
+    @property
+    def free_hours(self) -> float:
+        return round(self.free_minutes / 60, 1)
+
+    @property
+    def free_minutes(self) -> int:
+        return sum(int((end - start).total_seconds() // 60) for start, end in self.free)
+
+
+@dataclass
+class BoardRow:
+    engineer: object
+    days: list[BoardDay]
+
+
+def free_gaps(
+    day: date, visits: list[Visit], now: datetime | None = None
+) -> list[tuple[datetime, datetime]]:
+    """Free time inside the working day, between the visits (already in the past: not free)."""
+    cursor, close = at(day, WORKDAY_START), at(day, WORKDAY_END)
+    if now is not None:
+        cursor = max(cursor, now.replace(second=0, microsecond=0))
+    gaps = []
+    for visit in sorted(visits, key=lambda v: v.start):
+        if visit.start > cursor:
+            gaps.append((cursor, min(visit.start, close)))
+        cursor = max(cursor, visit.end)
+    if cursor < close:
+        gaps.append((cursor, close))
+    return [(start, end) for start, end in gaps if end > start]
+
+
+def board(days: list[date], engineer_qs: QuerySet | None = None) -> list[BoardRow]:
+    """The dispatcher's day/week board: per engineer and day, the active visits and the free
+    time between them. Two queries, whatever the number of engineers and visits."""
+    people = list(engineer_qs if engineer_qs is not None else engineers())
+    if not days:
+        return []
+    visits = (
+        Visit.objects.filter(
+            engineer__in=people,
+            start__gte=day_start(days[0]),
+            start__lt=day_start(days[-1] + timedelta(days=1)),
+        )
+        .exclude(status__in=INACTIVE_STATUSES)
+        .select_related("ticket")
+        .order_by("start")
+    )
+    by_key: dict[tuple[int, date], list[Visit]] = {}
+    for visit in visits:
+        key = (visit.engineer_id, timezone.localdate(visit.start))
+        by_key.setdefault(key, []).append(visit)
+    now = timezone.now()
+    rows = []
+    for person in people:
+        row_days = []
+        for day in days:
+            day_visits = by_key.get((person.pk, day), [])
+            row_days.append(
+                BoardDay(day=day, visits=day_visits, free=free_gaps(day, day_visits, now))
+            )
+        rows.append(BoardRow(engineer=person, days=row_days))
+    return rows
+
+
+def visits_of_day(user, day: date) -> QuerySet[Visit]:
+    """An engineer's "today": their visits of the day in time order (moved ones left out)."""
+    return (
+        _list_related(Visit.objects.filter(engineer=user))
+        .filter(start__gte=day_start(day), start__lt=day_start(day + timedelta(days=1)))
+        .exclude(status=S.RESCHEDULED)
+        .order_by("start", "id")
+    )
+
+
+def upcoming_for(user, after: date, days: int = 7) -> QuerySet[Visit]:
+    start = day_start(after + timedelta(days=1))
+    return (
+        _list_related(Visit.objects.filter(engineer=user, status__in=OPEN_STATUSES))
+        .filter(start__gte=start, start__lt=start + timedelta(days=days))
+        .order_by("start", "id")
+    )
+
+
+def replies_due(user) -> QuerySet[Visit]:
+    """R15: the engineer's unresolved visits still waiting for their promised reply."""
+    return _list_related(Visit.objects.filter(engineer=user, status=S.UNRESOLVED)).order_by(
+        "promised_reply_at", "id"
+    )
+
+
+def notes_due(user) -> QuerySet[Visit]:
+    """R13: no-answer visits whose note card is not on the ticket yet."""
+    return _list_related(
+        Visit.objects.filter(engineer=user, status=S.NO_ANSWER, note__isnull=True)
+    ).order_by("no_answer_at")
+
+
+def pending_requests() -> QuerySet[RescheduleRequest]:
+    """R11: late reschedules waiting for a supervisor."""
+    return (
+        RescheduleRequest.objects.filter(state=RequestState.PENDING)
+        .select_related("visit", "visit__ticket", "visit__engineer", "requested_by", "new_engineer")
+        .order_by("created_at")
+    )
+
+
+def violation_counts(*, since: datetime, until: datetime) -> dict[int, dict[str, int]]:
+    """Per engineer: how many late arrivals (R9), late notices (R10) and late reschedules (R11)
+    in [since, until). One grouped query over the (kind, occurred_at) index."""
+    rows = (
+        Violation.objects.filter(occurred_at__gte=since, occurred_at__lt=until)
+        .values("engineer_id", "kind")
+        .annotate(n=Count("id"))
+    )
+    counts: dict[int, dict[str, int]] = {}
+    for row in rows:
+        counts.setdefault(row["engineer_id"], {})[row["kind"]] = row["n"]
+    return counts
+
+
+def punctuality(*, since: datetime, until: datetime) -> dict[int, tuple[int, int]]:
+    """R9: per engineer, (punctual arrivals, all arrivals) in [since, until)."""
+    rows = (
+        Visit.objects.filter(arrived_at__gte=since, arrived_at__lt=until)
+        .values("engineer_id")
+        .annotate(arrivals=Count("id"), punctual=Count("id", filter=Q(arrival_punctual=True)))
+    )
+    return {row["engineer_id"]: (row["punctual"], row["arrivals"]) for row in rows}
+
+
+def engineer_visit_stats(*, since: datetime, until: datetime) -> dict[int, dict[str, int]]:
+    """Per engineer, visits starting in [since, until): how many, arrivals, punctual ones (R9),
+    kit complete before arrival (R20) and no-answer visits (R13). One grouped query over the
+    (engineer, start) index."""
+    rows = (
+        Visit.objects.filter(start__gte=since, start__lt=until)
+        .exclude(status__in=INACTIVE_STATUSES)
+        .values("engineer_id")
+        .annotate(
+            visits=Count("id"),
+            arrived=Count("id", filter=Q(arrived_at__isnull=False)),
+            punctual=Count("id", filter=Q(arrival_punctual=True)),
+            kit_before_arrival=Count(
+                "id", filter=Q(arrived_at__isnull=False, kit_completed_at__lte=F("arrived_at"))
+            ),
+            no_answer=Count("id", filter=Q(no_answer_at__isnull=False)),
+        )
+    )
+    return {row.pop("engineer_id"): row for row in rows}

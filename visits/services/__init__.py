@@ -1,0 +1,65 @@
+"""Every state change of a visit (STYLE 1, 3): lock, check the rule, save, record an event.
+
+Split by topic: `booking` (the desk: book, reschedule, cancel), `arrival` (the engineer's way
+to the door), `work` (on site), `common` (lock, events, violations, SMS). Import from here:
+`visits.services.book_visit`.
+"""
+
+from .arrival import (
+    depart_for_visit,
+    file_visit_note,
+    mark_no_answer,
+    notify_late,
+    reconfirm_visit,
+    record_arrival,
+    record_failed_call,
+    record_knock,
+)
+from .booking import (
+    book_visit,
+    cancel_visit,
+    check_engineer_free,
+    check_slot,
+    decide_reschedule_request,
+    is_late_for_reschedule,
+    reconfirm_due,
+    request_late_reschedule,
+    reschedule_visit,
+)
+from .common import lock_visit, update_kit_status
+from .work import (
+    add_measurement,
+    hand_over_visit,
+    record_outcome,
+    record_reply,
+    report_complaint_on_site,
+    start_work,
+)
+
+__all__ = [
+    "add_measurement",
+    "book_visit",
+    "cancel_visit",
+    "check_engineer_free",
+    "check_slot",
+    "decide_reschedule_request",
+    "depart_for_visit",
+    "file_visit_note",
+    "hand_over_visit",
+    "is_late_for_reschedule",
+    "lock_visit",
+    "mark_no_answer",
+    "notify_late",
+    "reconfirm_due",
+    "reconfirm_visit",
+    "record_arrival",
+    "record_failed_call",
+    "record_knock",
+    "record_outcome",
+    "record_reply",
+    "report_complaint_on_site",
+    "request_late_reschedule",
+    "reschedule_visit",
+    "start_work",
+    "update_kit_status",
+]

@@ -1,0 +1,500 @@
+"""Booking, rescheduling and cancelling visits: the dispatcher's side (R1, R2, R7, R8, R9, R11)."""
+
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, OperationalError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from dispatch import deadlines
+from dispatch.errors import PermissionDenied, RuleViolation
+from dispatch.models import DeadlineKind, Ticket, TicketStatus
+from dispatch.people import display_name
+from dispatch.roles import Role, has_role
+from dispatch.rules import RESCHEDULE_LEAD, arrival_due, reconfirm_lead
+from dispatch.services import lock_ticket, set_ticket_status
+
+from .. import selectors
+from ..models import (
+    RequestState,
+    RescheduleRequest,
+    ViolationKind,
+    Visit,
+    VisitStatus,
+)
+from .common import (
+    lock_visit,
+    minutes_between,
+    notify_supervisors,
+    queue_visit_sms,
+    record_violation,
+    require_desk,
+    require_engineer_user,
+    require_status,
+    set_status,
+    visit_event,
+)
+
+# A visit is booked for at most a working day; the board shows 08:00–20:00.
+MAX_VISIT_LENGTH = timedelta(hours=8)
+CONSTRAINT = "visit_no_double_booking"
+
+
+def local(dt: datetime, fmt: str = "%m-%d %H:%M") -> str:
+    return timezone.localtime(dt).strftime(fmt)
+
+
+def reconfirm_due(start: datetime, now: datetime) -> datetime:
+    """R8: re-confirm `lead` before the visit; a visit booked inside that window is re-confirmed
+    as soon as possible, and at the latest when the engineer should arrive (R9)."""
+    due = start - reconfirm_lead()
+    if due > now:
+        return due
+    return max(now, arrival_due(start))
+
+
+def check_slot(*, start: datetime, end: datetime, now: datetime | None = None) -> None:
+    now = now or timezone.now()
+    if end <= start:
+        raise RuleViolation(
+            "end_before_start", _("The visit must end after it starts."), field="end"
+        )
+    if start <= now:
+        raise RuleViolation("start_in_past", _("Choose a start time in the future."), field="start")
+    if end - start > MAX_VISIT_LENGTH:
+        raise RuleViolation(
+            "visit_too_long", _("A visit can be booked for at most 8 hours."), field="end"
+        )
+
+
+def clash_message(engineer, clash: Visit) -> str:
+    return _(
+        "%(engineer)s is already booked %(start)s–%(end)s for ticket %(number)s (R7). "
+        "Choose another time or another engineer."
+    ) % {
+        "engineer": display_name(engineer),
+        "start": local(clash.start),
+        "end": local(clash.end, "%H:%M"),
+        "number": clash.ticket.number,
+    }
+
+
+def check_engineer_free(*, engineer, start: datetime, end: datetime, exclude=None) -> None:
+    """R7, for a clear message; the exclusion constraint is the guarantee (see insert_visit)."""
+    clash = selectors.clashes(engineer=engineer, start=start, end=end, exclude=exclude).first()
+    if clash is not None:
+        raise RuleViolation("engineer_busy", clash_message(engineer, clash), status=409)
+
+
+def _lost_race(exc: IntegrityError) -> bool:
+    cause = getattr(exc, "__cause__", None)
+    diag = getattr(cause, "diag", None)
+    return CONSTRAINT in str(exc) or getattr(diag, "constraint_name", None) == CONSTRAINT
+
+
+def _deadlocked_on_constraint(exc: OperationalError) -> bool:
+    """Simultaneous inserts for one engineer wait on each other while checking the exclusion
+    constraint, and PostgreSQL may break the cycle by aborting one of them (make bench: 50 at
+    one slot). The aborted one lost the race: another of the cycle goes on and decides."""
+    cause = getattr(exc, "__cause__", None)
+    return getattr(cause, "pgcode", None) == "40P01" and "exclusion constraint" in str(exc)
+
+
+def insert_visit(**fields) -> Visit:
+    """Insert under a savepoint: a concurrent booking that slipped past the check loses to the
+    exclusion constraint (R7) and becomes a 409, never a 500."""
+    try:
+        with transaction.atomic():
+            return Visit.objects.create(**fields)
+    except (IntegrityError, OperationalError) as exc:
+        lost = (
+            _lost_race(exc) if isinstance(exc, IntegrityError) else _deadlocked_on_constraint(exc)
+        )
+        if not lost:
+            raise
+        raise RuleViolation(
+            "engineer_busy",
+            _(
+                "%(engineer)s was booked for an overlapping time a moment ago (R7). "
+                "Choose another time or another engineer."
+            )
+            % {"engineer": display_name(fields["engineer"])},
+            status=409,
+        ) from exc
+
+
+def _check_ticket(ticket: Ticket, *, exclude=None) -> None:
+    if ticket.status == TicketStatus.CLOSED:
+        raise RuleViolation(
+            "ticket_closed",
+            _("Ticket %(number)s is closed.") % {"number": ticket.number},
+            status=409,
+        )
+    if ticket.missing_facts:  # R1
+        raise RuleViolation(
+            "facts_missing",
+            _("A visit can't be booked until the ticket has: %(missing)s (R1).")
+            % {"missing": "、".join(ticket.missing_facts)},
+        )
+    if ticket.missing_contact:  # R2
+        raise RuleViolation(
+            "contact_missing",
+            _("A visit can't be booked without the customer's %(missing)s (R2).")
+            % {"missing": "、".join(ticket.missing_contact)},
+        )
+    other = selectors.active_visit_of(ticket, exclude=exclude)
+    if other is not None:
+        raise RuleViolation(
+            "ticket_has_visit",
+            _(
+                "This ticket already has a visit on %(start)s with %(engineer)s; "
+                "reschedule or cancel it instead."
+            )
+            % {"start": local(other.start), "engineer": display_name(other.engineer)},
+            status=409,
+        )
+
+
+def _open_visit_deadlines(visit: Visit, now: datetime) -> None:
+    deadlines.open_deadline(
+        kind=DeadlineKind.RECONFIRM,
+        ticket=visit.ticket,
+        visit=visit,
+        due_at=reconfirm_due(visit.start, now),
+        responsible=visit.engineer,
+    )
+    deadlines.open_deadline(
+        kind=DeadlineKind.ARRIVAL,
+        ticket=visit.ticket,
+        visit=visit,
+        due_at=arrival_due(visit.start),
+        responsible=visit.engineer,
+    )
+
+
+def _create(*, actor, ticket, engineer, start, end, rescheduled_from=None) -> Visit:
+    now = timezone.now()
+    require_engineer_user(engineer)
+    check_slot(start=start, end=end, now=now)
+    check_engineer_free(engineer=engineer, start=start, end=end)
+    visit = insert_visit(
+        ticket=ticket,
+        engineer=engineer,
+        start=start,
+        end=end,
+        booked_by=actor,
+        rescheduled_from=rescheduled_from,
+    )
+    _open_visit_deadlines(visit, now)
+    if ticket.status == TicketStatus.OPEN:
+        set_ticket_status(
+            actor=actor, ticket=ticket, status=TicketStatus.IN_PROGRESS, reason=_("Visit booked")
+        )
+    return visit
+
+
+@transaction.atomic
+def book_visit(*, actor, ticket: Ticket, engineer, start: datetime, end: datetime) -> Visit:
+    """R7: book an on-site test at a time agreed with the customer.
+
+    R1/R2: the ticket has its three facts and the customer's name and phone. R7: the engineer is
+    free (checked here for the message, guaranteed by the exclusion constraint). R8/R9: the
+    re-confirmation and arrival deadlines open; the customer gets the booking SMS (R26).
+    """
+    require_desk(actor)
+    ticket = lock_ticket(ticket)
+    _check_ticket(ticket)
+    visit = _create(actor=actor, ticket=ticket, engineer=engineer, start=start, end=end)
+    visit_event(
+        visit,
+        actor,
+        "visit.booked",
+        engineer=engineer.username,
+        start=visit.start,
+        end=visit.end,
+    )
+    queue_visit_sms(visit, "visit_booked", "booked")
+    return visit
+
+
+def _require_reason(reason: str, field: str = "reason") -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise RuleViolation(
+            "reason_required", _("Say why the time has to change (R11)."), field=field
+        )
+    return reason
+
+
+def _require_agreement(customer_agreed: bool) -> None:
+    if not customer_agreed:
+        raise RuleViolation(
+            "customer_agreement_required",
+            _("Apologise to the customer and agree the new time with them first (R11)."),
+            field="customer_agreed",
+        )
+
+
+def is_late_for_reschedule(visit: Visit, now: datetime | None = None) -> bool:
+    """R11: under 2 hours before the appointment."""
+    return (now or timezone.now()) > visit.start - RESCHEDULE_LEAD
+
+
+def _too_late_message(visit: Visit, now: datetime) -> str:
+    return _(
+        "This visit starts at %(start)s, in %(minutes)s minutes. A reschedule needs at least "
+        "2 hours' notice (R11); later changes need a force-majeure reason and a supervisor's "
+        "approval, and count as a violation."
+    ) % {"start": local(visit.start), "minutes": minutes_between(now, visit.start)}
+
+
+def _move(
+    *,
+    old: Visit,
+    actor,
+    start: datetime,
+    end: datetime,
+    engineer,
+    reason: str,
+    approved_by=None,
+    requested_at: datetime | None = None,
+) -> Visit:
+    """Close `old` as rescheduled and book its successor; history is kept (R11)."""
+    now = timezone.now()
+    old_start = old.start
+    old.closed_reason, old.closed_at, old.closed_by = reason, now, actor
+    set_status(old, VisitStatus.RESCHEDULED, "closed_reason", "closed_at", "closed_by")
+    deadlines.cancel_deadlines(visit=old)
+    new = _create(
+        actor=actor,
+        ticket=old.ticket,
+        engineer=engineer,
+        start=start,
+        end=end,
+        rescheduled_from=old,
+    )
+    late = approved_by is not None
+    if late:
+        asked = requested_at or now
+        record_violation(
+            visit=old,
+            kind=ViolationKind.LATE_RESCHEDULE,
+            minutes=minutes_between(old_start - RESCHEDULE_LEAD, asked),
+            detail=reason,
+            at=asked,
+            approved_by=approved_by,
+        )
+    visit_event(
+        old,
+        actor,
+        "visit.rescheduled",
+        reason,
+        new_visit=new.pk,
+        old_start=old_start,
+        new_start=new.start,
+        engineer=engineer.username,
+        force_majeure=late,
+        approved_by=approved_by.username if approved_by else None,
+    )
+    visit_event(
+        new,
+        actor,
+        "visit.booked",
+        reason,
+        rescheduled_from=old.pk,
+        engineer=engineer.username,
+        start=new.start,
+        end=new.end,
+    )
+    queue_visit_sms(new, "visit_rescheduled", "rescheduled", old_start=old_start, reason=reason)
+    return new
+
+
+@transaction.atomic
+def reschedule_visit(
+    *,
+    actor,
+    visit: Visit,
+    start: datetime,
+    end: datetime,
+    reason: str,
+    customer_agreed: bool,
+    engineer=None,
+    force_majeure: bool = False,
+) -> Visit:
+    """R11: move a visit with at least 2 hours' notice, a reason, an apology and a new time
+    agreed with the customer (same or another engineer). Returns the new visit.
+
+    Under 2 hours only a supervisor may do it directly, for force majeure, and it is recorded as
+    a violation; a dispatcher sends it for approval (request_late_reschedule).
+    """
+    require_desk(actor)
+    visit = lock_visit(visit)
+    require_status(visit, VisitStatus.RESCHEDULED, _not_movable_message(visit))
+    reason = _require_reason(reason)
+    _require_agreement(customer_agreed)
+    now = timezone.now()
+    approved_by = None
+    if is_late_for_reschedule(visit, now):
+        if not (force_majeure and has_role(actor, Role.SUPERVISOR)):
+            raise RuleViolation(
+                "reschedule_too_late",
+                _too_late_message(visit, now)
+                + " "
+                + _("Send it to a supervisor for approval with the reason."),
+                status=409,
+            )
+        approved_by = actor
+    return _move(
+        old=visit,
+        actor=actor,
+        start=start,
+        end=end,
+        engineer=engineer or visit.engineer,
+        reason=reason,
+        approved_by=approved_by,
+    )
+
+
+def _not_movable_message(visit: Visit) -> str:
+    return _(
+        "The visit is “%(status)s”: only a booked or confirmed visit can be rescheduled or "
+        "cancelled."
+    ) % {"status": visit.get_status_display()}
+
+
+@transaction.atomic
+def request_late_reschedule(
+    *,
+    actor,
+    visit: Visit,
+    start: datetime,
+    end: datetime,
+    reason: str,
+    customer_agreed: bool,
+    engineer=None,
+) -> RescheduleRequest:
+    """R11: a reschedule under 2 hours' notice, for force majeure, waits for a supervisor."""
+    require_desk(actor)
+    visit = lock_visit(visit)
+    require_status(visit, VisitStatus.RESCHEDULED, _not_movable_message(visit))
+    reason = _require_reason(reason)
+    _require_agreement(customer_agreed)
+    if not is_late_for_reschedule(visit):
+        raise RuleViolation(
+            "reschedule_not_late",
+            _("The visit is more than 2 hours away: reschedule it directly."),
+            status=409,
+        )
+    if visit.reschedule_requests.filter(state=RequestState.PENDING).exists():
+        raise RuleViolation(
+            "request_pending",
+            _("A late reschedule of this visit is already waiting for a supervisor."),
+            status=409,
+        )
+    engineer = engineer or visit.engineer
+    require_engineer_user(engineer)
+    check_slot(start=start, end=end)
+    check_engineer_free(engineer=engineer, start=start, end=end, exclude=visit)
+    request = RescheduleRequest.objects.create(
+        visit=visit,
+        requested_by=actor,
+        reason=reason,
+        new_start=start,
+        new_end=end,
+        new_engineer=engineer,
+    )
+    visit_event(
+        visit,
+        actor,
+        "visit.reschedule_requested",
+        reason,
+        request=request.pk,
+        new_start=start,
+        engineer=engineer.username,
+    )
+    notify_supervisors(
+        template="visit_reschedule_request_staff",
+        visit=visit,
+        key=f"reschedule-request:{request.pk}",
+        request=request,
+    )
+    return request
+
+
+def _lock_request(request: RescheduleRequest | int) -> RescheduleRequest:
+    pk = request.pk if isinstance(request, RescheduleRequest) else request
+    return RescheduleRequest.objects.select_for_update().get(pk=pk)
+
+
+@transaction.atomic
+def decide_reschedule_request(
+    *, actor, request: RescheduleRequest, approve: bool, note: str = ""
+) -> RescheduleRequest:
+    """R11: a supervisor approves (the visit moves, a violation is recorded) or rejects."""
+    if not has_role(actor, Role.SUPERVISOR):
+        raise PermissionDenied(_("Only a supervisor approves a late reschedule."))
+    request = _lock_request(request)
+    if request.state != RequestState.PENDING:
+        raise RuleViolation(
+            "request_decided",
+            _("This request was already %(state)s.") % {"state": request.get_state_display()},
+            status=409,
+        )
+    visit = lock_visit(request.visit_id)
+    request.decided_by, request.decided_at = actor, timezone.now()
+    request.decision_note = (note or "").strip()
+    if approve:
+        require_status(visit, VisitStatus.RESCHEDULED, _not_movable_message(visit))
+        _move(
+            old=visit,
+            actor=actor,
+            start=request.new_start,
+            end=request.new_end,
+            engineer=request.new_engineer,
+            reason=request.reason,
+            approved_by=actor,
+            requested_at=request.created_at,
+        )
+        request.state = RequestState.APPROVED
+    else:
+        request.state = RequestState.REJECTED
+        visit_event(visit, actor, "visit.reschedule_rejected", request.decision_note)
+    request.save(update_fields=["state", "decided_by", "decided_at", "decision_note"])
+    return request
+
+
+@transaction.atomic
+def cancel_visit(*, actor, visit: Visit, reason: str) -> Visit:
+    """Call a visit off before the engineer sets out; its deadlines are cancelled, the customer
+    is told, and a ticket left without a visit goes back to open."""
+    require_desk(actor)
+    visit = lock_visit(visit)
+    require_status(
+        visit,
+        VisitStatus.CANCELLED,
+        _not_movable_message(visit)
+        + " "
+        + _("Once the engineer is on the way, record what happened on site instead."),
+    )
+    reason = (reason or "").strip()
+    if not reason:
+        raise RuleViolation("reason_required", _("Say why the visit is cancelled."), field="reason")
+    now = timezone.now()
+    visit.closed_reason, visit.closed_at, visit.closed_by = reason, now, actor
+    set_status(visit, VisitStatus.CANCELLED, "closed_reason", "closed_at", "closed_by")
+    deadlines.cancel_deadlines(visit=visit)
+    visit.reschedule_requests.filter(state=RequestState.PENDING).update(
+        state=RequestState.REJECTED,
+        decided_by=actor,
+        decided_at=now,
+        decision_note=_("Visit cancelled"),
+    )
+    visit_event(visit, actor, "visit.cancelled", reason)
+    queue_visit_sms(visit, "visit_cancelled", "cancelled")
+    ticket = visit.ticket
+    if ticket.status == TicketStatus.IN_PROGRESS and selectors.active_visit_of(ticket) is None:
+        set_ticket_status(
+            actor=actor, ticket=ticket, status=TicketStatus.OPEN, reason=_("Visit cancelled")
+        )
+    return visit

@@ -1,0 +1,215 @@
+"""What every visit service shares: the row lock, who may act, the transition check, events,
+violations and the customer SMS (STYLE 1, 3)."""
+
+import math
+from datetime import datetime, timedelta
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from dispatch import notifications
+from dispatch.errors import PermissionDenied, RuleViolation
+from dispatch.events import EVENT_LABELS, record_event
+from dispatch.people import display_name
+from dispatch.roles import Role, has_role, is_staff_member
+
+from ..models import Violation, Visit, VisitStatus
+
+User = get_user_model()
+
+EVENT_LABELS.update(
+    {
+        "visit.booked": gettext_lazy("Visit booked"),
+        "visit.reconfirmed": gettext_lazy("Visit re-confirmed with the customer"),
+        "visit.departed": gettext_lazy("Engineer on the way"),
+        "visit.late_notice": gettext_lazy("Customer told the engineer will be late"),
+        "visit.arrived": gettext_lazy("Engineer arrived"),
+        "visit.knocked": gettext_lazy("Knocked at the door"),
+        "visit.call_failed": gettext_lazy("Customer not reached by phone"),
+        "visit.no_answer": gettext_lazy("No answer at the door"),
+        "visit.note_filed": gettext_lazy("Visit note filed"),
+        "visit.work_started": gettext_lazy("Work started on site"),
+        "visit.measurement": gettext_lazy("Network test recorded"),
+        "visit.resolved": gettext_lazy("Resolved on site"),
+        "visit.unresolved": gettext_lazy("Not resolved on site; reply promised"),
+        "visit.replied": gettext_lazy("Promised reply given"),
+        "visit.handover": gettext_lazy("Visit handed to another engineer"),
+        "visit.complaint": gettext_lazy("Customer complained on site"),
+        "visit.rescheduled": gettext_lazy("Visit rescheduled"),
+        "visit.reschedule_requested": gettext_lazy("Late reschedule sent for approval"),
+        "visit.reschedule_rejected": gettext_lazy("Late reschedule rejected"),
+        "visit.cancelled": gettext_lazy("Visit cancelled"),
+        "visit.kit_complete": gettext_lazy("Kit and self-check complete"),
+    }
+)
+
+
+def lock_visit(visit: Visit | int) -> Visit:
+    """Re-read the visit under a row lock, with its ticket and engineer."""
+    pk = visit.pk if isinstance(visit, Visit) else visit
+    return (
+        Visit.objects.select_for_update(of=("self",))
+        .select_related("ticket", "engineer")
+        .get(pk=pk)
+    )
+
+
+def minutes_between(earlier: datetime, later: datetime) -> int:
+    """Whole minutes from `earlier` to `later`, rounded up (a second late is a minute late)."""
+    return max(0, math.ceil((later - earlier).total_seconds() / 60))
+
+
+def require_engineer(actor, visit: Visit) -> None:
+    """Field steps belong to the visit's engineer; a supervisor may act for them."""
+    if visit.engineer_id != actor.pk and not has_role(actor, Role.SUPERVISOR):
+        raise PermissionDenied(
+            _("Only the visit's engineer (%(name)s) may do this.")
+            % {"name": display_name(visit.engineer)}
+        )
+
+
+def require_desk(actor) -> None:
+    if not is_staff_member(actor):
+        raise PermissionDenied(_("Only dispatchers and supervisors book and change visits."))
+
+
+def require_engineer_user(user) -> None:
+    if user is None or not user.is_active or not has_role(user, Role.ENGINEER):
+        raise RuleViolation(
+            "not_an_engineer", _("Choose an active engineer."), field="engineer", status=400
+        )
+
+
+def require_status(visit: Visit, new_status: str, message: str | None = None) -> None:
+    """STYLE 2: every change of status goes through VISIT_TRANSITIONS."""
+    if new_status not in visit.can_transition_to:
+        raise RuleViolation(
+            "invalid_transition",
+            message
+            or _("A visit that is “%(current)s” cannot become “%(new)s”.")
+            % {"current": visit.get_status_display(), "new": VisitStatus(new_status).label},
+            status=409,
+        )
+
+
+def set_status(visit: Visit, status: str, *extra_fields: str) -> None:
+    visit.status = status
+    visit.save(update_fields=["status", *extra_fields, "updated_at"])
+
+
+def visit_event(visit: Visit, actor, kind: str, message: str = "", **after) -> None:
+    record_event(
+        ticket=visit.ticket,
+        visit=visit,
+        actor=actor,
+        kind=kind,
+        message=message,
+        after={key: _jsonable(value) for key, value in after.items()},
+    )
+
+
+def _jsonable(value):
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return int(value.total_seconds())
+    return value
+
+
+def record_violation(
+    *,
+    visit: Visit,
+    kind: str,
+    minutes: int,
+    detail: str = "",
+    at: datetime | None = None,
+    approved_by=None,
+) -> Violation:
+    """Count a broken time rule against the visit's engineer (R9, R10, R11), once per kind."""
+    violation, _created = Violation.objects.get_or_create(
+        visit=visit,
+        kind=kind,
+        defaults={
+            "engineer": visit.engineer,
+            "occurred_at": at or timezone.now(),
+            "minutes": minutes,
+            "detail": str(detail)[:500],
+            "approved_by": approved_by,
+        },
+    )
+    return violation
+
+
+def sms_context(visit: Visit, **extra) -> dict:
+    return {"visit": visit, "engineer_name": display_name(visit.engineer), **extra}
+
+
+def queue_visit_sms(visit: Visit, template: str, key: str, **extra):
+    """R26: a customer SMS in the standard phrasing, through the outbox, idempotent on `key`."""
+    return notifications.queue_sms(
+        ticket=visit.ticket,
+        template=template,
+        context=sms_context(visit, **extra),
+        key=f"visit:{visit.pk}:{key}",
+    )
+
+
+def notify_supervisors(*, template: str, visit: Visit, key: str, **context) -> None:
+    """An in-app alert to every active supervisor (R11 approvals, R17 complaints)."""
+    supervisors = User.objects.filter(is_active=True, groups__name=Role.SUPERVISOR).distinct()
+    for supervisor in supervisors:
+        notifications.notify_staff(
+            user=supervisor,
+            template=template,
+            context={"visit": visit, **context},
+            ticket=visit.ticket,
+            key=f"visit:{visit.pk}:{key}:{supervisor.pk}",
+        )
+
+
+@transaction.atomic
+def update_kit_status(
+    *, actor, visit: Visit, missing: list[str], at: datetime | None = None
+) -> Visit:
+    """R20: the checklists app reports which kit/self-check items are still unticked.
+
+    When nothing is missing the visit is stamped kit-complete; arrival and work are gated on that
+    stamp. An item unticked again before arrival clears the stamp. `missing` holds the items'
+    labels, so the gate can name them.
+    """
+    visit = lock_visit(visit)
+    if visit.engineer_id != actor.pk and not has_role(actor, Role.SUPERVISOR):
+        raise PermissionDenied(_("Only the visit's engineer ticks the kit."))
+    fields = []
+    if visit.kit_missing != missing:
+        visit.kit_missing = missing
+        fields.append("kit_missing")
+    if missing and visit.kit_completed_at is not None and visit.arrived_at is None:
+        # R20: an item unticked before arrival reopens the kit; the gate must not pass on the
+        # stamp of a kit that is no longer complete.
+        record_event(
+            ticket=visit.ticket,
+            visit=visit,
+            actor=actor,
+            kind="visit.kit_reopened",
+            before={"kit_completed_at": visit.kit_completed_at.isoformat()},
+            after={"missing": missing},
+        )
+        visit.kit_completed_at = None
+        fields.append("kit_completed_at")
+    if not missing and visit.kit_completed_at is None:
+        visit.kit_completed_at = at or timezone.now()
+        fields.append("kit_completed_at")
+        record_event(
+            ticket=visit.ticket,
+            visit=visit,
+            actor=actor,
+            kind="visit.kit_complete",
+            after={"kit_completed_at": visit.kit_completed_at.isoformat()},
+        )
+    if fields:
+        visit.save(update_fields=[*fields, "updated_at"])
+    return visit

@@ -1,0 +1,337 @@
+"""The engineer's work on site (R21 steps 4 and 5): the door checks (R14, gated by the kit,
+R20), typed network tests, the outcome with a reply promise (R15), the reply, a handover (R16)
+and a complaint on site (R17)."""
+
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from dispatch import deadlines
+from dispatch.errors import RuleViolation
+from dispatch.models import Deadline, DeadlineKind, DeadlineState
+from dispatch.rules import REPLY_WITHIN
+
+from .. import selectors
+from ..models import (
+    CallResult,
+    DoorCheck,
+    Measurement,
+    Network,
+    Phase,
+    Visit,
+    VisitHandover,
+    VisitStatus,
+)
+from .arrival import require_kit
+from .booking import check_engineer_free, clash_message, local
+from .common import (
+    lock_visit,
+    notify_supervisors,
+    queue_visit_sms,
+    require_engineer,
+    require_engineer_user,
+    require_status,
+    set_status,
+    visit_event,
+)
+
+S = VisitStatus
+
+
+@transaction.atomic
+def start_work(*, actor, visit: Visit, door_checks: list[str]) -> Visit:
+    """R20: refused until the kit is complete. R14: badge shown, entered with permission, shoe
+    covers on, the work explained, the service supervision form handed over."""
+    visit = lock_visit(visit)
+    require_engineer(actor, visit)
+    if visit.status in (S.BOOKED, S.CONFIRMED, S.EN_ROUTE, S.ARRIVED):
+        require_kit(visit)
+    require_status(visit, S.AT_WORK)
+    ticked = [code for code in DoorCheck.values if code in set(door_checks or [])]
+    missing = [DoorCheck(code).label for code in DoorCheck.values if code not in ticked]
+    if missing:
+        raise RuleViolation(
+            "door_checks_incomplete",
+            _("Before starting (R14): %(items)s.") % {"items": "、".join(map(str, missing))},
+            field="door_checks",
+        )
+    visit.work_started_at = timezone.now()
+    visit.door_checks = ticked
+    set_status(visit, S.AT_WORK, "work_started_at", "door_checks")
+    visit_event(visit, actor, "visit.work_started", door_checks=ticked)
+    return visit
+
+
+MEASUREMENT_LIMITS = {
+    # field: (low, high); the model's check constraints hold the same ranges.
+    "rsrp_dbm": (Decimal("-156"), Decimal("-31")),
+    "sinr_db": (Decimal("-30"), Decimal("50")),
+    "download_mbps": (Decimal("0"), Decimal("99999")),
+    "upload_mbps": (Decimal("0"), Decimal("99999")),
+    "latency_ms": (0, 60000),
+}
+
+
+def _require_at_work(visit: Visit) -> None:
+    if visit.status != S.AT_WORK:
+        raise RuleViolation(
+            "not_at_work", _("Network tests are recorded while working on site."), status=409
+        )
+
+
+@transaction.atomic
+def add_measurement(
+    *,
+    actor,
+    visit: Visit,
+    network: str,
+    place: str,
+    rsrp_dbm,
+    sinr_db,
+    download_mbps,
+    upload_mbps,
+    latency_ms: int,
+    call_result: str,
+    phase: str = Phase.BEFORE,
+) -> Measurement:
+    """A typed network test (not free text): several per visit, before and after a fix."""
+    visit = lock_visit(visit)
+    require_engineer(actor, visit)
+    _require_at_work(visit)
+    for value, choices, field in (
+        (network, Network, "network"),
+        (call_result, CallResult, "call_result"),
+        (phase, Phase, "phase"),
+    ):
+        if value not in choices.values:
+            raise RuleViolation("invalid_choice", _("Choose a value."), field=field)
+    place = (place or "").strip()
+    if not place:
+        raise RuleViolation("place_required", _("Say where in the premises."), field="place")
+    values = {
+        "rsrp_dbm": rsrp_dbm,
+        "sinr_db": sinr_db,
+        "download_mbps": download_mbps,
+        "upload_mbps": upload_mbps,
+        "latency_ms": latency_ms,
+    }
+    for field, (low, high) in MEASUREMENT_LIMITS.items():
+        try:
+            number = Decimal(str(values[field]))
+        except InvalidOperation:
+            number = None
+        if number is None or not low <= number <= high:
+            raise RuleViolation(
+                "out_of_range",
+                _("Must be between %(low)s and %(high)s.") % {"low": low, "high": high},
+                field=field,
+            )
+    measurement = Measurement.objects.create(
+        visit=visit,
+        phase=phase,
+        network=network,
+        place=place[:100],
+        rsrp_dbm=Decimal(str(rsrp_dbm)),
+        sinr_db=Decimal(str(sinr_db)),
+        download_mbps=Decimal(str(download_mbps)),
+        upload_mbps=Decimal(str(upload_mbps)),
+        latency_ms=int(latency_ms),
+        call_result=call_result,
+        measured_at=timezone.now(),
+        recorded_by=actor,
+    )
+    visit_event(
+        visit,
+        actor,
+        "visit.measurement",
+        phase=phase,
+        network=network,
+        place=place,
+        rsrp_dbm=str(measurement.rsrp_dbm),
+        sinr_db=str(measurement.sinr_db),
+    )
+    return measurement
+
+
+@transaction.atomic
+def record_outcome(
+    *,
+    actor,
+    visit: Visit,
+    resolved: bool,
+    summary: str,
+    promised_reply_at: datetime | None = None,
+) -> Visit:
+    """The on-site result. Unresolved: a reply time agreed with the customer, no later than the
+    end of the test + 4 h (R15), becomes the reply deadline."""
+    visit = lock_visit(visit)
+    require_engineer(actor, visit)
+    new_status = S.RESOLVED if resolved else S.UNRESOLVED
+    require_status(visit, new_status)
+    if not visit.measurements.exists():
+        raise RuleViolation(
+            "no_measurements",
+            _("Record at least one network test before the result."),
+            status=409,
+        )
+    summary = (summary or "").strip()
+    if not summary:
+        raise RuleViolation("summary_required", _("Say what was found and done."), field="summary")
+    now = timezone.now()
+    if resolved:
+        promised_reply_at = None
+    else:
+        latest = now + REPLY_WITHIN
+        if promised_reply_at is None:
+            raise RuleViolation(
+                "reply_time_required",
+                _("Agree a reply time with the customer (R15)."),
+                field="promised_reply_at",
+            )
+        if promised_reply_at <= now:
+            raise RuleViolation(
+                "reply_in_past",
+                _("The promised reply time must be in the future."),
+                field="promised_reply_at",
+            )
+        if promised_reply_at > latest:
+            raise RuleViolation(
+                "reply_too_late",
+                _("Promise the reply no later than %(latest)s, 4 hours after the test (R15).")
+                % {"latest": local(latest, "%H:%M")},
+                field="promised_reply_at",
+            )
+    visit.work_ended_at = now
+    visit.result_summary = summary
+    visit.promised_reply_at = promised_reply_at
+    set_status(visit, new_status, "work_ended_at", "result_summary", "promised_reply_at")
+    if promised_reply_at:
+        deadlines.open_deadline(
+            kind=DeadlineKind.REPLY,
+            ticket=visit.ticket,
+            visit=visit,
+            due_at=promised_reply_at,
+            responsible=visit.engineer,
+        )
+    visit_event(
+        visit,
+        actor,
+        "visit.resolved" if resolved else "visit.unresolved",
+        summary,
+        promised_reply_at=promised_reply_at,
+    )
+    return visit
+
+
+@transaction.atomic
+def record_reply(*, actor, visit: Visit, message: str, by_sms: bool = False) -> Visit:
+    """R15: the promised reply reaches the customer; it keeps the reply deadline (late or not)."""
+    visit = lock_visit(visit)
+    if visit.ticket.owner_id != actor.pk:
+        require_engineer(actor, visit)
+    require_status(visit, S.REPLIED)
+    message = (message or "").strip()
+    if not message:
+        raise RuleViolation(
+            "message_required", _("Write what the customer was told."), field="message"
+        )
+    now = timezone.now()
+    visit.replied_at, visit.reply_message = now, message
+    set_status(visit, S.REPLIED, "replied_at", "reply_message")
+    deadlines.meet_deadline(kind=DeadlineKind.REPLY, visit=visit, at=now)
+    on_time = visit.promised_reply_at is None or now <= visit.promised_reply_at
+    visit_event(visit, actor, "visit.replied", message, on_time=on_time, by_sms=by_sms)
+    if by_sms:
+        queue_visit_sms(visit, "visit_reply", "reply", message=message)
+    return visit
+
+
+@transaction.atomic
+def hand_over_visit(
+    *, actor, visit: Visit, to_engineer, note: str, customer_consented: bool
+) -> Visit:
+    """R16: hand a visit under way to another engineer, with the customer's consent and a note
+    so the customer never repeats the story. Open deadlines follow the visit to its new engineer.
+    """
+    visit = lock_visit(visit)
+    require_engineer(actor, visit)
+    if visit.status not in (S.ARRIVED, S.AT_WORK):
+        raise RuleViolation(
+            "not_under_way",
+            _("Only a visit under way is handed over; before that, reschedule it."),
+            status=409,
+        )
+    if not customer_consented:
+        raise RuleViolation(
+            "consent_required",
+            _("Ask the customer first: a handover needs their consent (R16)."),
+            field="customer_consented",
+        )
+    note = (note or "").strip()
+    if not note:
+        raise RuleViolation(
+            "handover_note_required",
+            _("Write a handover note for the next engineer (R16)."),
+            field="note",
+        )
+    require_engineer_user(to_engineer)
+    if to_engineer.pk == visit.engineer_id:
+        raise RuleViolation("same_engineer", _("Choose another engineer."), field="to_engineer")
+    check_engineer_free(engineer=to_engineer, start=visit.start, end=visit.end, exclude=visit)
+    previous = visit.engineer
+    visit.engineer = to_engineer
+    try:
+        with transaction.atomic():
+            visit.save(update_fields=["engineer", "updated_at"])
+    except IntegrityError as exc:
+        clash = selectors.clashes(
+            engineer=to_engineer, start=visit.start, end=visit.end, exclude=visit
+        ).first()
+        message = clash_message(to_engineer, clash) if clash else str(exc)
+        raise RuleViolation("engineer_busy", message, status=409) from exc
+    VisitHandover.objects.create(
+        visit=visit,
+        from_engineer=previous,
+        to_engineer=to_engineer,
+        note=note,
+        customer_consented=True,
+        actor=actor,
+    )
+    Deadline.objects.filter(visit=visit, state=DeadlineState.OPEN).update(responsible=to_engineer)
+    visit_event(
+        visit,
+        actor,
+        "visit.handover",
+        note,
+        from_engineer=previous.username,
+        to_engineer=to_engineer.username,
+    )
+    return visit
+
+
+@transaction.atomic
+def report_complaint_on_site(*, actor, visit: Visit, note: str) -> Visit:
+    """R17: the customer complained about the service during the visit; the supervisor hears."""
+    visit = lock_visit(visit)
+    require_engineer(actor, visit)
+    if visit.arrived_at is None or visit.status in (S.RESCHEDULED, S.CANCELLED):
+        raise RuleViolation(
+            "not_on_site", _("A complaint on site is reported once you have arrived."), status=409
+        )
+    if visit.complaint_on_site:
+        raise RuleViolation(
+            "complaint_reported", _("The complaint is already reported."), status=409
+        )
+    note = (note or "").strip()
+    if not note:
+        raise RuleViolation(
+            "note_required", _("Write what the customer complained about."), field="note"
+        )
+    visit.complaint_on_site, visit.complaint_note = True, note
+    visit.save(update_fields=["complaint_on_site", "complaint_note", "updated_at"])
+    visit_event(visit, actor, "visit.complaint", note)
+    notify_supervisors(template="visit_complaint_staff", visit=visit, key="complaint", note=note)
+    return visit

@@ -1,0 +1,69 @@
+"""R21, the five things (上门五件事): where a visit stands in the engineer's flow.
+
+1 call (re-confirm, R8) · 2 kit (R18–R20) · 3 enter (arrive R9, door R13/R14) · 4 work
+(measurements, outcome R15) · 5 leave (result, reply, survey). Read by the engineer's page.
+"""
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
+
+from .models import Visit, VisitStatus
+
+S = VisitStatus
+TITLES = {
+    1: _("Call"),
+    2: _("Kit"),
+    3: _("Enter"),
+    4: _("Work"),
+    5: _("Leave"),
+}
+
+
+@dataclass(frozen=True)
+class Step:
+    number: int
+    title: str
+    state: str  # "done", "current" or "todo"
+
+    @property
+    def done(self) -> bool:
+        return self.state == "done"
+
+    @property
+    def current(self) -> bool:
+        return self.state == "current"
+
+
+def current_step(visit: Visit) -> int:
+    if visit.status == S.BOOKED:
+        return 1
+    if visit.status in (S.CONFIRMED, S.EN_ROUTE):
+        return 3 if visit.kit_completed_at else 2
+    if visit.status == S.ARRIVED:
+        return 3
+    if visit.status == S.NO_ANSWER:
+        return 3 if not hasattr(visit, "note") else 5
+    if visit.status == S.AT_WORK:
+        return 4
+    return 5
+
+
+def steps(visit: Visit) -> list[Step]:
+    if visit.status in (S.RESCHEDULED, S.CANCELLED):
+        return []
+    now = current_step(visit)
+    finished = visit.status in (S.RESOLVED, S.REPLIED) or (visit.status == S.NO_ANSWER and now == 5)
+    result = []
+    for number, title in TITLES.items():
+        if number < now or (finished and number == now):
+            state = "done"
+        elif number == now:
+            state = "current"
+        else:
+            state = "todo"
+        # The kit may be ticked ahead of time; show it done as soon as it is.
+        if number == 2 and visit.kit_completed_at and state != "done":
+            state = "done"
+        result.append(Step(number, str(title), state))
+    return result

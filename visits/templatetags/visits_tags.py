@@ -1,0 +1,26 @@
+"""Template tags other apps' pages use to show a ticket's visits (the ticket page)."""
+
+from django import template
+
+from dispatch.people import display_name
+
+from .. import selectors
+
+register = template.Library()
+
+
+@register.inclusion_tag("visits/_ticket_visits.html")
+def ticket_visits(ticket):
+    visits = selectors.ticket_visits(ticket)
+    return {
+        "ticket": ticket,
+        "visits": visits,
+        "can_book": ticket.status != "closed"
+        and not any(v.status in selectors.OPEN_STATUSES for v in visits),
+    }
+
+
+@register.filter
+def person(user) -> str:
+    """A person's name as the centre writes it (李强), or the username."""
+    return display_name(user) if user else ""

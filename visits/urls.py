@@ -1,0 +1,31 @@
+from django.urls import path
+
+from .views import desk, field
+
+app_name = "visits"
+urlpatterns = [
+    # The desk (dispatchers, supervisors).
+    path("board/", desk.board, name="board"),
+    path("book/<str:number>/", desk.book, name="book"),
+    path("check/", desk.check, name="check"),
+    path("<int:pk>/reschedule/", desk.reschedule, name="reschedule"),
+    path("<int:pk>/cancel/", desk.cancel, name="cancel"),
+    path("requests/<int:pk>/decide/", desk.decide, name="decide"),
+    # The field (the visit's engineer), in the order of the five things (R21).
+    path("today/", field.today, name="today"),
+    path("<int:pk>/", field.detail, name="detail"),
+    path("<int:pk>/reconfirm/", field.reconfirm, name="reconfirm"),
+    path("<int:pk>/depart/", field.depart, name="depart"),
+    path("<int:pk>/late/", field.late, name="late"),
+    path("<int:pk>/arrive/", field.arrive, name="arrive"),
+    path("<int:pk>/knock/", field.knock, name="knock"),
+    path("<int:pk>/call-failed/", field.call_failed, name="call_failed"),
+    path("<int:pk>/no-answer/", field.no_answer, name="no_answer"),
+    path("<int:pk>/note/", field.note, name="note"),
+    path("<int:pk>/start/", field.start, name="start_work"),
+    path("<int:pk>/measure/", field.measure, name="measure"),
+    path("<int:pk>/outcome/", field.outcome, name="outcome"),
+    path("<int:pk>/reply/", field.reply, name="reply"),
+    path("<int:pk>/handover/", field.handover, name="handover"),
+    path("<int:pk>/complaint/", field.complaint, name="complaint"),
+]

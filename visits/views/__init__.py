@@ -1,0 +1,1 @@
+"""Visit pages: `desk` for dispatchers and supervisors, `field` for the engineer's phone."""

@@ -1,0 +1,359 @@
+"""The dispatcher's pages: the day/week board, booking from a ticket with conflicts shown before
+submitting, the desk view of a visit, and the reschedule and cancel dialogs (R7, R11)."""
+
+import math
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from dispatch.errors import RuleViolation
+from dispatch.forms import run_service
+from dispatch.models import Notification, Ticket
+from dispatch.permissions import DESK, role_required
+from dispatch.roles import Role, has_role
+from dispatch.rules import RESCHEDULE_LEAD
+from dispatch.selectors import tickets_for
+
+from .. import selectors, services
+from ..forms import BoardForm, BookingForm, CancelForm, DecisionForm, RescheduleForm, SlotForm
+from ..models import RescheduleRequest, Visit, VisitStatus
+from ..services.booking import clash_message
+from .common import get_visit, preview_sms, timeline
+
+
+@dataclass
+class Window:
+    """The hours the day board spans: the working day, widened to show any visit outside it."""
+
+    first_hour: int = selectors.WORKDAY_START.hour
+    last_hour: int = selectors.WORKDAY_END.hour
+
+    @property
+    def minutes(self) -> int:
+        return (self.last_hour - self.first_hour) * 60
+
+    def widen(self, day: date, start, end) -> None:
+        origin = selectors.day_start(day)
+        first = (start - origin).total_seconds() / 3600
+        last = (end - origin).total_seconds() / 3600
+        self.first_hour = max(0, min(self.first_hour, math.floor(first)))
+        self.last_hour = min(24, max(self.last_hour, math.ceil(last)))
+
+    def position(self, day: date, start, end) -> dict:
+        """Left and width, in % of the window, of a block on the day board."""
+        origin = selectors.day_start(day) + timedelta(hours=self.first_hour)
+        first = max(0.0, (start - origin).total_seconds() / 60)
+        last = min(float(self.minutes), (end - origin).total_seconds() / 60)
+        return {
+            "left": round(100 * first / self.minutes, 3),
+            "width": round(100 * max(0.0, last - first) / self.minutes, 3),
+        }
+
+    def hours(self) -> list[dict]:
+        return [
+            {"label": f"{h:02d}", "left": round(100 * (h - self.first_hour) * 60 / self.minutes, 3)}
+            for h in range(self.first_hour, self.last_hour + 1, 2)
+        ]
+
+
+def _decorate(rows, day: date, highlight: dict | None) -> Window:
+    """Block geometry for the day view: visits, free time and the proposed slot."""
+    window = Window()
+    for row in rows:
+        for visit in row.days[0].visits:
+            window.widen(day, visit.start, visit.end)
+    if highlight:
+        window.widen(day, highlight["start"], highlight["end"])
+        highlight.update(window.position(day, highlight["start"], highlight["end"]))
+    for row in rows:
+        board_day = row.days[0]
+        board_day.visit_blocks = [
+            {"visit": v, **window.position(day, v.start, v.end)} for v in board_day.visits
+        ]
+        board_day.free_blocks = [
+            {"start": s, "end": e, **window.position(day, s, e)} for s, e in board_day.free
+        ]
+    return window
+
+
+def _ticket(request, number: str) -> Ticket:
+    try:
+        return tickets_for(request.user).get(number=number)
+    except Ticket.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+def board_context(day: date, view: str = "day", ticket=None, highlight=None) -> dict:
+    if view == "week":
+        monday = day - timedelta(days=day.weekday())
+        days = [monday + timedelta(days=i) for i in range(7)]
+        step = timedelta(days=7)
+    else:
+        days, step = [day], timedelta(days=1)
+    rows = selectors.board(days)
+    window = _decorate(rows, day, highlight) if view == "day" else Window()
+    return {
+        "rows": rows,
+        "days": days,
+        "day": day,
+        "view": view,
+        "prev_day": day - step,
+        "next_day": day + step,
+        "today": timezone.localdate(),
+        "hours": window.hours(),
+        "window_hours": window.last_hour - window.first_hour,
+        "booking_ticket": ticket,
+        "highlight": highlight,
+    }
+
+
+@role_required(*DESK)
+def board(request):
+    form = BoardForm(request.GET or None)
+    data = form.cleaned_data if form.is_valid() else {}
+    day = data.get("day") or timezone.localdate()
+    view = data.get("view") or "day"
+    number = request.GET.get("ticket")
+    ticket = _ticket(request, number) if number else None
+    context = board_context(day, view, ticket)
+    if has_role(request.user, Role.SUPERVISOR):
+        context["pending_requests"] = selectors.pending_requests()
+    return render(request, "visits/board.html", context)
+
+
+def _slot_initial(request) -> dict:
+    initial = {"day": timezone.localdate(), "duration": 60}
+    for key in ("engineer", "day", "start_time", "duration"):
+        if request.GET.get(key):
+            initial[key] = request.GET[key]
+    return initial
+
+
+def _check(form, *, ticket: Ticket, visit: Visit | None = None) -> dict:
+    """R7 before submitting: is the slot free, and what SMS will the customer get (R26)?"""
+    result = {"ok": False, "problem": None, "sms": None, "highlight": None}
+    reason = form.data.get("reason") if form.is_bound else None
+    form = SlotForm(form.data if form.is_bound else None)  # the slot only, not the reason
+    if not form.is_valid() or "start" not in form.cleaned_data:
+        return result
+    data = form.cleaned_data
+    engineer, start, end = data["engineer"], data["start"], data["end"]
+    result["highlight"] = {"engineer_id": engineer.pk, "start": start, "end": end}
+    try:
+        services.check_slot(start=start, end=end)
+        clash = selectors.clashes(engineer=engineer, start=start, end=end, exclude=visit).first()
+        if clash is not None:
+            raise RuleViolation("engineer_busy", clash_message(engineer, clash), status=409)
+        result["ok"] = True
+    except RuleViolation as exc:
+        result["problem"] = exc.message
+    result["highlight"]["ok"] = result["ok"]
+    draft = Visit(ticket=ticket, engineer=engineer, start=start, end=end)
+    if visit is None:
+        result["sms"] = preview_sms("visit_booked", draft)
+    else:
+        reason = reason or _("(reason)")
+        result["sms"] = preview_sms(
+            "visit_rescheduled", draft, old_start=visit.start, reason=reason
+        )
+    return result
+
+
+def _day_of(form) -> date:
+    slot = SlotForm(form.data if form.is_bound else None)
+    return slot.cleaned_data["day"] if slot.is_valid() else timezone.localdate()
+
+
+@role_required(*DESK)
+def book(request, number):
+    ticket = _ticket(request, number)
+    form = BookingForm(request.POST or None, initial=_slot_initial(request))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        visit = run_service(
+            form,
+            lambda: services.book_visit(
+                actor=request.user,
+                ticket=ticket,
+                engineer=data["engineer"],
+                start=data["start"],
+                end=data["end"],
+            ),
+        )
+        if visit is not None:
+            messages.success(
+                request,
+                _("Visit booked for %(start)s; the customer gets the booking SMS.")
+                % {"start": timezone.localtime(visit.start).strftime("%m-%d %H:%M")},
+            )
+            return redirect("visits:detail", pk=visit.pk)
+    check_form = form if form.is_bound else BookingForm(_slot_initial(request))
+    check = _check(check_form, ticket=ticket)
+    day = _day_of(check_form)
+    context = {
+        "ticket": ticket,
+        "form": form,
+        "check": check,
+        "active_visit": selectors.active_visit_of(ticket),
+        **board_context(day, "day", ticket, check["highlight"]),
+    }
+    return render(request, "visits/book.html", context, status=400 if form.errors else 200)
+
+
+@role_required(*DESK)
+def check(request):
+    """htmx: the conflict check, the SMS preview and the engineer's day, as the form changes."""
+    visit = None
+    if request.GET.get("visit"):
+        visit = get_visit(request, request.GET["visit"])
+        ticket = visit.ticket
+        form = RescheduleForm(request.GET)
+    else:
+        ticket = _ticket(request, request.GET.get("ticket", ""))
+        form = BookingForm(request.GET)
+    result = _check(form, ticket=ticket, visit=visit)
+    day = _day_of(form)
+    context = {
+        "check": result,
+        "ticket": ticket,
+        **board_context(day, "day", ticket, result["highlight"]),
+    }
+    return render(request, "visits/_slot_check.html", context)
+
+
+def _desk_page(request, visit: Visit, status: int = 200, **extra):
+    outbox = Notification.objects.filter(key__startswith=f"visit:{visit.pk}:", channel="sms")
+    context = {
+        "visit": visit,
+        "timeline": timeline(visit),
+        "outbox": outbox.order_by("created_at"),
+        "can_move": VisitStatus.RESCHEDULED in visit.can_transition_to,
+        "late_for_reschedule": services.is_late_for_reschedule(visit),
+        "is_supervisor": has_role(request.user, Role.SUPERVISOR),
+        "decision_form": DecisionForm(),
+        **extra,
+    }
+    return render(request, "visits/visit_desk.html", context, status=status)
+
+
+def _dialog(request, visit, template, form, status=200):
+    now = timezone.now()
+    context = {
+        "visit": visit,
+        "form": form,
+        "minutes_left": max(0, int((visit.start - now).total_seconds() // 60)),
+        "late": services.is_late_for_reschedule(visit, now),
+        "deadline": visit.start - RESCHEDULE_LEAD,
+        "can_move": VisitStatus.RESCHEDULED in visit.can_transition_to,
+        "is_supervisor": has_role(request.user, Role.SUPERVISOR),
+    }
+    if template == "visits/reschedule.html":
+        check_form = form if form.is_bound else RescheduleForm(_reschedule_initial(visit))
+        context["check"] = _check(check_form, ticket=visit.ticket, visit=visit)
+    return render(request, template, context, status=status)
+
+
+def _reschedule_initial(visit: Visit) -> dict:
+    start = timezone.localtime(visit.start)
+    return {
+        "engineer": visit.engineer_id,
+        "day": start.date(),
+        "start_time": start.strftime("%H:%M"),
+        "duration": visit.duration_minutes,
+    }
+
+
+@role_required(*DESK)
+def reschedule(request, pk):
+    """R11: reason, apology, new time agreed with the customer; under 2 h only for force
+    majeure with a supervisor's approval (a dispatcher's request waits for one)."""
+    visit = get_visit(request, pk)
+    form = RescheduleForm(request.POST or None, initial=_reschedule_initial(visit))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        args = {
+            "actor": request.user,
+            "visit": visit,
+            "start": data["start"],
+            "end": data["end"],
+            "engineer": data["engineer"],
+            "reason": data["reason"],
+            "customer_agreed": data["customer_agreed"],
+        }
+        late = services.is_late_for_reschedule(visit)
+        if late and data["force_majeure"] and not has_role(request.user, Role.SUPERVISOR):
+            req = run_service(form, lambda: services.request_late_reschedule(**args))
+            if req is not None:
+                messages.warning(
+                    request,
+                    _("Sent to a supervisor for approval; the visit stays as it is until then."),
+                )
+                return redirect("visits:detail", pk=visit.pk)
+        else:
+            new = run_service(
+                form,
+                lambda: services.reschedule_visit(**args, force_majeure=data["force_majeure"]),
+            )
+            if new is not None:
+                messages.success(
+                    request, _("Visit rescheduled; the customer gets the apology SMS.")
+                )
+                return redirect("visits:detail", pk=new.pk)
+    status = 400 if form.errors else 200
+    return _dialog(request, visit, "visits/reschedule.html", form, status)
+
+
+@role_required(*DESK)
+def cancel(request, pk):
+    visit = get_visit(request, pk)
+    form = CancelForm(request.POST or None)
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and run_service(
+            form,
+            lambda: services.cancel_visit(
+                actor=request.user, visit=visit, reason=form.cleaned_data["reason"]
+            ),
+        )
+    ):
+        messages.success(request, _("Visit cancelled; the customer is told by SMS."))
+        return redirect("visits:detail", pk=visit.pk)
+    status = 400 if form.errors else 200
+    return _dialog(request, visit, "visits/cancel.html", form, status)
+
+
+@require_POST
+@role_required(Role.SUPERVISOR)
+def decide(request, pk):
+    """R11: a supervisor approves or rejects a late reschedule."""
+    try:
+        req = RescheduleRequest.objects.get(pk=pk)
+    except RescheduleRequest.DoesNotExist as exc:
+        raise Http404 from exc
+    form = DecisionForm(request.POST)
+    form.is_valid()
+    approve = "approve" in request.POST
+    result = run_service(
+        form,
+        lambda: services.decide_reschedule_request(
+            actor=request.user, request=req, approve=approve, note=form.cleaned_data.get("note", "")
+        ),
+    )
+    if result is None:
+        for error in form.non_field_errors():
+            messages.error(request, error)
+    elif approve:
+        messages.success(request, _("Late reschedule approved; recorded as a violation (R11)."))
+        new = Visit.objects.filter(rescheduled_from_id=req.visit_id).first()
+        if new is not None:
+            return redirect("visits:detail", pk=new.pk)
+    else:
+        messages.info(request, _("Late reschedule rejected; the visit stays as booked."))
+    return redirect("visits:detail", pk=req.visit_id)

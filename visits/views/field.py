@@ -1,0 +1,351 @@
+"""The engineer's pages, mobile-first: today's visits and the visit walked through the five
+things of R21, one clear button per step. Every button posts to a service and comes back."""
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from dispatch.errors import RuleViolation
+from dispatch.forms import run_service
+from dispatch.people import display_name
+from dispatch.permissions import role_required
+from dispatch.roles import Role, is_staff_member
+from dispatch.rules import REPLY_WITHIN, no_answer_wait
+
+from .. import selectors, services
+from ..forms import (
+    ArrivalForm,
+    ComplaintForm,
+    DoorChecksForm,
+    HandoverForm,
+    LateNoticeForm,
+    MeasurementForm,
+    OutcomeForm,
+    ReplyForm,
+    VisitNoteForm,
+)
+from ..models import Phase, Visit, VisitStatus
+from ..steps import current_step, steps
+from .common import get_visit, timeline
+from .desk import _desk_page
+
+S = VisitStatus
+
+
+@role_required(Role.ENGINEER)
+def today(request):
+    day = timezone.localdate()
+    user = request.user
+    return render(
+        request,
+        "visits/today.html",
+        {
+            "day": day,
+            "visits": selectors.visits_of_day(user, day),
+            "replies": selectors.replies_due(user),
+            "notes": selectors.notes_due(user),
+            "upcoming": selectors.upcoming_for(user, day),
+        },
+    )
+
+
+def _note_initial(visit: Visit) -> dict:
+    now = timezone.localtime().replace(second=0, microsecond=0)
+    name = visit.ticket.customer_name.strip()
+    return {
+        "customer_surname": name[:1] if name else "",
+        "arrived_at": timezone.localtime(visit.arrived_at) if visit.arrived_at else now,
+        "departed_at": now,
+        "engineer_name": display_name(visit.engineer),
+        "contact_phone": "10000",
+    }
+
+
+def _field_page(request, visit: Visit, status: int = 200, **forms):
+    now = timezone.now()
+    wait = no_answer_wait()
+    wait_until = visit.knocked_at + wait if visit.knocked_at else None
+    measurements = list(visit.measurements.all())
+    seconds_left = max(0, int((wait_until - now).total_seconds())) if wait_until else 0
+    context = {
+        "seconds_left": seconds_left,
+        "seconds_left_text": f"{seconds_left // 60:02d}:{seconds_left % 60:02d}",
+        "visit": visit,
+        "steps": steps(visit),
+        "step": current_step(visit),
+        # Steps 2 and 5 live in the checklists and surveys apps (R21).
+        "kit_url": reverse("checklists:visit_kit", args=[visit.pk]),
+        "survey_url": reverse("surveys:handoff", args=[visit.pk]),
+        "timeline": timeline(visit),
+        "wait_minutes": int(wait.total_seconds() // 60),
+        "wait_until": wait_until,
+        "wait_over": wait_until is not None and now >= wait_until,
+        "before": [m for m in measurements if m.phase == Phase.BEFORE],
+        "after": [m for m in measurements if m.phase == Phase.AFTER],
+        "measurements": measurements,
+        "reply_latest": now + REPLY_WITHIN,
+        "before_arrival": visit.status in (S.BOOKED, S.CONFIRMED, S.EN_ROUTE),
+        "under_way": visit.status in (S.ARRIVED, S.AT_WORK),
+        "late_form": forms.get("late_form") or LateNoticeForm(visit=visit),
+        "arrival_form": ArrivalForm(),
+        "door_form": forms.get("door_form") or DoorChecksForm(),
+        "note_form": forms.get("note_form") or VisitNoteForm(initial=_note_initial(visit)),
+        "measurement_form": forms.get("measurement_form")
+        or MeasurementForm(initial={"phase": Phase.AFTER if measurements else Phase.BEFORE}),
+        "outcome_form": forms.get("outcome_form")
+        or OutcomeForm(
+            initial={
+                "promised_reply_at": timezone.localtime(now + timedelta(hours=2)).replace(
+                    second=0, microsecond=0
+                )
+            }
+        ),
+        "reply_form": forms.get("reply_form") or ReplyForm(),
+        "handover_form": forms.get("handover_form") or HandoverForm(visit=visit),
+        "complaint_form": forms.get("complaint_form") or ComplaintForm(),
+        "open_panel": next(iter(forms), None),
+    }
+    return render(request, "visits/visit_field.html", context, status=status)
+
+
+@role_required(Role.DISPATCHER, Role.ENGINEER, Role.SUPERVISOR)
+def detail(request, pk):
+    """The visit's engineer walks it through on the phone; desk staff see the desk view."""
+    visit = get_visit(request, pk)
+    if visit.engineer_id == request.user.pk:
+        return _field_page(request, visit)
+    if is_staff_member(request.user):
+        return _desk_page(request, visit)
+    raise Http404
+
+
+def _back(visit: Visit, anchor: str = "") -> str:
+    return reverse("visits:detail", args=[visit.pk]) + (f"#{anchor}" if anchor else "")
+
+
+def _own_visit(request, pk) -> Visit:
+    visit = get_visit(request, pk)
+    if visit.engineer_id != request.user.pk:
+        raise Http404
+    return visit
+
+
+def _button(request, pk, call, done: str, anchor: str = ""):
+    """A one-tap step: the service decides; a refusal comes back as a message on the page."""
+    visit = _own_visit(request, pk)
+    try:
+        call(visit)
+    except RuleViolation as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, done)
+    return redirect(_back(visit, anchor))
+
+
+def _with_form(request, pk, form_name: str, form, call, done: str, anchor: str = ""):
+    visit = _own_visit(request, pk)
+    if callable(form):
+        form = form(visit)
+    if form.is_valid() and run_service(form, lambda: call(visit, form.cleaned_data)) is not None:
+        messages.success(request, done)
+        return redirect(_back(visit, anchor))
+    return _field_page(request, visit, status=400, **{form_name: form})
+
+
+step = require_POST
+
+
+@step
+@role_required(Role.ENGINEER)
+def reconfirm(request, pk):
+    return _button(
+        request,
+        pk,
+        lambda v: services.reconfirm_visit(actor=request.user, visit=v),
+        _("Re-confirmed; the customer gets the confirmation SMS."),
+        "step-2",
+    )
+
+
+@step
+@role_required(Role.ENGINEER)
+def depart(request, pk):
+    return _button(
+        request,
+        pk,
+        lambda v: services.depart_for_visit(actor=request.user, visit=v),
+        _("On the way. Arrive 5 minutes early (R9)."),
+        "step-3",
+    )
+
+
+@step
+@role_required(Role.ENGINEER)
+def late(request, pk):
+    return _with_form(
+        request,
+        pk,
+        "late_form",
+        lambda v: LateNoticeForm(request.POST, visit=v),
+        lambda v, d: services.notify_late(
+            actor=request.user, visit=v, new_arrival_at=d["new_arrival_at"], reason=d["reason"]
+        ),
+        _("The customer is told, with an apology and the new time."),
+    )
+
+
+@step
+@role_required(Role.ENGINEER)
+def arrive(request, pk):
+    form = ArrivalForm(request.POST)
+    form.is_valid()
+    data = getattr(form, "cleaned_data", {})
+    return _button(
+        request,
+        pk,
+        lambda v: services.record_arrival(
+            actor=request.user,
+            visit=v,
+            latitude=data.get("latitude"),
+            longitude=data.get("longitude"),
+        ),
+        _("Arrival recorded."),
+        "step-3",
+    )
+
+
+@step
+@role_required(Role.ENGINEER)
+def knock(request, pk):
+    return _button(
+        request,
+        pk,
+        lambda v: services.record_knock(actor=request.user, visit=v),
+        _("Knock recorded; the wait timer is running."),
+        "step-3",
+    )
+
+
+@step
+@role_required(Role.ENGINEER)
+def call_failed(request, pk):
+    return _button(
+        request,
+        pk,
+        lambda v: services.record_failed_call(actor=request.user, visit=v),
+        _("Unanswered call recorded."),
+        "step-3",
+    )
+
+
+@step
+@role_required(Role.ENGINEER)
+def no_answer(request, pk):
+    return _button(
+        request,
+        pk,
+        lambda v: services.mark_no_answer(actor=request.user, visit=v),
+        _("No answer recorded. File the visit note now (R13)."),
+        "note",
+    )
+
+
+@step
+@role_required(Role.ENGINEER)
+def note(request, pk):
+    return _with_form(
+        request,
+        pk,
+        "note_form",
+        VisitNoteForm(request.POST, request.FILES),
+        lambda v, d: services.file_visit_note(actor=request.user, visit=v, **d),
+        _("Visit note filed; the customer gets it by SMS too."),
+    )
+
+
+@step
+@role_required(Role.ENGINEER)
+def start(request, pk):
+    return _with_form(
+        request,
+        pk,
+        "door_form",
+        DoorChecksForm(request.POST),
+        lambda v, d: services.start_work(actor=request.user, visit=v, door_checks=d["door_checks"]),
+        _("Work started. Record the network tests."),
+        "step-4",
+    )
+
+
+@step
+@role_required(Role.ENGINEER)
+def measure(request, pk):
+    return _with_form(
+        request,
+        pk,
+        "measurement_form",
+        MeasurementForm(request.POST),
+        lambda v, d: services.add_measurement(actor=request.user, visit=v, **d),
+        _("Network test recorded."),
+        "step-4",
+    )
+
+
+@step
+@role_required(Role.ENGINEER)
+def outcome(request, pk):
+    return _with_form(
+        request,
+        pk,
+        "outcome_form",
+        OutcomeForm(request.POST),
+        lambda v, d: services.record_outcome(actor=request.user, visit=v, **d),
+        _("Result recorded."),
+        "step-5",
+    )
+
+
+@step
+@role_required(Role.ENGINEER)
+def reply(request, pk):
+    return _with_form(
+        request,
+        pk,
+        "reply_form",
+        ReplyForm(request.POST),
+        lambda v, d: services.record_reply(actor=request.user, visit=v, **d),
+        _("Reply recorded."),
+        "step-5",
+    )
+
+
+@step
+@role_required(Role.ENGINEER)
+def handover(request, pk):
+    visit = _own_visit(request, pk)
+    form = HandoverForm(request.POST, visit=visit)
+    if form.is_valid() and run_service(
+        form, lambda: services.hand_over_visit(actor=request.user, visit=visit, **form.cleaned_data)
+    ):
+        messages.success(request, _("Visit handed over."))
+        return redirect("visits:today")
+    return _field_page(request, visit, status=400, handover_form=form)
+
+
+@step
+@role_required(Role.ENGINEER)
+def complaint(request, pk):
+    return _with_form(
+        request,
+        pk,
+        "complaint_form",
+        ComplaintForm(request.POST),
+        lambda v, d: services.report_complaint_on_site(actor=request.user, visit=v, **d),
+        _("Reported to the supervisor (R17)."),
+    )
