@@ -70,6 +70,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--reload", action="store_true", help="rebuild the dataset")
     parser.add_argument("--write", default="docs/benchmarks.md", help="results file ('' = none)")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=("pages", "sweep", "booking", "due"),
+        help="run these scenarios alone (and write no results file)",
+    )
     args = parser.parse_args()
 
     url = os.environ.setdefault("DATABASE_URL", DEFAULT_URL)
@@ -104,11 +110,11 @@ def main() -> int:
     else:
         log("Reusing the loaded dataset (--reload rebuilds it)")
 
-    results = scenarios.run_all(log)
+    results = scenarios.run_all(log, args.only or scenarios.SCENARIOS)
     table = scenarios.render(results)
     log("")
     log(table)
-    if args.write:
+    if args.write and not args.only:
         scenarios.write_markdown(args.write, results, machine())
         log(f"\nWritten to {args.write}")
     return 0 if all(r.ok is not False for r in results) else 1

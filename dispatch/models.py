@@ -238,6 +238,14 @@ class Deadline(models.Model):
             models.Index(fields=["ticket", "state"], name="deadline_ticket_state"),
             models.Index(fields=["state", "kind", "due_at"], name="deadline_state_kind_due"),
             models.Index(fields=["responsible", "state"], name="deadline_resp_state"),
+            # The dashboard's per-engineer record: notes and replies due in the period.
+            # The dashboard's per-engineer record, notes and replies due in the period and kept,
+            # read from the index alone.
+            models.Index(
+                fields=["responsible", "kind", "due_at"],
+                include=["state"],
+                name="deadline_resp_kind_due",
+            ),
             # The dashboard's sections: missed promises not yet kept, per kind, oldest first.
             models.Index(
                 fields=["kind", "due_at"],

@@ -1,10 +1,12 @@
 """Read queries of the survey pages and API, scoped by user, with their prefetching (STYLE 6)."""
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
-from django.db.models import Avg, Count, Prefetch, Q, QuerySet
+from django.db.models import Avg, Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from dispatch.periods import Period
@@ -150,6 +152,40 @@ def engineer_results(period: Period, engineer=None) -> tuple[list[Question], lis
     for row in rows.values():
         row.index = weighted_index(row.averages, weights)
     return items, list(rows.values())
+
+
+def engineer_survey_count(period: Period) -> Subquery:
+    """R22: how many surveys the outer query's engineer (OuterRef("pk")) had signed in the
+    period, for a list of engineers to carry in its own query (the supervisor's dashboard)."""
+    start, end = period.bounds
+    signed = (
+        SurveyResponse.objects.filter(
+            visit__engineer=OuterRef("pk"), signed_at__gte=start, signed_at__lt=end
+        )
+        .values("visit__engineer")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return Coalesce(Subquery(signed), 0)
+
+
+def satisfaction_by_engineer(period: Period) -> dict[int, float]:
+    """R25: each engineer's importance-weighted satisfaction (1–5) over the period, as on the
+    survey results page, in one query: the average of every active rating item per engineer,
+    weighted by the item's importance."""
+    per_item = (
+        _answers_in(period)
+        .filter(kind=QuestionKind.RATING, question__active=True)
+        .values("response__visit__engineer", "code", "question__importance")
+        .annotate(avg=Avg("score"))
+    )
+    averages: dict[int, dict[str, float]] = defaultdict(dict)
+    weights: dict[int, dict[str, int]] = defaultdict(dict)
+    for row in per_item:
+        engineer, code = row["response__visit__engineer"], row["code"]
+        averages[engineer][code] = float(row["avg"])
+        weights[engineer][code] = row["question__importance"]
+    return {pk: weighted_index(averages[pk], weights[pk]) for pk in averages}
 
 
 def comments(period: Period, engineer=None) -> QuerySet[Answer]:

@@ -2,6 +2,8 @@
 
 import pytest
 
+from dispatch.roles import Role, RoleModelBackend, has_role
+
 pytestmark = pytest.mark.django_db
 
 
@@ -32,3 +34,20 @@ def test_logout_needs_post(client, dispatcher):
     assert client.get("/logout/").status_code == 405
     assert client.post("/logout/").status_code == 302
     assert "_auth_user_id" not in client.session
+
+
+
+def test_the_signed_in_user_comes_with_their_roles_in_one_query(
+    dispatcher, django_assert_num_queries
+):
+    with django_assert_num_queries(1):
+        user = RoleModelBackend().get_user(dispatcher.pk)
+        assert has_role(user, Role.DISPATCHER)
+        assert not has_role(user, Role.SUPERVISOR, Role.ENGINEER)
+
+
+def test_a_revoked_role_counts_from_the_next_request(client, dispatcher):
+    client.force_login(dispatcher)
+    assert client.get("/tickets/").status_code == 200
+    dispatcher.groups.clear()  # the desk role is taken away
+    assert client.get("/tickets/").status_code == 403

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models import Count, F, JSONField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import JSONObject
 from django.utils import timezone
 
 from dispatch.models import Deadline, Event
@@ -19,6 +20,7 @@ from .models import (
     RequestState,
     RescheduleRequest,
     Violation,
+    ViolationKind,
     Visit,
     VisitStatus,
 )
@@ -291,22 +293,45 @@ def punctuality(*, since: datetime, until: datetime) -> dict[int, tuple[int, int
     return {row["engineer_id"]: (row["punctual"], row["arrivals"]) for row in rows}
 
 
-def engineer_visit_stats(*, since: datetime, until: datetime) -> dict[int, dict[str, int]]:
-    """Per engineer, visits starting in [since, until): how many, arrivals, punctual ones (R9),
-    kit complete before arrival (R20) and no-answer visits (R13). One grouped query over the
-    (engineer, start) index."""
-    rows = (
-        Visit.objects.filter(start__gte=since, start__lt=until)
-        .exclude(status__in=INACTIVE_STATUSES)
-        .values("engineer_id")
-        .annotate(
-            visits=Count("id"),
-            arrived=Count("id", filter=Q(arrived_at__isnull=False)),
-            punctual=Count("id", filter=Q(arrival_punctual=True)),
-            kit_before_arrival=Count(
-                "id", filter=Q(arrived_at__isnull=False, kit_completed_at__lte=F("arrived_at"))
-            ),
-            no_answer=Count("id", filter=Q(no_answer_at__isnull=False)),
-        )
+def engineer_visit_stats(*, since: datetime, until: datetime) -> Subquery:
+    """One engineer's visits starting in [since, until): how many, arrivals, punctual ones (R9),
+    kit complete before arrival (R20) and no-answer visits (R13), as a JSON object (None without
+    visits). The engineer is the outer query's row (OuterRef("pk")): a list of engineers carries
+    its counters in its own query, each read from the (engineer, start) index."""
+    arrived = Q(arrived_at__isnull=False)
+    kit_first = arrived & Q(kit_completed_at__lte=F("arrived_at"))
+    # Count a column of the index (not "id"): the whole record is read from the index alone.
+    counters = JSONObject(
+        visits=Count("start"),
+        arrived=Count("start", filter=arrived),
+        punctual=Count("start", filter=Q(arrival_punctual=True)),
+        kit_before_arrival=Count("start", filter=kit_first),
+        no_answer=Count("start", filter=Q(no_answer_at__isnull=False)),
     )
-    return {row.pop("engineer_id"): row for row in rows}
+    visits = (
+        Visit.objects.filter(engineer=OuterRef("pk"), start__gte=since, start__lt=until)
+        .exclude(status__in=INACTIVE_STATUSES)
+        .values("engineer")
+        .annotate(counters=counters)
+        .values("counters")
+    )
+    return Subquery(visits, output_field=JSONField())
+
+
+def engineer_violation_stats(*, since: datetime, until: datetime) -> Subquery:
+    """One engineer's broken time rules in [since, until): late arrivals (R9), late notices (R10)
+    and late reschedules (R11), as a JSON object for the outer query's engineer (see above)."""
+    counters = JSONObject(
+        late_arrivals=Count("id", filter=Q(kind=ViolationKind.LATE_ARRIVAL)),
+        late_notices=Count("id", filter=Q(kind=ViolationKind.LATE_NOTICE)),
+        late_reschedules=Count("id", filter=Q(kind=ViolationKind.LATE_RESCHEDULE)),
+    )
+    violations = (
+        Violation.objects.filter(
+            engineer=OuterRef("pk"), occurred_at__gte=since, occurred_at__lt=until
+        )
+        .values("engineer")
+        .annotate(counters=counters)
+        .values("counters")
+    )
+    return Subquery(violations, output_field=JSONField())

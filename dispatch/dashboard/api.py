@@ -9,8 +9,7 @@ from ..models import Deadline
 from ..people import display_name
 from ..permissions import HasRole
 from ..roles import Role
-from . import selectors
-from .filters import DashboardFilterForm
+from .board import read_board
 
 
 class OverdueSerializer(serializers.ModelSerializer):
@@ -71,20 +70,14 @@ class DashboardView(APIView):
         responses=DashboardSerializer,
     )
     def get(self, request):
-        form = DashboardFilterForm(request.query_params or DashboardFilterForm.defaults())
-        if not form.is_valid():
-            raise serializers.ValidationError(form.errors)
-        data = form.cleaned_data
-        scope = {"engineer": data.get("engineer"), "team": data.get("team")}
-        kind = data.get("kind") or None
-        period = form.period()
+        board = read_board(request.query_params)
+        if not board.valid:
+            raise serializers.ValidationError(board.errors)
         body = {
-            "start": period.start,
-            "end": period.end,
-            "overdue": [
-                d for _kind, rows in selectors.overdue_sections(kind=kind, **scope) for d in rows
-            ],
-            "due_soon": selectors.due_soon(kind=kind, **scope),
-            "engineers": selectors.engineer_records(period, **scope),
+            "start": board.period.start,
+            "end": board.period.end,
+            "overdue": [d for _kind, rows in board.watchlist.sections for d in rows],
+            "due_soon": board.watchlist.soon,
+            "engineers": board.records,
         }
         return Response(DashboardSerializer(body).data)

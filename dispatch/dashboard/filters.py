@@ -1,40 +1,24 @@
+"""The dashboard's filters: a period form, then a scope form whose engineer and team choices are
+the lists the page reads anyway (no query of their own). Both render inside one <form>."""
+
 from datetime import timedelta
 
 from django import forms
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ..forms import UserChoiceField
-from ..models import DeadlineKind, Team
+from ..models import DeadlineKind
+from ..people import display_name
 from ..periods import Period
-from ..roles import Role
 
-User = get_user_model()
 DEFAULT_PERIOD_DAYS = 28
 
 
-class DashboardFilterForm(forms.Form):
+class PeriodForm(forms.Form):
     start = forms.DateField(
         label=_("From"), required=False, widget=forms.DateInput({"type": "date"})
     )
     end = forms.DateField(label=_("To"), required=False, widget=forms.DateInput({"type": "date"}))
-    engineer = UserChoiceField(
-        label=_("Engineer"), queryset=User.objects.none(), required=False, empty_label=_("All")
-    )
-    team = forms.ModelChoiceField(
-        label=_("Team"), queryset=Team.objects.none(), required=False, empty_label=_("All")
-    )
-    kind = forms.ChoiceField(
-        label=_("Deadline"), choices=[("", _("All"))] + DeadlineKind.choices, required=False
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["engineer"].queryset = User.objects.filter(
-            groups__name=Role.ENGINEER, is_active=True
-        ).order_by("username")
-        self.fields["team"].queryset = Team.objects.order_by("name")
 
     @staticmethod
     def defaults() -> dict[str, str]:
@@ -54,3 +38,24 @@ class DashboardFilterForm(forms.Form):
     def period(self) -> Period:
         data = self.cleaned_data
         return Period(data["start"], data["end"])
+
+
+class ObjectChoiceField(forms.TypedChoiceField):
+    """A choice among objects already loaded: cleans to the object with that primary key."""
+
+    def __init__(self, *, objects=(), label_from=str, **kwargs):
+        self.objects = {str(o.pk): o for o in objects}
+        choices = [("", _("All"))] + [(key, label_from(o)) for key, o in self.objects.items()]
+        super().__init__(choices=choices, coerce=self.objects.get, empty_value=None, **kwargs)
+
+
+class ScopeForm(forms.Form):
+    def __init__(self, *args, engineers=(), teams=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["engineer"] = ObjectChoiceField(
+            label=_("Engineer"), objects=engineers, label_from=display_name, required=False
+        )
+        self.fields["team"] = ObjectChoiceField(label=_("Team"), objects=teams, required=False)
+        self.fields["kind"] = forms.ChoiceField(
+            label=_("Deadline"), choices=[("", _("All"))] + DeadlineKind.choices, required=False
+        )

@@ -1,21 +1,34 @@
-"""Reads of the dashboard. Each function runs a fixed number of queries whatever the data size,
-served by indexes: open deadlines by due time (deadline_open_due), missed ones per kind
-(deadline_overdue_unkept), visits per engineer and start (visit_engineer_start)."""
+"""Reads of the dashboard. Each function runs one query whatever the data size, served by
+indexes: open deadlines by due time (deadline_open_due), missed ones per kind
+(deadline_overdue_unkept), visits per engineer and start (visit_engineer_start), deadlines per
+person, kind and due time (deadline_resp_kind_due). The whole page is eight queries with the
+session, the user and the navigation's badge (make bench)."""
 
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import TruncWeek
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    JSONField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import JSONObject, RowNumber, TruncWeek
 from django.utils import timezone
 
 from surveys import selectors as survey_selectors
 from visits import selectors as visit_selectors
-from visits.models import INACTIVE_STATUSES, ViolationKind, Visit
+from visits.models import INACTIVE_STATUSES, Visit
 
-from ..models import CustomerContact, Deadline, DeadlineKind, DeadlineState
+from ..models import CustomerContact, Deadline, DeadlineKind, DeadlineState, Team
 from ..periods import Period
 from ..roles import Role
 
@@ -29,43 +42,52 @@ OVERDUE_SECTIONS = [
     DeadlineKind.ARRIVAL,  # R9
     DeadlineKind.RECONFIRM,  # R8
 ]
-SECTION_LIMIT = 50
+# Rows per section: the oldest, the ones to act on first; the ticket list shows every overdue one.
+SECTION_LIMIT = 20
 
 
-def _rows(qs: QuerySet[Deadline], *, engineer=None, team=None) -> QuerySet[Deadline]:
+SOON = "soon"  # the group of the deadlines due within the hour, beside the overdue kinds
+
+
+@dataclass
+class Watchlist:
+    sections: list[tuple[str, list[Deadline]]]  # one per overdue kind, in OVERDUE_SECTIONS order
+    soon: list[Deadline]
+
+
+def watchlist(*, kind=None, engineer=None, team=None, within=timedelta(hours=1)) -> Watchlist:
+    """Missed promises not yet kept, the oldest SECTION_LIMIT of each kind, and the open
+    deadlines falling due within the hour, in one query: the database ranks each group's rows
+    (ROW_NUMBER over the two partial indexes' rows) and returns the first of each."""
+    kinds = [kind] if kind else OVERDUE_SECTIONS
+    late = Q(state=DeadlineState.OVERDUE, met_at__isnull=True, kind__in=kinds)
+    soon = Q(state=DeadlineState.OPEN, due_at__lte=timezone.now() + within)
+    if kind:
+        soon &= Q(kind=kind)
+    group = Case(When(state=DeadlineState.OPEN, then=Value(SOON)), default=F("kind"))
+    candidates = Deadline.objects.filter(late | soon)
     if engineer is not None:
-        qs = qs.filter(Q(responsible=engineer) | Q(visit__engineer=engineer))
+        candidates = candidates.filter(Q(responsible=engineer) | Q(visit__engineer=engineer))
     if team is not None:
-        qs = qs.filter(responsible__teams=team)
+        candidates = candidates.filter(responsible__teams=team)
+    first = candidates.annotate(
+        rank=Window(RowNumber(), partition_by=group, order_by=[F("due_at"), F("id")])
+    ).filter(rank__lte=SECTION_LIMIT)
     last_contact = CustomerContact.objects.filter(ticket=OuterRef("ticket_id")).order_by(
         "-created_at"
     )
-    return qs.select_related("ticket", "responsible", "visit").annotate(
-        last_contact_at=Subquery(last_contact.values("created_at")[:1])
+    rows = (
+        # The LIMIT restates what the ranking guarantees, for the planner: a few hundred rows,
+        # each then joined by its primary key (not a hash join over every deadline).
+        Deadline.objects.filter(pk__in=first.values("pk")[: SECTION_LIMIT * (len(kinds) + 1)])
+        .select_related("ticket", "responsible")
+        .annotate(group=group, last_contact_at=Subquery(last_contact.values("created_at")[:1]))
+        .order_by("due_at", "id")
     )
-
-
-def overdue_sections(*, kind=None, engineer=None, team=None) -> list[tuple[str, list[Deadline]]]:
-    """Missed promises not yet kept, one bounded list per kind, oldest first."""
-    kinds = [kind] if kind else OVERDUE_SECTIONS
-    sections = []
-    for section_kind in kinds:
-        qs = Deadline.objects.filter(
-            state=DeadlineState.OVERDUE, met_at__isnull=True, kind=section_kind
-        )
-        rows = list(
-            _rows(qs, engineer=engineer, team=team).order_by("due_at", "id")[:SECTION_LIMIT]
-        )
-        sections.append((section_kind, rows))
-    return sections
-
-
-def due_soon(*, within=timedelta(hours=1), kind=None, engineer=None, team=None) -> list[Deadline]:
-    """Open deadlines that fall due within the hour (partial index on open deadlines)."""
-    qs = Deadline.objects.filter(state=DeadlineState.OPEN, due_at__lte=timezone.now() + within)
-    if kind:
-        qs = qs.filter(kind=kind)
-    return list(_rows(qs, engineer=engineer, team=team).order_by("due_at", "id")[:SECTION_LIMIT])
+    grouped: dict[str, list[Deadline]] = defaultdict(list)
+    for row in rows:
+        grouped[row.group].append(row)
+    return Watchlist([(k, grouped[k]) for k in kinds], grouped[SOON])
 
 
 @dataclass
@@ -116,56 +138,86 @@ SUMMED = (
 )  # fmt: skip
 
 
-def engineers(*, engineer=None, team=None) -> QuerySet:
-    qs = User.objects.filter(groups__name=Role.ENGINEER, is_active=True)
-    if engineer is not None:
-        qs = qs.filter(pk=engineer.pk)
-    if team is not None:
-        qs = qs.filter(teams=team)
-    return qs.prefetch_related("teams").order_by("username").distinct()
+def teams() -> list[Team]:
+    """Every team by name, each with `member_ids`, in one query (a row per membership)."""
+    found: dict[int, Team] = {}
+    for row in Team.objects.annotate(member_id=F("members")).order_by("name", "pk"):
+        team = found.setdefault(row.pk, row)
+        if not hasattr(team, "member_ids"):
+            team.member_ids = set()
+        if row.member_id is not None:
+            team.member_ids.add(row.member_id)
+    return list(found.values())
 
 
-def engineer_records(period: Period, *, engineer=None, team=None) -> list[EngineerRecord]:
-    """Per engineer, from each app's selectors: visits and kit (visits), violations (visits),
-    notes and replies kept (deadlines), satisfaction (surveys). A fixed number of queries."""
+def engineer_records(period: Period, teams: list[Team]) -> list[EngineerRecord]:
+    """Every active engineer's rule record over the period, in one query: the engineers, each
+    with counters from each app's selectors (visits and kit, violations, surveys) and from the
+    deadlines (notes and replies kept). Satisfaction (R25) is the survey app's second query."""
     since, until = period.bounds
-    people = list(engineers(engineer=engineer, team=team))
-    records = {
-        person.pk: EngineerRecord(person, [t.name for t in person.teams.all()]) for person in people
-    }
-    for pk, row in visit_selectors.engineer_visit_stats(since=since, until=until).items():
-        if pk in records:
-            for name, value in row.items():
-                setattr(records[pk], name, value)
-    for pk, kinds in visit_selectors.violation_counts(since=since, until=until).items():
-        if pk in records:
-            records[pk].late_notices = kinds.get(ViolationKind.LATE_NOTICE, 0)
-            records[pk].late_reschedules = kinds.get(ViolationKind.LATE_RESCHEDULE, 0)
+    # Counting due_at, not id, lets PostgreSQL read the counters from deadline_resp_kind_due.
+    met = Q(state=DeadlineState.MET)
     deadlines = (
         Deadline.objects.filter(
-            responsible__in=records,
+            responsible=OuterRef("pk"),
             kind__in=[DeadlineKind.REPLY, DeadlineKind.VISIT_NOTE],
             due_at__gte=since,
             due_at__lt=until,
         )
         .exclude(state=DeadlineState.CANCELLED)
-        .values("responsible", "kind")
-        .annotate(due=Count("id"), kept=Count("id", filter=Q(state=DeadlineState.MET)))
-    )
-    for row in deadlines:
-        record = records[row["responsible"]]
-        if row["kind"] == DeadlineKind.REPLY:
-            record.replies_due, record.replies_on_time = row["due"], row["kept"]
-        else:
-            record.notes_due, record.notes_on_time = row["due"], row["kept"]
-    _questions, survey_rows = survey_selectors.engineer_results(period)
-    for row in survey_rows:
-        if row.engineer.pk in records:
-            records[row.engineer.pk].surveys = row.surveys
-            records[row.engineer.pk].satisfaction = (
-                round(row.index, 2) if row.index is not None else None
+        .values("responsible")
+        .annotate(
+            counters=JSONObject(
+                notes_due=Count("due_at", filter=Q(kind=DeadlineKind.VISIT_NOTE)),
+                notes_on_time=Count("due_at", filter=Q(kind=DeadlineKind.VISIT_NOTE) & met),
+                replies_due=Count("due_at", filter=Q(kind=DeadlineKind.REPLY)),
+                replies_on_time=Count("due_at", filter=Q(kind=DeadlineKind.REPLY) & met),
             )
-    return list(records.values())
+        )
+        .values("counters")
+    )
+    people = (
+        User.objects.filter(groups__name=Role.ENGINEER, is_active=True)
+        .annotate(
+            visit_stats=visit_selectors.engineer_visit_stats(since=since, until=until),
+            violation_stats=visit_selectors.engineer_violation_stats(since=since, until=until),
+            deadline_stats=Subquery(deadlines, output_field=JSONField()),
+            survey_count=survey_selectors.engineer_survey_count(period),
+        )
+        .order_by("username")
+    )
+    satisfaction = survey_selectors.satisfaction_by_engineer(period)
+    records = []
+    for person in people:
+        record = EngineerRecord(
+            person,
+            [team.name for team in teams if person.pk in team.member_ids],
+            surveys=person.survey_count,
+            satisfaction=_round(satisfaction.get(person.pk)),
+        )
+        counters = {
+            **(person.visit_stats or {}),
+            **(person.violation_stats or {}),
+            **(person.deadline_stats or {}),
+        }
+        for name, value in counters.items():
+            if hasattr(record, name):
+                setattr(record, name, value)
+        records.append(record)
+    return records
+
+
+def in_scope(records: list[EngineerRecord], *, engineer=None, team=None) -> list[EngineerRecord]:
+    """The records the filters ask for: one engineer's, or a team's members'."""
+    if engineer is not None:
+        records = [r for r in records if r.engineer.pk == engineer.pk]
+    if team is not None:
+        records = [r for r in records if r.engineer.pk in team.member_ids]
+    return records
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
 
 
 def team_records(records: list[EngineerRecord]) -> list[EngineerRecord]:
@@ -198,9 +250,9 @@ def weekly_trend(period: Period, *, engineer=None, team=None) -> list[dict]:
         qs.annotate(week=TruncWeek("start"))
         .values("week")
         .annotate(
-            arrived=Count("id"),
-            punctual=Count("id", filter=Q(arrival_punctual=True)),
-            kit=Count("id", filter=Q(kit_completed_at__lte=F("arrived_at"))),
+            arrived=Count("start"),
+            punctual=Count("start", filter=Q(arrival_punctual=True)),
+            kit=Count("start", filter=Q(kit_completed_at__lte=F("arrived_at"))),
         )
         .order_by("week")
     )

@@ -3,6 +3,7 @@
 from django.contrib.auth import get_user_model
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -14,8 +15,8 @@ from ..people import display_name
 from ..permissions import role_required
 from ..roles import Role
 from . import charts, selectors
+from .board import read_board
 from .export import export
-from .filters import DashboardFilterForm
 
 User = get_user_model()
 
@@ -41,7 +42,7 @@ def _record_row(record, name, teams=""):
     ]
 
 
-def _tables(sections, records, teams, trend):
+def _tables(board):
     """Every table of the page as (headers, rows), for the exports."""
     now = timezone.now()
     overdue_rows = [
@@ -54,7 +55,7 @@ def _tables(sections, records, teams, trend):
             int((now - d.due_at).total_seconds() // 60),
             d.last_contact_at,
         ]
-        for _kind, rows in sections
+        for _kind, rows in board.watchlist.sections
         for d in rows
     ]
     record_headers = [
@@ -71,8 +72,8 @@ def _tables(sections, records, teams, trend):
         _("Surveys"),
         _("Satisfaction (1–5)"),
     ]
-    people = [_record_row(r, display_name(r.engineer), "、".join(r.teams)) for r in records]
-    team_rows = [[row[0], *row[2:]] for row in (_record_row(t, t.engineer) for t in teams)]
+    people = [_record_row(r, display_name(r.engineer), "、".join(r.teams)) for r in board.records]
+    team_rows = [[row[0], *row[2:]] for row in (_record_row(t, t.engineer) for t in board.teams)]
     return {
         "overdue": (
             [
@@ -90,43 +91,39 @@ def _tables(sections, records, teams, trend):
         "teams": ([_("Team"), *record_headers[2:]], team_rows),
         "weekly": (
             [_("Week"), _("Arrivals"), _("Punctuality %"), _("Kit before arrival %")],
-            [[w["week"].date(), w["arrived"], w["punctuality"], w["kit_rate"]] for w in trend],
+            [
+                [w["week"].date(), w["arrived"], w["punctuality"], w["kit_rate"]]
+                for w in board.trend
+            ],
         ),
     }
 
 
 @role_required(Role.SUPERVISOR)
 def dashboard(request):
-    form = DashboardFilterForm(request.GET or DashboardFilterForm.defaults())
-    if not form.is_valid():
-        form = DashboardFilterForm(DashboardFilterForm.defaults())
-        form.is_valid()
-    data = form.cleaned_data
-    scope = {"engineer": data.get("engineer"), "team": data.get("team")}
-    period = form.period()
-    sections = selectors.overdue_sections(kind=data.get("kind") or None, **scope)
-    soon = selectors.due_soon(kind=data.get("kind") or None, **scope)
-    records = selectors.engineer_records(period, **scope)
-    teams = selectors.team_records(records)
-    trend = selectors.weekly_trend(period, **scope)
-    tables = _tables(sections, records, teams, trend)
-
+    board = read_board(request.GET)
     table = request.GET.get("table")
-    if request.GET.get("export") in ("csv", "xlsx") and table in tables:
-        headers, rows = tables[table]
-        return export(table, headers, rows, request.GET["export"])
+    if request.GET.get("export") in ("csv", "xlsx"):
+        tables = _tables(board)
+        if table in tables:
+            headers, rows = tables[table]
+            return export(table, headers, rows, request.GET["export"])
 
+    records, trend = board.records, board.trend
+    sections = board.watchlist.sections
     names = [display_name(r.engineer) for r in records]
     context = {
-        "form": form,
-        "period": period,
+        "board": board,
+        "period": board.period,
         "sections": [(DeadlineKind(kind).label, kind, rows) for kind, rows in sections if rows],
         "clear_sections": [DeadlineKind(kind).label for kind, rows in sections if not rows],
-        "soon": soon,
+        "soon": board.watchlist.soon,
         "records": records,
-        "teams": teams,
+        "teams": board.teams,
         "trend": trend,
         "query": request.GET.urlencode(),
+        "limit": selectors.SECTION_LIMIT,
+        "all_overdue_url": reverse("dispatch:ticket_list") + "?overdue=on",
         "now": timezone.now(),
         "punctuality_chart": charts.bar_chart(
             _("Punctuality by engineer (R9)"),

@@ -2,6 +2,7 @@
 
 import pytest
 
+from dispatch.dashboard import selectors as dashboard
 from surveys import services
 from surveys.charts import quadrant_chart
 from surveys.models import Question
@@ -59,6 +60,25 @@ def test_weighted_index_per_engineer(ticket, engineer, engineer2, dispatcher):
     assert by_user[engineer].resolved_rate == 100
     assert by_user[engineer2].resolved_rate == 0
     assert weighted_index({}, {"a": 3}) is None
+
+
+def test_dashboard_record_shows_the_same_satisfaction_r25(
+    ticket, engineer, engineer2, dispatcher, supervisor
+):
+    signed(ticket, engineer, dispatcher, punctuality=1)
+    signed(ticket, engineer, dispatcher, punctuality=3, manner=5)
+    signed(ticket, engineer2, dispatcher)
+    # A retired question no longer counts, on the results page or on the dashboard.
+    services.save_question(
+        actor=supervisor, question=Question.objects.get(code="tidiness"), active=False
+    )
+    period = Period.last_days(30)
+    _, rows = engineer_results(period)
+    by_engineer = {row.engineer.pk: (row.surveys, round(row.index, 2)) for row in rows}
+    records = dashboard.engineer_records(period, dashboard.teams())
+    shown = {r.engineer.pk: (r.surveys, r.satisfaction) for r in records if r.surveys}
+    assert shown == by_engineer
+    assert by_engineer[engineer.pk][0] == 2
 
 
 def test_chart_shares_a_marker_between_items_on_the_same_spot():
