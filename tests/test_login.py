@@ -36,7 +36,6 @@ def test_logout_needs_post(client, dispatcher):
     assert "_auth_user_id" not in client.session
 
 
-
 def test_the_signed_in_user_comes_with_their_roles_in_one_query(
     dispatcher, django_assert_num_queries
 ):

@@ -269,30 +269,6 @@ def pending_requests() -> QuerySet[RescheduleRequest]:
     )
 
 
-def violation_counts(*, since: datetime, until: datetime) -> dict[int, dict[str, int]]:
-    """Per engineer: how many late arrivals (R9), late notices (R10) and late reschedules (R11)
-    in [since, until). One grouped query over the (kind, occurred_at) index."""
-    rows = (
-        Violation.objects.filter(occurred_at__gte=since, occurred_at__lt=until)
-        .values("engineer_id", "kind")
-        .annotate(n=Count("id"))
-    )
-    counts: dict[int, dict[str, int]] = {}
-    for row in rows:
-        counts.setdefault(row["engineer_id"], {})[row["kind"]] = row["n"]
-    return counts
-
-
-def punctuality(*, since: datetime, until: datetime) -> dict[int, tuple[int, int]]:
-    """R9: per engineer, (punctual arrivals, all arrivals) in [since, until)."""
-    rows = (
-        Visit.objects.filter(arrived_at__gte=since, arrived_at__lt=until)
-        .values("engineer_id")
-        .annotate(arrivals=Count("id"), punctual=Count("id", filter=Q(arrival_punctual=True)))
-    )
-    return {row["engineer_id"]: (row["punctual"], row["arrivals"]) for row in rows}
-
-
 def engineer_visit_stats(*, since: datetime, until: datetime) -> Subquery:
     """One engineer's visits starting in [since, until): how many, arrivals, punctual ones (R9),
     kit complete before arrival (R20) and no-answer visits (R13), as a JSON object (None without

@@ -1,9 +1,10 @@
 """Reads the board and the supervisor's dashboard rely on: free time (R7), violations per
-engineer (R9, R10, R11) and punctuality (R9)."""
+engineer (R9, R10, R11), punctuality (R9) and the kit before arrival (R20)."""
 
 from datetime import date
 
 import pytest
+from django.contrib.auth import get_user_model
 
 from tests.factories import open_ticket
 from tests.visits.conftest import AFTERNOON, NOW, at, minutes
@@ -11,6 +12,7 @@ from tests.visits.factories import book, confirmed
 from visits import selectors, services
 
 pytestmark = pytest.mark.django_db
+User = get_user_model()
 
 MONDAY = date(2026, 11, 23)
 
@@ -33,9 +35,7 @@ def test_moved_and_cancelled_visits_free_the_time(clock, dispatcher, engineer, v
     assert not selectors.clashes(engineer=engineer, start=AFTERNOON, end=AFTERNOON + minutes(60))
 
 
-def test_violation_counts_and_punctuality_per_engineer(
-    clock, dispatcher, engineer, engineer2, visit
-):
+def test_each_engineers_visits_and_violations_r9_r10(clock, dispatcher, engineer, engineer2, visit):
     other = book(dispatcher, open_ticket(dispatcher), engineer2, AFTERNOON)
     confirmed(visit)
     confirmed(other)
@@ -45,13 +45,21 @@ def test_violation_counts_and_punctuality_per_engineer(
     clock.move_to(at(14, 8))
     services.record_arrival(actor=engineer, visit=visit)  # late (R9)
 
-    counts = selectors.violation_counts(since=NOW, until=at(23))
-    assert counts == {engineer.pk: {"late_notice": 1, "late_arrival": 1}}
-    assert selectors.punctuality(since=NOW, until=at(23)) == {
-        engineer.pk: (0, 1),
-        engineer2.pk: (1, 1),
+    def records(since, until):
+        people = User.objects.filter(pk__in=[engineer.pk, engineer2.pk]).annotate(
+            visit_stats=selectors.engineer_visit_stats(since=since, until=until),
+            violation_stats=selectors.engineer_violation_stats(since=since, until=until),
+        )
+        return {p.pk: (p.visit_stats, p.violation_stats) for p in people}
+
+    late = {"late_arrivals": 1, "late_notices": 1, "late_reschedules": 0}
+    # Both ticked the kit (R20) before arriving; engineer2 arrived on time, engineer late (R9).
+    on_time = {"visits": 1, "arrived": 1, "punctual": 1, "kit_before_arrival": 1, "no_answer": 0}
+    assert records(NOW, at(23)) == {
+        engineer.pk: (dict(on_time, punctual=0), late),
+        engineer2.pk: (on_time, None),
     }
-    assert selectors.violation_counts(since=at(15), until=at(23)) == {}
+    assert records(at(15), at(23)) == {engineer.pk: (None, None), engineer2.pk: (None, None)}
 
 
 def test_the_engineers_open_promises(clock, dispatcher, engineer, visit):
