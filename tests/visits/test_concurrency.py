@@ -81,17 +81,29 @@ def _assert_one_winner(results, engineer) -> None:
 
 
 def test_r7_twenty_concurrent_bookings_of_one_slot_one_wins_the_rest_409(
-    dispatcher, engineer, django_db_blocker
+    dispatcher, engineer, django_db_blocker, monkeypatch
 ):
     assert connection.vendor == "postgresql", "the race test needs PostgreSQL"
-    _assert_one_winner(_race(dispatcher, engineer, django_db_blocker), engineer)
+    reached_the_constraint = []
+    monkeypatch.setattr(booking, "_lost_race", reached_the_constraint.append)
+    monkeypatch.setattr(booking, "_deadlocked_on_constraint", reached_the_constraint.append)
+    results = _race(dispatcher, engineer, django_db_blocker)
+    _assert_one_winner(results, engineer)
+    # The engineer's lock queues the attempts: each loser saw the winner's visit in its check
+    # and was told which ticket holds the time; none had to be stopped by the constraint.
+    assert reached_the_constraint == []
+    (winner,) = Visit.objects.filter(engineer=engineer)
+    for code, body in results:
+        if code == 409:
+            assert winner.ticket.number in body["detail"], body
 
 
 def test_r7_when_all_twenty_pass_the_check_the_constraint_decides(
     dispatcher, engineer, django_db_blocker, monkeypatch
 ):
-    """The worst interleaving, forced: every request passes the service's overlap check before
-    any of them inserts. The exclusion constraint lets one in; the 19 others become 409s."""
+    """The worst interleaving, forced: without the engineer's lock, every request passes the
+    service's overlap check before any of them inserts. The exclusion constraint lets one in;
+    the 19 others become 409s."""
     assert connection.vendor == "postgresql", "the race test needs PostgreSQL"
     all_checked = threading.Barrier(CONNECTIONS)
     lost = []
@@ -105,6 +117,7 @@ def test_r7_when_all_twenty_pass_the_check_the_constraint_decides(
         lost.append(exc)
         return lost_race(exc)
 
+    monkeypatch.setattr(booking, "lock_engineer", lambda engineer: None)
     monkeypatch.setattr(booking, "check_engineer_free", check_then_wait)
     monkeypatch.setattr(booking, "_lost_race", spy)
     _assert_one_winner(_race(dispatcher, engineer, django_db_blocker), engineer)
