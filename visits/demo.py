@@ -9,6 +9,7 @@ would have marked a promise overdue before it was kept, the loader does the same
 
 from datetime import datetime, timedelta
 
+from django.core.management.base import CommandError
 from django.db.models import F
 from django.utils import timezone
 
@@ -370,7 +371,12 @@ def _today(clock, demo, tickets):
 
 def seed(demo) -> None:
     if time_machine is None:
-        return
+        # Half a demo (tickets without their visits) would mislead: say what is missing.
+        raise CommandError(
+            "The demo replays weeks of visits through the services at past moments, which "
+            "needs time-machine from the development extras: pip install -e '.[dev]' "
+            "(make run installs them)."
+        )
     clock = Clock()
     tickets = sorted(demo.tickets, key=lambda t: t.created_at)
     history, today = tickets[:-10], tickets[-10:]

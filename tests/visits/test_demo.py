@@ -41,3 +41,15 @@ def test_demo_has_history_and_a_busy_today():
         assert Visit.objects.filter(
             engineer__username=username, start__gte=now - timezone.timedelta(hours=6)
         ).exists()
+
+
+def test_without_the_dev_extras_the_demo_says_so_and_loads_nothing(monkeypatch):
+    from django.core.management.base import CommandError
+
+    from dispatch.models import Ticket
+    from visits import demo
+
+    monkeypatch.setattr(demo, "time_machine", None)
+    with pytest.raises(CommandError, match=r"pip install -e '\.\[dev\]'"):
+        call_command("seed_demo", stdout=io.StringIO())
+    assert not Ticket.objects.exists()  # no half demo: tickets without their visits
