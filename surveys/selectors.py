@@ -154,7 +154,7 @@ def engineer_results(period: Period, engineer=None) -> tuple[list[Question], lis
     return items, list(rows.values())
 
 
-def engineer_survey_count(period: Period) -> Subquery:
+def engineer_survey_count(period: Period) -> Coalesce:
     """R22: how many surveys the outer query's engineer (OuterRef("pk")) had signed in the
     period, for a list of engineers to carry in its own query (the supervisor's dashboard)."""
     start, end = period.bounds

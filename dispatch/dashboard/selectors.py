@@ -142,18 +142,18 @@ def teams() -> list[Team]:
     """Every team by name, each with `member_ids`, in one query (a row per membership)."""
     found: dict[int, Team] = {}
     for row in Team.objects.annotate(member_id=F("members")).order_by("name", "pk"):
-        team = found.setdefault(row.pk, row)
-        if not hasattr(team, "member_ids"):
-            team.member_ids = set()
+        if row.pk not in found:
+            found[row.pk] = row
+            row.member_ids = set()
         if row.member_id is not None:
-            team.member_ids.add(row.member_id)
+            found[row.pk].member_ids.add(row.member_id)
     return list(found.values())
 
 
 def engineer_records(period: Period, teams: list[Team]) -> list[EngineerRecord]:
-    """Every active engineer's rule record over the period, in one query: the engineers, each
+    """Every active engineer's rule record over the period, in two queries: the engineers, each
     with counters from each app's selectors (visits and kit, violations, surveys) and from the
-    deadlines (notes and replies kept). Satisfaction (R25) is the survey app's second query."""
+    deadlines (notes and replies kept); then satisfaction per engineer (R25)."""
     since, until = period.bounds
     # Counting due_at, not id, lets PostgreSQL read the counters from deadline_resp_kind_due.
     met = Q(state=DeadlineState.MET)
@@ -201,7 +201,7 @@ def engineer_records(period: Period, teams: list[Team]) -> list[EngineerRecord]:
             **(person.deadline_stats or {}),
         }
         for name, value in counters.items():
-            if hasattr(record, name):
+            if hasattr(record, name):  # late arrivals show as punctuality instead
                 setattr(record, name, value)
         records.append(record)
     return records
