@@ -29,9 +29,10 @@ class Board:
 
 
 def read_board(params: QueryDict) -> Board:
-    """Bind the filters to the request's parameters and read the board: six queries, whatever
-    the data size. Invalid filters keep their errors (for the page to show, the API to return)
-    and the board falls back to the default period and the whole centre."""
+    """Bind the filters to the request's parameters and read the board: five queries whatever
+    the data size (teams, engineers with their records, satisfaction, the watchlist, the
+    trend). Invalid filters keep their errors (for the page to show, the API to return) and
+    the board falls back to the default period and the whole centre."""
     period_form = PeriodForm(params or PeriodForm.defaults())
     if period_form.is_valid():
         period = period_form.period()

@@ -2,6 +2,7 @@
 
 from datetime import datetime, timedelta
 
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -85,8 +86,12 @@ def lock_engineer(engineer) -> None:
     on each other inside the exclusion constraint and PostgreSQL breaks their cycles only after
     its deadlock timeout (make bench: 50 attempts at one slot). Taken after the ticket's lock,
     in every path that gives an engineer a time (book, reschedule, hand over)."""
-    User = type(engineer)
-    list(User.objects.select_for_update(no_key=True).filter(pk=engineer.pk).values_list("pk"))
+    list(
+        get_user_model()
+        .objects.select_for_update(no_key=True)
+        .filter(pk=engineer.pk)
+        .values_list("pk")
+    )
 
 
 def check_engineer_free(*, engineer, start: datetime, end: datetime, exclude=None) -> None:
