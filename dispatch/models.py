@@ -389,3 +389,14 @@ class BannedPhrase(models.Model):
 
     def __str__(self) -> str:
         return self.phrase
+
+
+class Heartbeat(models.Model):
+    """When a periodic task last finished, by name: the health check's proof that Celery beat
+    and a worker are alive (dispatch.health). One row per task, overwritten each run."""
+
+    name = models.CharField(max_length=60, primary_key=True)
+    at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.at:%Y-%m-%d %H:%M:%S}"

@@ -9,7 +9,7 @@ from dataclasses import asdict
 
 from celery import shared_task
 
-from . import delivery, sweep
+from . import delivery, health, sweep
 
 logger = logging.getLogger(__name__)
 
@@ -18,6 +18,7 @@ logger = logging.getLogger(__name__)
 def sweep_deadlines() -> dict:
     """Mark due deadlines overdue and warn of those due soon; alerts go out on commit."""
     result = asdict(sweep.sweep_deadlines())
+    health.beat()
     if result["overdue"] or result["warned"]:
         logger.info("Deadline sweep: %s", result)
     return result
