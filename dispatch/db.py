@@ -1,8 +1,10 @@
 """Database helpers shared by the apps."""
 
+from contextlib import contextmanager
+
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateTimeRangeField
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import Func
 
 
@@ -41,3 +43,17 @@ class PostgresExclusionConstraint(ExclusionConstraint):
         if connections[using].vendor != "postgresql":
             return
         super().validate(model, instance, exclude=exclude, using=using)
+
+
+@contextmanager
+def purging_events(using: str = DEFAULT_DB_ALIAS):
+    """Allow deleting audit events in this transaction only (PostgreSQL): for maintenance that
+    removes whole tickets, such as the benchmark's clean up. Nothing in the app uses it."""
+    with transaction.atomic(using=using), connections[using].cursor() as cursor:
+        cursor.execute("SELECT set_config('seed.purge_events', 'on', true)")
+        try:
+            with transaction.atomic(using=using):  # a failure rolls back to here, not further
+                yield
+        finally:
+            # Off again, also when this block is a savepoint inside a longer transaction.
+            cursor.execute("SELECT set_config('seed.purge_events', 'off', true)")
