@@ -141,11 +141,11 @@ def _bench_tickets(n, prefix, dispatcher):
 
 
 def _cleanup(tickets):
-    from dispatch.db import purging_events
+    from dispatch.db import history_maintenance
     from visits.models import Visit
 
     ids = [t.pk for t in tickets]
-    with purging_events():
+    with history_maintenance():
         Visit.objects.filter(ticket_id__in=ids).delete()
         Ticket.objects.filter(pk__in=ids).delete()
 

@@ -46,14 +46,20 @@ class PostgresExclusionConstraint(ExclusionConstraint):
 
 
 @contextmanager
-def purging_events(using: str = DEFAULT_DB_ALIAS):
-    """Allow deleting audit events in this transaction only (PostgreSQL): for maintenance that
-    removes whole tickets, such as the benchmark's clean up. Nothing in the app uses it."""
-    with transaction.atomic(using=using), connections[using].cursor() as cursor:
-        cursor.execute("SELECT set_config('seed.purge_events', 'on', true)")
-        try:
-            with transaction.atomic(using=using):  # a failure rolls back to here, not further
-                yield
-        finally:
-            # Off again, also when this block is a savepoint inside a longer transaction.
-            cursor.execute("SELECT set_config('seed.purge_events', 'off', true)")
+def history_maintenance(using: str = DEFAULT_DB_ALIAS):
+    """Allow rewriting audit events within this block only (PostgreSQL's trigger, migration
+    dispatch 0010): for maintenance that fabricates or removes whole histories, the demo loader
+    and the benchmark's clean up. Nothing a user does reaches it."""
+    connection = connections[using]
+    with transaction.atomic(using=using):
+        if connection.vendor != "postgresql":
+            yield
+            return
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('seed.history_maintenance', 'on', true)")
+            try:
+                with transaction.atomic(using=using):  # a failure rolls back to here only
+                    yield
+            finally:
+                # Off again, also when this block is a savepoint inside a longer transaction.
+                cursor.execute("SELECT set_config('seed.history_maintenance', 'off', true)")

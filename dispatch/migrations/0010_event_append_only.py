@@ -1,15 +1,19 @@
 """The audit trail is append-only in the database itself, not only in the ORM (docs/design.md):
-an UPDATE or DELETE of an event row fails whoever sends it (a raw query, a bulk update, the
-cascade of a deleted ticket). A maintenance job that must purge history (the benchmark's clean
-up) says so for its own transaction with dispatch.db.purging_events()."""
+on PostgreSQL an UPDATE or DELETE of an event row fails whoever sends it (a raw query, a bulk
+update, the cascade of a deleted ticket). Maintenance that must rewrite history (the demo loader
+backdating a fictional past, the benchmark's clean up) says so for its own transaction with
+dispatch.db.history_maintenance().
+
+SQLite, the embedded database of `make run`, keeps only the ORM's guard: it has no per-session
+setting a trigger could read, so the demo could not load its past there."""
 
 from django.db import migrations
 
-PG_FORWARD = """
+FORWARD = """
 CREATE FUNCTION dispatch_event_append_only() RETURNS trigger AS $$
 BEGIN
-    IF TG_OP = 'DELETE' AND current_setting('seed.purge_events', true) = 'on' THEN
-        RETURN OLD;
+    IF current_setting('seed.history_maintenance', true) = 'on' THEN
+        RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
     END IF;
     RAISE EXCEPTION 'dispatch_event is append-only: % refused', TG_OP
         USING ERRCODE = 'restrict_violation';
@@ -19,38 +23,20 @@ CREATE TRIGGER dispatch_event_append_only
     BEFORE UPDATE OR DELETE ON dispatch_event
     FOR EACH ROW EXECUTE FUNCTION dispatch_event_append_only();
 """
-PG_BACKWARD = """
+BACKWARD = """
 DROP TRIGGER IF EXISTS dispatch_event_append_only ON dispatch_event;
 DROP FUNCTION IF EXISTS dispatch_event_append_only();
 """
-SQLITE_FORWARD = [
-    """CREATE TRIGGER dispatch_event_no_update BEFORE UPDATE ON dispatch_event
-       BEGIN SELECT RAISE(ABORT, 'dispatch_event is append-only: UPDATE refused'); END;""",
-    """CREATE TRIGGER dispatch_event_no_delete BEFORE DELETE ON dispatch_event
-       BEGIN SELECT RAISE(ABORT, 'dispatch_event is append-only: DELETE refused'); END;""",
-]
-SQLITE_BACKWARD = [
-    "DROP TRIGGER IF EXISTS dispatch_event_no_update;",
-    "DROP TRIGGER IF EXISTS dispatch_event_no_delete;",
-]
 
 
 def forward(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        schema_editor.execute(PG_FORWARD, params=None)
-    elif vendor == "sqlite":
-        for statement in SQLITE_FORWARD:
-            schema_editor.execute(statement)
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(FORWARD, params=None)
 
 
 def backward(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        schema_editor.execute(PG_BACKWARD)
-    elif vendor == "sqlite":
-        for statement in SQLITE_BACKWARD:
-            schema_editor.execute(statement)
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(BACKWARD, params=None)
 
 
 class Migration(migrations.Migration):

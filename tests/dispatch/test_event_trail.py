@@ -4,7 +4,7 @@ per-object guard, a bulk update, raw SQL, or the cascade of a deleted ticket."""
 import pytest
 from django.db import DatabaseError, connection, transaction
 
-from dispatch.db import purging_events
+from dispatch.db import history_maintenance
 from dispatch.models import Event, Ticket
 from tests.factories import open_ticket
 
@@ -28,7 +28,7 @@ class TestTheDatabaseRefusesToRewriteHistory:
         assert Ticket.objects.filter(pk=ticket.pk).exists()
 
     def test_a_declared_purge_may_delete_within_its_own_transaction(self, ticket, dispatcher):
-        with purging_events():
+        with history_maintenance():
             Ticket.objects.filter(pk=ticket.pk).delete()
         assert not Event.objects.filter(ticket_id=ticket.pk).exists()
         # The permission ended with that transaction.
