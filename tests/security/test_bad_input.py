@@ -164,3 +164,21 @@ def test_the_bound_keeps_a_real_signature(world):
 
     signature = strokes()
     assert json_input.loads(json.dumps(signature)) == signature
+
+
+def test_a_nul_byte_is_named_as_a_character_not_allowed(client, api, dispatcher, ticket):
+    """Django's zh-Hans text for it spoke of an empty string; the project's catalogue says what
+    is wrong, on the pages and in the API alike."""
+    client.force_login(dispatcher)
+    page = client.post(
+        reverse("dispatch:ticket_close", args=[ticket.number]), {"resolution": "已\x00解决"}
+    )
+    html = page.content.decode()
+    assert "不允许的字符" in html
+    assert "空字符串" not in html
+
+    api.force_authenticate(dispatcher)
+    answer = api.post(f"/api/tickets/{ticket.number}/close/", {"resolution": "\x00"}, format="json")
+    assert answer.status_code == 400
+    assert answer.json()["field"] == "resolution"
+    assert "不允许的字符" in answer.json()["detail"]
