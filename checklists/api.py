@@ -15,6 +15,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from dispatch.api_errors import form_errors
 from dispatch.errors import RuleViolation
 from dispatch.permissions import DESK, HasRole
 from dispatch.roles import Role
@@ -240,7 +241,7 @@ class ReportViewSet(viewsets.ViewSet):
     def list(self, request):
         form = PeriodForm(request.query_params or None)
         if form.is_bound and not form.is_valid():
-            raise serializers.ValidationError(form.errors)
+            raise form_errors(form)
         period = form.period()
         missing, never_opened = selectors.most_missing_items(period)
         data = {

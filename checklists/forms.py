@@ -3,6 +3,7 @@ from datetime import timedelta
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from dispatch.dates import DayField
 from dispatch.periods import Period
 
 from .models import ChecklistItem, ItemGroup
@@ -42,12 +43,10 @@ class ItemForm(forms.ModelForm):
 
 
 class PeriodForm(forms.Form):
-    start = forms.DateField(
+    start = DayField(
         label=_("From"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
-    end = forms.DateField(
-        label=_("To"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    )
+    end = DayField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
 
     def clean(self):
         data = super().clean()

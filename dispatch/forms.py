@@ -4,6 +4,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from .dates import MomentField
 from .errors import RuleViolation
 from .language import find_banned_phrases
 from .models import (
@@ -170,7 +171,7 @@ class ContactForm(BannedPhraseCheck, forms.Form):
         label=_("What the customer was told"), widget=forms.Textarea(attrs={"rows": 3})
     )
     answered = forms.BooleanField(label=_("The customer got a definite answer"), required=False)
-    new_promised_at = forms.DateTimeField(
+    new_promised_at = MomentField(
         label=_("New promised reply time"),
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),

@@ -1,9 +1,11 @@
 """A reporting period of whole local days, shared by the dashboard and the apps' reports."""
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from django.utils import timezone
+
+from .dates import local_moment
 
 
 @dataclass(frozen=True)
@@ -14,11 +16,7 @@ class Period:
     @property
     def bounds(self) -> tuple[datetime, datetime]:
         """[since, until) as aware datetimes in the centre's time zone."""
-        tz = timezone.get_current_timezone()
-        return (
-            datetime.combine(self.start, time.min, tzinfo=tz),
-            datetime.combine(self.end + timedelta(days=1), time.min, tzinfo=tz),
-        )
+        return local_moment(self.start), local_moment(self.end + timedelta(days=1))
 
     @classmethod
     def last_days(cls, days: int) -> "Period":

@@ -1,11 +1,11 @@
 """Forms of the survey pages. They only collect input: surveys.services decides."""
 
-import json
-
 from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from dispatch import json_input
+from dispatch.dates import DayField
 from dispatch.forms import UserChoiceField
 from dispatch.people import display_name
 from dispatch.roles import Role
@@ -68,7 +68,8 @@ class SurveyForm(forms.Form):
 
     def strokes(self) -> dict:
         try:
-            data = json.loads(self.cleaned_data.get("signature") or "null")
+            # Bounded nesting: a crafted field can't make the decoder recurse (issue 11).
+            data = json_input.loads(self.cleaned_data.get("signature") or "null")
         except ValueError:
             return {}
         return data if isinstance(data, dict) else {}
@@ -102,12 +103,12 @@ class ResultsFilterForm(forms.Form):
     engineer = EngineerChoiceField(
         label=_("Engineer"), queryset=User.objects.none(), required=False, empty_label=_("All")
     )
-    start = forms.DateField(
+    start = DayField(
         label=_("From"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
-    end = forms.DateField(
+    end = DayField(
         label=_("To"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),

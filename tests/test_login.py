@@ -1,6 +1,10 @@
 """Login, logout and login rate limiting."""
 
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
 import pytest
+import time_machine
 
 from dispatch.roles import Role, RoleModelBackend, has_role
 
@@ -27,6 +31,18 @@ def test_login_is_rate_limited_after_five_failures(client, dispatcher):
     assert response.status_code == 429
     assert "尝试次数过多" in response.content.decode()
     assert "_auth_user_id" not in client.session
+
+
+def test_the_lockout_says_for_how_long_and_until_when(client, dispatcher, settings):
+    settings.AXES_COOLOFF_TIME = timedelta(minutes=15)
+    at = datetime(2026, 3, 2, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    with time_machine.travel(at, tick=False):
+        for _ in range(6):
+            response = client.post(
+                "/login/", {"username": dispatcher.username, "password": "wrong"}
+            )
+    assert response.status_code == 429
+    assert "请在 15 分钟后（09:15 之后）再试" in response.content.decode()
 
 
 def test_logout_needs_post(client, dispatcher):

@@ -16,9 +16,9 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
+from dispatch.dates import ApiMomentField, validate_day
 from dispatch.models import Deadline, Ticket
 from dispatch.permissions import DESK, HasRole
 from dispatch.roles import Role
@@ -170,13 +170,13 @@ class VisitDetailSerializer(VisitSerializer):
 class BookSerializer(serializers.Serializer):
     ticket = serializers.SlugRelatedField(slug_field="number", queryset=Ticket.objects.all())
     engineer = UsernameField()
-    start = serializers.DateTimeField()
-    end = serializers.DateTimeField()
+    start = ApiMomentField()
+    end = ApiMomentField()
 
 
 class RescheduleSerializer(serializers.Serializer):
-    start = serializers.DateTimeField()
-    end = serializers.DateTimeField()
+    start = ApiMomentField()
+    end = ApiMomentField()
     engineer = UsernameField(required=False, help_text="Another engineer; default the same.")
     reason = serializers.CharField()
     customer_agreed = serializers.BooleanField(
@@ -218,7 +218,7 @@ class ReasonSerializer(serializers.Serializer):
 
 
 class LateNoticeSerializer(serializers.Serializer):
-    new_arrival_at = serializers.DateTimeField()
+    new_arrival_at = ApiMomentField()
     reason = serializers.CharField(max_length=100)
 
 
@@ -241,7 +241,7 @@ class DoorChecksSerializer(serializers.Serializer):
 class OutcomeSerializer(serializers.Serializer):
     resolved = serializers.BooleanField()
     summary = serializers.CharField()
-    promised_reply_at = serializers.DateTimeField(
+    promised_reply_at = ApiMomentField(
         required=False, allow_null=True, help_text="R15: when unresolved, ≤ now + 4 h."
     )
 
@@ -267,8 +267,8 @@ class DecisionSerializer(serializers.Serializer):
 
 class AvailabilityQuerySerializer(serializers.Serializer):
     engineer = UsernameField()
-    start = serializers.DateTimeField()
-    end = serializers.DateTimeField()
+    start = ApiMomentField()
+    end = ApiMomentField()
     exclude = serializers.IntegerField(required=False, help_text="A visit being rescheduled.")
 
 
@@ -282,8 +282,13 @@ AvailabilitySerializer = inline_serializer(
 
 
 class VisitFilter(filters.FilterSet):
-    day_from = filters.DateFilter(method="filter_day_from", help_text="First day (local date).")
-    day_to = filters.DateFilter(method="filter_day_to", help_text="Last day (local date).")
+    # The days are held to dates the centre can convert (dispatch.dates), like every date field.
+    day_from = filters.DateFilter(
+        method="filter_day_from", help_text="First day (local date).", validators=[validate_day]
+    )
+    day_to = filters.DateFilter(
+        method="filter_day_to", help_text="Last day (local date).", validators=[validate_day]
+    )
     status = filters.ChoiceFilter(choices=VisitStatus.choices)
     engineer = filters.CharFilter(field_name="engineer__username")
     ticket = filters.CharFilter(field_name="ticket__number")
@@ -318,7 +323,6 @@ class VisitViewSet(
     permission_classes = [HasRole]
     allowed_roles = EVERYONE
     filterset_class = VisitFilter
-    parser_classes = [JSONParser, FormParser, MultiPartParser]
 
     def get_queryset(self):
         if self.action == "list":

@@ -6,6 +6,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from dispatch.dates import DayField, MomentField, local_moment
 from dispatch.forms import BannedPhraseCheck
 from dispatch.people import display_name
 
@@ -31,14 +32,14 @@ class UserChoiceField(forms.ModelChoiceField):
 
 
 def aware(day, clock) -> datetime:
-    return timezone.make_aware(datetime.combine(day, clock))
+    return local_moment(day, clock)
 
 
 class SlotForm(forms.Form):
     """Engineer, day, start and length: the time agreed with the customer (R7)."""
 
     engineer = UserChoiceField(label=_("Engineer"), queryset=selectors.engineers())
-    day = forms.DateField(label=_("Date"), widget=DATE)
+    day = DayField(label=_("Date"), widget=DATE)
     start_time = forms.TimeField(label=_("Start"), widget=TIME)
     duration = forms.TypedChoiceField(label=_("Length"), choices=DURATIONS, coerce=int, initial=60)
 
@@ -115,8 +116,8 @@ class DoorChecksForm(forms.Form):
 
 class VisitNoteForm(forms.Form):
     customer_surname = forms.CharField(label=_("Customer's surname"), max_length=20)
-    arrived_at = forms.DateTimeField(label=_("Arrival time"), widget=DATETIME)
-    departed_at = forms.DateTimeField(label=_("Departure time"), widget=DATETIME)
+    arrived_at = MomentField(label=_("Arrival time"), widget=DATETIME)
+    departed_at = MomentField(label=_("Departure time"), widget=DATETIME)
     engineer_name = forms.CharField(label=_("Visitor (engineer)"), max_length=100)
     contact_phone = forms.CharField(
         label=_("Contact phone"),
@@ -174,7 +175,7 @@ class OutcomeForm(forms.Form):
     summary = forms.CharField(
         label=_("What was found and done"), widget=forms.Textarea(attrs={"rows": 3})
     )
-    promised_reply_at = forms.DateTimeField(
+    promised_reply_at = MomentField(
         label=_("Promised reply time"),
         required=False,
         widget=DATETIME,
@@ -218,7 +219,7 @@ class ComplaintForm(forms.Form):
 
 
 class BoardForm(forms.Form):
-    day = forms.DateField(label=_("Date"), widget=DATE, required=False)
+    day = DayField(label=_("Date"), widget=DATE, required=False)
     view = forms.ChoiceField(
         label=_("View"), choices=[("day", _("Day")), ("week", _("Week"))], required=False
     )

@@ -12,6 +12,7 @@ from django.db.models import Count, F, JSONField, OuterRef, Prefetch, Q, QuerySe
 from django.db.models.functions import JSONObject
 from django.utils import timezone
 
+from dispatch.dates import local_moment
 from dispatch.models import Deadline, Event
 from dispatch.roles import Role, has_role, is_staff_member
 
@@ -141,11 +142,11 @@ def engineers() -> QuerySet:
 
 
 def day_start(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
+    return local_moment(day)
 
 
 def at(day: date, clock: time) -> datetime:
-    return timezone.make_aware(datetime.combine(day, clock))
+    return local_moment(day, clock)
 
 
 @dataclass

@@ -5,6 +5,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from ..api_errors import form_errors
 from ..models import Deadline
 from ..people import display_name
 from ..permissions import HasRole
@@ -72,7 +73,7 @@ class DashboardView(APIView):
     def get(self, request):
         board = read_board(request.query_params)
         if not board.valid:
-            raise serializers.ValidationError(board.errors)
+            raise form_errors(board.period_form, board.scope_form)
         body = {
             "start": board.period.start,
             "end": board.period.end,

@@ -7,6 +7,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ..dates import DayField
 from ..models import DeadlineKind
 from ..people import display_name
 from ..periods import Period
@@ -15,10 +16,8 @@ DEFAULT_PERIOD_DAYS = 28
 
 
 class PeriodForm(forms.Form):
-    start = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput({"type": "date"})
-    )
-    end = forms.DateField(label=_("To"), required=False, widget=forms.DateInput({"type": "date"}))
+    start = DayField(label=_("From"), required=False, widget=forms.DateInput({"type": "date"}))
+    end = DayField(label=_("To"), required=False, widget=forms.DateInput({"type": "date"}))
 
     @staticmethod
     def defaults() -> dict[str, str]:

@@ -61,14 +61,20 @@ def shot(request):
 
 @pytest.fixture
 def new_page(browser, live_server):
-    """new_page(user, device=DESKTOP): a logged-in page on the live server."""
+    """new_page(user, device=DESKTOP): a logged-in page on the live server. A journey that
+    makes the browser refuse something under the Content-Security-Policy fails."""
     contexts = []
+    refused = []
 
     def _new_page(user=None, device=DESKTOP, password="pw-12345"):
         context = browser.new_context(base_url=live_server.url, locale="zh-CN", **device)
         contexts.append(context)
         context.set_default_timeout(30_000)
         page = context.new_page()
+        page.on(
+            "console",
+            lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
+        )
         if user is not None:
             page.goto("/login/")
             page.fill("#id_username", user.username)
@@ -80,3 +86,4 @@ def new_page(browser, live_server):
     yield _new_page
     for context in contexts:
         context.close()
+    assert not refused, refused
