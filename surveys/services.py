@@ -275,6 +275,8 @@ def send_code(*, link: SurveyLink, now: datetime | None = None) -> SurveyLink:
         context={"code": MARK, "minutes": int(rules.CODE_TTL.total_seconds() // 60)},
         key=f"survey-code-{link.pk}-{link.code_sends}",
         phone=link.phone,
+        # The customer is waiting for it, and it lasts ten minutes: never held by quiet hours.
+        urgent=True,
         secret_ref=code_reference(link, link.code_sends),
     )
     return link

@@ -211,3 +211,13 @@ def test_r23_the_migration_masks_what_was_stored_in_clear(ticket, engineer, disp
             now=timezone.now(),
         )
     assert exc.value.code == "link_revoked"
+
+
+def test_r23_a_code_asked_for_at_night_comes_at_once(phone, visit, engineer):
+    night = NOW.replace(hour=22)
+    with time_machine.travel(night, tick=False):
+        link = issue(visit, engineer, LinkChannel.DEVICE).link
+        services.send_code(link=link)
+        assert deliver_pending().sent == 1
+        (code,) = codes(phone())
+        assert services.verify_code(link=link, code=code)
