@@ -303,7 +303,20 @@ LOGGING = {
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
         },
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
+    # R23: a survey link's token never reaches a log (surveys.log_redaction). On the loggers
+    # that quote request paths, and on the handler for every other record.
+    "filters": {"survey_tokens": {"()": "surveys.log_redaction.RedactSurveyTokens"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["survey_tokens"],
+        }
+    },
+    "loggers": {
+        name: {"filters": ["survey_tokens"]}
+        for name in ("django.request", "django.server", "django.security.csrf")
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
 

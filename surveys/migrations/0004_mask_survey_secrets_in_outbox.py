@@ -1,8 +1,13 @@
-"""R23: survey links and codes were stored in clear in the outbox (and copied into the ticket's
-timeline when a supervisor sent a message again). Mask them in every stored row, and make what
-was exposed useless: the live SMS links are revoked (the engineer issues a new one, derived at
-send time from now on) and the pending codes are cleared (the customer asks for a new one).
-Messages still waiting to be sent are marked failed: their text no longer holds the link.
+"""R23: survey links and codes were stored in clear in the outbox. Mask them in every stored
+row, and make what was exposed useless: the live SMS links are revoked (the engineer issues a
+new one, derived at send time from now on) and the pending codes are cleared (the customer asks
+for a new one). Messages still waiting to be sent are marked failed: their text no longer holds
+the link.
+
+The ticket's timeline may quote such a text too ("Message sent again" copied the body). The
+audit trail is append-only in the database (dispatch 0010), so those rows stay as they are:
+what they quote opens nothing any more, because every link and code they could name is revoked
+or cleared here.
 
 Not reversible in substance: the secrets are gone, which is the point.
 """
@@ -26,7 +31,6 @@ def mask(template: str, text: str) -> str:
 
 def forwards(apps, schema_editor):
     Notification = apps.get_model("dispatch", "Notification")
-    Event = apps.get_model("dispatch", "Event")
     SurveyLink = apps.get_model("surveys", "SurveyLink")
     now = timezone.now()
 
@@ -37,12 +41,6 @@ def forwards(apps, schema_editor):
         if n.state in ("pending", "sending"):
             fields.update(state="failed", claimed_at=None, last_error=GONE)
         Notification.objects.filter(pk=n.pk).update(**fields)
-        # The timeline's copy of the text ("Message sent again"). Events are append-only for
-        # the application; this is a one-time redaction, not a change of what happened.
-        for event in Event.objects.filter(
-            kind="notification.retried", after__notification=n.pk
-        ).iterator():
-            Event.objects.filter(pk=event.pk).update(message=mask(n.template, event.message)[:500])
 
     SurveyLink.objects.filter(channel="sms", used_at__isnull=True, revoked_at__isnull=True).update(
         revoked_at=now
@@ -52,7 +50,7 @@ def forwards(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("dispatch", "0009_notification_secret_ref"),
+        ("dispatch", "0011_notification_secret_ref"),
         ("surveys", "0003_surveylink_secret_nonce"),
     ]
 

@@ -3,6 +3,7 @@ the sending backend derives the secret (surveys.phone_secrets): the same on a re
 a link re-issued or a code replaced since. A visit's links are capped."""
 
 import importlib
+import logging
 import re
 from datetime import timedelta
 
@@ -10,6 +11,7 @@ import pytest
 import time_machine
 from django.apps import apps
 from django.utils import timezone
+from gunicorn.glogging import Logger
 
 from dispatch.backends import DeliveryError, FileBackend
 from dispatch.customer_secrets import MARK
@@ -17,6 +19,7 @@ from dispatch.delivery import deliver_pending
 from dispatch.errors import RuleViolation
 from dispatch.models import Event, Notification, NotificationState
 from surveys import services
+from surveys.log_redaction import GunicornLogger
 from surveys.models import LinkChannel, SurveyLink
 from tests.dispatch.conftest import NOW
 from tests.surveys.factories import GOOD_ANSWERS, ended_visit, sms_to, strokes
@@ -198,7 +201,8 @@ def test_r23_the_migration_masks_what_was_stored_in_clear(ticket, engineer, disp
     assert token not in link_sms.body and MARK in link_sms.body
     assert "482913" not in code_sms.body and MARK in code_sms.body
     assert code_sms.state == NotificationState.FAILED  # was pending: its text is gone
-    assert token not in Event.objects.get(pk=retried.pk).message
+    # The timeline is append-only: its quote stays, and opens nothing any more.
+    assert token in Event.objects.get(pk=retried.pk).message
     link = SurveyLink.objects.get(pk=live.link.pk)
     assert link.revoked_at is not None and link.code_hash == ""
     with pytest.raises(RuleViolation) as exc:
@@ -221,3 +225,21 @@ def test_r23_a_code_asked_for_at_night_comes_at_once(phone, visit, engineer):
         assert deliver_pending().sent == 1
         (code,) = codes(phone())
         assert services.verify_code(link=link, code=code)
+
+
+def test_r23_django_logs_the_customers_page_without_its_token(visit, engineer, client, caplog):
+    """A form error on the customer's page is a 400, which Django logs with the path: the link
+    is still live then."""
+    caplog.set_level(logging.WARNING, logger="django.request")
+    token = issue(visit, engineer).token
+    answer = client.post(f"/survey/s/{token}/", {"action": "sign"})
+    assert answer.status_code == 400
+    assert "/survey/s/" in caplog.text
+    assert token not in caplog.text
+
+
+def test_r23_the_access_log_masks_the_token(monkeypatch):
+    line = {"r": "GET /survey/s/Abc-123_x/ HTTP/1.1", "U": "/survey/s/Abc-123_x/", "s": 200}
+    monkeypatch.setattr(Logger, "atoms", lambda *args: dict(line))
+    atoms = GunicornLogger.atoms(object.__new__(GunicornLogger), None, None, {}, None)
+    assert atoms == {"r": "GET /survey/s/••••••/ HTTP/1.1", "U": "/survey/s/••••••/", "s": 200}
