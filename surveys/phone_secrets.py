@@ -11,6 +11,7 @@ Neither is stored. Both are HMACs, keyed by the server's SECRET_KEY, of the link
 """
 
 import base64
+import hashlib
 
 from django.core.signing import salted_hmac
 from django.utils import timezone
@@ -57,7 +58,11 @@ def _live_link(pk: str) -> SurveyLink:
 
 
 def _token_for(rest: str) -> str:
-    return link_token(_live_link(rest))
+    token = link_token(_live_link(rest))
+    if hashlib.sha256(token.encode()).hexdigest() != SurveyLink.objects.get(pk=rest).token_hash:
+        # SECRET_KEY was rotated since the link was issued: this token would open nothing.
+        raise SecretGone("Not sent: the server's key changed since the link was issued.")
+    return token
 
 
 def _code_for(rest: str) -> str:

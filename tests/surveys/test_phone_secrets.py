@@ -243,3 +243,12 @@ def test_r23_the_access_log_masks_the_token(monkeypatch):
     monkeypatch.setattr(Logger, "atoms", lambda *args: dict(line))
     atoms = GunicornLogger.atoms(object.__new__(GunicornLogger), None, None, {}, None)
     assert atoms == {"r": "GET /survey/s/••••••/ HTTP/1.1", "U": "/survey/s/••••••/", "s": 200}
+
+
+def test_r23_a_link_queued_under_a_rotated_key_is_not_sent(phone, settings, visit, engineer):
+    with time_machine.travel(NOW, tick=False):
+        issue(visit, engineer)
+        settings.SECRET_KEY = "rotated-" + settings.SECRET_KEY
+        assert deliver_pending().failed == 1
+    assert phone() == ""
+    assert "key changed" in sms_to("13800138000", "survey_link")[0].last_error
