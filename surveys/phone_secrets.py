@@ -20,8 +20,8 @@ from dispatch.customer_secrets import SecretGone, reference, register
 
 from .models import SurveyLink
 
-TOKEN_SALT = "surveys.link.token"
-CODE_DERIVE_SALT = "surveys.link.code.derive"
+LINK_SALT = "surveys.link.token"
+CODE_SALT = "surveys.link.code.derive"
 LINK_KIND = "survey-link"
 CODE_KIND = "survey-code"
 
@@ -29,7 +29,7 @@ CODE_KIND = "survey-code"
 def link_token(link: SurveyLink) -> str:
     """The link's token: 43 URL-safe characters, 256 bits, like secrets.token_urlsafe(32)."""
     digest = salted_hmac(
-        TOKEN_SALT, f"{link.visit_id}:{link.secret_nonce}", algorithm="sha256"
+        LINK_SALT, f"{link.visit_id}:{link.secret_nonce}", algorithm="sha256"
     ).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
@@ -37,7 +37,7 @@ def link_token(link: SurveyLink) -> str:
 def link_code(link: SurveyLink, send: int, digits: int) -> str:
     """The code of the link's `send`-th SMS code."""
     digest = salted_hmac(
-        CODE_DERIVE_SALT, f"{link.pk}:{link.secret_nonce}:{send}", algorithm="sha256"
+        CODE_SALT, f"{link.pk}:{link.secret_nonce}:{send}", algorithm="sha256"
     ).digest()
     return f"{int.from_bytes(digest[:8], 'big') % 10**digits:0{digits}d}"
 
