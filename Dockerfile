@@ -19,4 +19,4 @@ RUN DEBUG=false SECRET_KEY=build-only-not-secret-build-only-not-secret-build-onl
     && useradd --system --home /app seed && mkdir -p /app/var && chown -R seed /app/var
 USER seed
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-", "--logger-class", "surveys.log_redaction.GunicornLogger"]

@@ -26,7 +26,9 @@ run: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	@echo "Serving on http://127.0.0.1:8000 (Ctrl-C stops the web server, worker and beat)"
+	@echo "SMS to customers (survey links and codes included) land in var/sms/<number>.txt"
 	@trap 'kill 0' INT TERM EXIT; \
+	export NOTIFICATION_BACKEND=$${NOTIFICATION_BACKEND:-file}; \
 	$(BIN)/celery -A config worker --beat --loglevel=INFO --concurrency=2 \
 		--schedule=var/celerybeat-schedule & \
 	$(BIN)/python manage.py runserver 127.0.0.1:8000

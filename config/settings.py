@@ -290,6 +290,8 @@ NOTIFICATIONS = {
     "RETRY_MAX_SECONDS": int(os.environ.get("NOTIFICATION_RETRY_MAX_SECONDS", "3600")),
     # A row a worker took but never finished (the worker died) is taken again after this.
     "CLAIM_TIMEOUT_SECONDS": int(os.environ.get("NOTIFICATION_CLAIM_TIMEOUT_SECONDS", "300")),
+    # NOTIFICATION_BACKEND=file (development): each SMS, as the customer's phone gets it.
+    "FILE_DIR": os.environ.get("SMS_FILE_DIR", str(BASE_DIR / "var" / "sms")),
 }
 # The HTTP SMS gateway adapter (NOTIFICATION_BACKEND=http), see dispatch/backends.py: a JSON
 # POST {"to", "text", "sender", "reference"} with "Authorization: Bearer <token>".
@@ -299,6 +301,10 @@ SMS_GATEWAY = {
     "SENDER": os.environ.get("SMS_GATEWAY_SENDER", ""),
     "TIMEOUT_SECONDS": float(os.environ.get("SMS_GATEWAY_TIMEOUT", "10")),
 }
+
+# R23: how many survey links one visit may be given (each re-issue revokes the last and sends
+# the customer another SMS); beyond it the service refuses (surveys.rules).
+SURVEY_LINK_MAX_ISSUES = int(os.environ.get("SURVEY_LINK_MAX_ISSUES", "5"))
 
 # Rule values where the seeds disagree or the centre may choose (see dispatch/rules.py).
 SEED_RULES = {
@@ -326,7 +332,20 @@ LOGGING = {
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
         },
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
+    # R23: a survey link's token never reaches a log (surveys.log_redaction). On the loggers
+    # that quote request paths, and on the handler for every other record.
+    "filters": {"survey_tokens": {"()": "surveys.log_redaction.RedactSurveyTokens"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["survey_tokens"],
+        }
+    },
+    "loggers": {
+        name: {"filters": ["survey_tokens"]}
+        for name in ("django.request", "django.server", "django.security.csrf")
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
 

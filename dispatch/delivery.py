@@ -24,6 +24,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from .backends import DeliveryError, get_backend
+from .customer_secrets import SecretGone, scrub
 from .models import Notification, NotificationState
 
 logger = logging.getLogger(__name__)
@@ -135,11 +136,19 @@ def send_one(notification: Notification, backend) -> str | None:
         return None
     try:
         external_id = backend.send(notification)
+    except SecretGone as exc:
+        # R23: a survey link re-issued or a newer code sent since: the old one opens nothing.
+        return _failed(notification, str(exc), permanent=True)
     except DeliveryError as exc:
-        return _failed(notification, str(exc), permanent=exc.permanent)
+        return _failed(notification, scrub(str(exc), notification), permanent=exc.permanent)
     except Exception as exc:  # a bug in a backend must not stop the other messages
-        logger.exception("Backend crashed sending notification %s", notification.pk)
-        return _failed(notification, f"{type(exc).__name__}: {exc}", permanent=False)
+        error = scrub(f"{type(exc).__name__}: {exc}", notification)
+        if notification.secret_ref:
+            # R23: a traceback may quote the text the backend held, secret included.
+            logger.error("Backend crashed sending notification %s: %s", notification.pk, error)
+        else:
+            logger.exception("Backend crashed sending notification %s", notification.pk)
+        return _failed(notification, error, permanent=False)
     _finish(
         notification,
         state=NotificationState.SENT,

@@ -310,7 +310,11 @@ class Notification(models.Model):
         Deadline, null=True, blank=True, on_delete=models.SET_NULL, related_name="notifications"
     )
     template = models.CharField(max_length=40)
+    # R23: a survey link or code is never stored; the body holds
+    # dispatch.customer_secrets.MARK in its place and `secret_ref` names what the sending
+    # backend derives it from.
     body = models.TextField()
+    secret_ref = models.CharField(max_length=80, blank=True, editable=False)
     state = models.CharField(
         max_length=10, choices=NotificationState.choices, default=NotificationState.PENDING
     )

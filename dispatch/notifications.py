@@ -17,6 +17,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from .customer_secrets import MARK
 from .delivery import quiet_hours_end, schedule_delivery
 from .models import Notification, NotificationChannel
 
@@ -76,10 +77,15 @@ def queue_sms(
     key: str | None = None,
     phone=None,
     urgent: bool | None = None,
+    secret_ref: str = "",
 ) -> Notification | None:
     """R26: an SMS to the customer in the standard phrasing. None when there is no number.
 
     A message that is not urgent, queued during quiet hours, is held until they end.
+
+    R23: a message that carries a secret of the customer's phone (a survey link, a code) passes
+    MARK in the context in the secret's place and `secret_ref`, the reference the sending
+    backend derives the secret from (dispatch.customer_secrets); the secret is never stored.
     """
     to_phone = phone or ticket.phone
     if not to_phone:
@@ -87,6 +93,8 @@ def queue_sms(
     if urgent is None:
         urgent = template in URGENT_SMS_TEMPLATES
     body = render_message(template, {"ticket": ticket, **context})
+    if secret_ref and MARK not in body:
+        raise ValueError(f"SMS {template!r} has a secret reference but no place for it.")
     now = timezone.now()
     held_until = None if urgent else quiet_hours_end(now)
     return _create(
@@ -96,6 +104,7 @@ def queue_sms(
         ticket=ticket,
         template=template,
         body=body,
+        secret_ref=secret_ref,
         urgent=urgent,
         send_after=held_until if held_until and held_until > now else None,
     )

@@ -80,7 +80,7 @@ class SurveyResponseAdmin(ReadOnlyAdmin):
 class SurveyLinkAdmin(ReadOnlyAdmin):
     list_display = ["issued_at", "visit", "channel", "expires_at", "used_at", "revoked_at"]
     list_filter = ["channel"]
-    exclude = ["token_hash", "code_hash", "binding_hash"]
+    exclude = ["token_hash", "secret_nonce", "code_hash", "binding_hash"]
 
 
 @admin.register(CardHandover)

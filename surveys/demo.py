@@ -8,17 +8,17 @@ without a visit get a finished visit built directly, with its measurements.
 """
 
 import math
-import re
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.utils import timezone
 
-from dispatch.models import Event
+from dispatch.models import Event, Notification, NotificationState
 from visits.models import INACTIVE_STATUSES, Measurement, Visit, VisitStatus
 
 from . import rules, services
 from .models import LinkChannel, SurveyResponse
+from .phone_secrets import link_code
 
 TARGET_SIGNED = 26
 DEMO_BASE_URL = "http://127.0.0.1:8000/"
@@ -191,10 +191,10 @@ def _sign(demo, visit: Visit, channel: str) -> SurveyResponse:
     actor = None
     signed_at = issued_at + timedelta(minutes=rng.randint(3, 9))
     if channel != LinkChannel.SMS:
-        # The customer asks for the code and types it in (R23); the demo reads the same SMS.
-        services.send_code(link=issued.link, now=issued_at + timedelta(minutes=1))
-        body = visit.ticket.notifications.filter(template="survey_code").latest("id").body
-        code = re.search(r"\b(\d{6})\b", body).group(1)
+        # The customer asks for the code and types it in (R23). The outbox holds only a mask:
+        # the demo, playing the customer's phone, derives the code the SMS would carry.
+        link = services.send_code(link=issued.link, now=issued_at + timedelta(minutes=1))
+        code = link_code(link, link.code_sends, rules.CODE_DIGITS)
         binding = services.verify_code(
             link=issued.link, code=code, now=issued_at + timedelta(minutes=2)
         )
@@ -210,6 +210,13 @@ def _sign(demo, visit: Visit, channel: str) -> SurveyResponse:
         user_agent=rng.choice(USER_AGENTS),
         now=signed_at,
     )
+    # In the story the SMS reached the customer before they signed; left pending, the worker
+    # would now find their link used and not send them (R23).
+    Notification.objects.filter(
+        ticket=visit.ticket,
+        template__in=["survey_link", "survey_code"],
+        state=NotificationState.PENDING,
+    ).update(state=NotificationState.SENT, sent_at=issued_at + timedelta(minutes=1), attempts=1)
     if rng.random() < 0.9:
         services.hand_over_card(actor=engineer, visit=visit, now=signed_at + timedelta(minutes=1))
     # Put the survey's events at the times they happened (the services stamped "now").

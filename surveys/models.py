@@ -76,14 +76,18 @@ class LinkChannel(models.TextChoices):
 class SurveyLink(models.Model):
     """A single-use, expiring link to the survey of one visit (R23).
 
-    Only the SHA-256 of the token is stored: the token itself exists in the SMS to the customer,
-    or on the engineer's screen for the QR and engineer's-phone channels, where the page also asks
-    for a one-time code sent by SMS to the customer's number.
+    Only the SHA-256 of the token is stored: the token itself exists in the SMS to the customer
+    (derived when it is sent, never in the outbox), or on the engineer's screen for the QR and
+    engineer's-phone channels, where the page also asks for a one-time code sent by SMS to the
+    customer's number.
     """
 
     visit = models.ForeignKey("visits.Visit", on_delete=models.PROTECT, related_name="survey_links")
     channel = models.CharField(_("channel"), max_length=10, choices=LinkChannel.choices)
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    # R23: the token and the codes are derived from this nonce with the server's key when the SMS
+    # is sent (surveys.secrets), so the outbox stores neither and a retry sends the same ones.
+    secret_nonce = models.CharField(max_length=32, blank=True, editable=False)
     phone = PhoneNumberField(_("customer phone"), region="CN")
     issued_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"

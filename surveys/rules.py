@@ -1,7 +1,8 @@
 """The numbers of the survey rules, in one place (DESIGN "Time").
 
-The link lifetimes may be tuned by a centre through settings (SURVEY_SMS_LINK_HOURS,
-SURVEY_ON_SITE_LINK_MINUTES); the code limits are security bounds, not policy.
+The link lifetimes and the number of links per visit may be tuned by a centre through settings
+(SURVEY_SMS_LINK_HOURS, SURVEY_ON_SITE_LINK_MINUTES, SURVEY_LINK_MAX_ISSUES); the code limits are
+security bounds, not policy.
 """
 
 from datetime import timedelta
@@ -22,6 +23,12 @@ def sms_link_ttl() -> timedelta:
 def on_site_link_ttl() -> timedelta:
     """A QR code or the engineer's phone is used on site, while the engineer waits."""
     return timedelta(minutes=getattr(settings, "SURVEY_ON_SITE_LINK_MINUTES", 30))
+
+
+def link_max_issues() -> int:
+    """R23: each link is another SMS to the customer and another chance to hand one to the wrong
+    person; an engineer who needs more than a few has a problem a supervisor should see."""
+    return getattr(settings, "SURVEY_LINK_MAX_ISSUES", 5)
 
 
 # R23: the one-time code that proves the customer's phone is at hand.

@@ -20,6 +20,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from dispatch.customer_secrets import MARK
 from dispatch.errors import PermissionDenied, RuleViolation
 from dispatch.events import EVENT_LABELS, record_event
 from dispatch.notifications import queue_sms
@@ -41,6 +42,7 @@ from .models import (
     SurveyResponse,
     mask_phone,
 )
+from .phone_secrets import code_reference, link_code, link_reference, link_token
 from .signature import clean_strokes, pointer_types, render_png
 
 EVENT_LABELS.update(
@@ -107,8 +109,9 @@ def check_live(link: SurveyLink, now: datetime) -> None:
 @dataclass(frozen=True)
 class IssuedLink:
     link: SurveyLink
-    # The token in clear exists only here: in the SMS for the customer, or for the engineer's
-    # screen (QR, engineer's phone), where the page still asks for the customer's SMS code.
+    # The token in clear exists only here, for the engineer's screen (QR, engineer's phone),
+    # where the page still asks for the customer's SMS code; the SMS link is derived again
+    # when it is sent. Callers show it only for those channels (R23).
     token: str
     url: str
 
@@ -148,20 +151,36 @@ def issue_link(
             _("The ticket has no contact phone: the survey needs the customer's mobile number."),
             status=409,
         )
+    # R23: every link is another SMS to the customer and another token in someone's hands.
+    issued = SurveyLink.objects.filter(visit=visit).count()
+    if issued >= rules.link_max_issues():
+        raise RuleViolation(
+            "link_limit",
+            _(
+                "This visit has had %(n)d survey links, the most allowed. Please ask the "
+                "supervisor to contact the customer."
+            )
+            % {"n": issued},
+            status=409,
+        )
     SurveyLink.objects.filter(visit=visit, used_at__isnull=True, revoked_at__isnull=True).update(
         revoked_at=now
     )
-    token = secrets.token_urlsafe(32)
     ttl = rules.sms_link_ttl() if channel == LinkChannel.SMS else rules.on_site_link_ttl()
-    link = SurveyLink.objects.create(
+    link = SurveyLink(
         visit=visit,
         channel=channel,
-        token_hash=hash_token(token),
+        secret_nonce=secrets.token_hex(16),
         phone=phone,
         issued_by=actor,
         issued_at=now,
         expires_at=now + ttl,
     )
+    # R23: derived from the nonce with the server's key, so the SMS can be built when it is
+    # sent and the outbox never holds the token (surveys.phone_secrets).
+    token = link_token(link)
+    link.token_hash = hash_token(token)
+    link.save()
     url = base_url.rstrip("/") + customer_path(token)
     record_event(
         ticket=visit.ticket,
@@ -183,11 +202,12 @@ def issue_link(
             context={
                 "visit": visit,
                 "engineer_name": display_name(visit.engineer),
-                "url": url,
+                "url": url.replace(token, MARK),
                 "expires_at": link.expires_at,
             },
             key=f"survey-link-{link.pk}",
             phone=phone,
+            secret_ref=link_reference(link),
         )
     return IssuedLink(link=link, token=token, url=url)
 
@@ -229,12 +249,18 @@ def send_code(*, link: SurveyLink, now: datetime | None = None) -> SurveyLink:
             _("A code was just sent. You can ask for another in %(s)d seconds.") % {"s": wait},
             status=429,
         )
-    code = f"{secrets.randbelow(10**rules.CODE_DIGITS):0{rules.CODE_DIGITS}d}"
+    if not link.secret_nonce:
+        # A link issued before codes were derived (see the migration that masked the outbox).
+        link.secret_nonce = secrets.token_hex(16)
+    link.code_sends += 1
+    # R23: derived again when the SMS is sent; only its HMAC is kept to check the answer.
+    code = link_code(link, link.code_sends, rules.CODE_DIGITS)
     link.code_hash = _code_hash(link, code)
     link.code_sent_at = now
     link.code_expires_at = now + rules.CODE_TTL
-    link.code_sends += 1
-    link.save(update_fields=["code_hash", "code_sent_at", "code_expires_at", "code_sends"])
+    link.save(
+        update_fields=["secret_nonce", "code_hash", "code_sent_at", "code_expires_at", "code_sends"]
+    )
     visit = link.visit
     record_event(
         ticket=visit.ticket,
@@ -246,9 +272,12 @@ def send_code(*, link: SurveyLink, now: datetime | None = None) -> SurveyLink:
     queue_sms(
         ticket=visit.ticket,
         template="survey_code",
-        context={"code": code, "minutes": int(rules.CODE_TTL.total_seconds() // 60)},
+        context={"code": MARK, "minutes": int(rules.CODE_TTL.total_seconds() // 60)},
         key=f"survey-code-{link.pk}-{link.code_sends}",
         phone=link.phone,
+        # The customer is waiting for it, and it lasts ten minutes: never held by quiet hours.
+        urgent=True,
+        secret_ref=code_reference(link, link.code_sends),
     )
     return link
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from dispatch.customer_secrets import customer_text
 from dispatch.models import Notification
 from visits.models import Measurement, Visit, VisitStatus
 
@@ -87,10 +88,16 @@ def sms_to(phone_digits: str, template: str) -> list[Notification]:
     )
 
 
+def phone_text(notification) -> str:
+    """What the customer's phone shows: the text a sending backend builds, secret included
+    (the outbox row itself holds only a mask, R23)."""
+    return customer_text(notification)
+
+
 def token_from_sms(notification) -> str:
-    """What the customer's phone shows: the link in the SMS."""
-    return re.search(r"/survey/s/([\w-]+)/", notification.body).group(1)
+    """The link in the SMS the customer's phone received."""
+    return re.search(r"/survey/s/([\w-]+)/", phone_text(notification)).group(1)
 
 
 def code_from_sms(notification) -> str:
-    return re.search(r"\b(\d{6})\b", notification.body).group(1)
+    return re.search(r"\b(\d{6})\b", phone_text(notification)).group(1)

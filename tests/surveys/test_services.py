@@ -9,6 +9,7 @@ import time_machine
 from django.db import connection
 from django.utils import timezone
 
+from dispatch.customer_secrets import MARK
 from dispatch.errors import PermissionDenied, RuleViolation
 from dispatch.models import Event, Notification
 from surveys import services
@@ -25,6 +26,7 @@ from tests.surveys.factories import (
     GOOD_ANSWERS,
     code_from_sms,
     ended_visit,
+    phone_text,
     sms_to,
     strokes,
     token_from_sms,
@@ -76,7 +78,10 @@ class TestIssueLink:
         assert issued.token not in str(SurveyLink.objects.filter(pk=link.pk).values().get())
         sms = sms_to("13800138000", "survey_link")
         assert len(sms) == 1
-        assert issued.url in sms[0].body
+        # R23: the customer's phone gets the link; the outbox keeps it masked.
+        assert issued.url in phone_text(sms[0])
+        assert issued.token not in sms[0].body
+        assert BASE + "survey/s/" + MARK + "/" in sms[0].body
         assert issued.url.startswith(BASE + "survey/s/")
         # R26: the standard phrasing, in Chinese, naming the engineer.
         assert "服务监督调查表" in sms[0].body
@@ -294,8 +299,8 @@ class TestOnlyTheCustomerSigns:
         other = ended_visit(ticket, engineer, dispatcher)
         mine = issue(visit, engineer, LinkChannel.DEVICE).link
         theirs = issue(other, engineer, LinkChannel.DEVICE).link
-        codes = iter([111111, 222222])
-        monkeypatch.setattr(services.secrets, "randbelow", lambda _n: next(codes))
+        codes = iter(["111111", "222222"])
+        monkeypatch.setattr(services, "link_code", lambda _link, _send, _digits: next(codes))
         services.send_code(link=mine)
         services.send_code(link=theirs)
         with pytest.raises(RuleViolation) as exc:
