@@ -313,6 +313,20 @@ class TestSupervisorPages:
         assert len(filtered.context["rows"]) == 1
         assert filtered.context["rows"][0].surveys == 3
 
+    def test_r25_results_page_weighs_old_answers_with_their_own_importance(
+        self, login, supervisor, signed
+    ):
+        # Punctuality was signed at importance 4; the supervisor now says 1.
+        services.save_question(
+            actor=supervisor, question=Question.objects.get(code="punctuality"), importance=1
+        )
+        page = login(supervisor).get(reverse("surveys:results"))
+        quadrants = {q.question.code: q for q in page.context["quadrants"]}
+        assert quadrants["punctuality"].importance == 4
+        assert quadrants["punctuality"].quadrant == "repair"
+        # The item's current weight is shown in the column head; the chart keeps the signed one.
+        assert "修补区（优先改进）" in page.content.decode()
+
     def test_results_period_filter(self, login, supervisor, signed):
         last_year = timezone.localdate() - timedelta(days=365)
         page = login(supervisor).get(
