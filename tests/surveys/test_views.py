@@ -2,7 +2,8 @@
 supervisor's results. R23 is checked through every page path."""
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -10,6 +11,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from dispatch.delivery import sendable
 from surveys import services
 from surveys.models import CardHandover, LinkChannel, Question, SurveyLink, SurveyResponse
 from tests.factories import make_user, open_ticket
@@ -230,6 +232,21 @@ class TestCustomerPage:
         assert signed.verified_by_code is True
         assert signed.session_user == engineer
         assert signed.channel == "device"
+
+    def test_r23_the_code_asked_for_in_the_evening_goes_at_once_despite_quiet_hours(
+        self, login, engineer, ticket, dispatcher
+    ):
+        evening = datetime(2026, 11, 23, 21, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
+        with time_machine.travel(evening, tick=False):
+            visit = ended_visit(ticket, engineer, dispatcher)
+            measure(visit)
+            client = login(engineer)
+            url = client.post(reverse("surveys:issue", args=[visit.pk]), {"channel": "device"}).url
+            client.post(url, {"action": "send"})
+            (sms,) = sms_to("13800138000", "survey_code")
+            # The code lives minutes and the customer is waiting for it on site.
+            assert sms.urgent and sms.send_after is None
+            assert sendable(timezone.now()).filter(pk=sms.pk).exists()
 
     def test_r23_the_code_proof_does_not_travel_to_another_browser(
         self, login, engineer, visit, customer
