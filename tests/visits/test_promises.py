@@ -2,14 +2,18 @@
 R15 counted from the test, R10's new arrival time, and messages the customer waits for
 that quiet hours must not hold back."""
 
+from datetime import datetime
+
 import pytest
 from django.urls import reverse
 
 from dispatch.delivery import sendable
-from dispatch.models import Notification
+from dispatch.errors import RuleViolation
+from dispatch.models import Deadline, DeadlineKind, Event, Notification
 from tests.visits.conftest import at
 from tests.visits.factories import at_work, measured
 from visits import services
+from visits.models import VisitStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -65,3 +69,89 @@ class TestReplyDuringQuietHours:
         )
         assert response.status_code == 200, response.content
         self.assert_sent_now(evening)
+
+
+class TestReplyCountsFromTheTest:
+    """R15 (seed 000: 答复时间不能超过测试时间后4小时): the four hours run from the end of the test,
+    not from when the outcome is typed in."""
+
+    @pytest.fixture
+    def tested_at_nine(self, clock, visit):
+        measured(at_work(visit))  # the last network test, at 09:00
+        clock.move_to(at(12, 0))  # the outcome is recorded three hours later
+        return visit
+
+    def outcome(self, visit, promised, **extra):
+        return services.record_outcome(
+            actor=visit.engineer,
+            visit=visit,
+            resolved=False,
+            summary="需优化基站参数",
+            promised_reply_at=promised,
+            **extra,
+        )
+
+    def test_r15_four_hours_from_the_last_test_not_from_the_record(self, tested_at_nine):
+        for promised in (at(16, 0), at(13, 1)):
+            with pytest.raises(RuleViolation) as exc:
+                self.outcome(tested_at_nine, promised)
+            assert exc.value.code == "reply_too_late" and "13:00" in exc.value.message
+        self.outcome(tested_at_nine, at(13, 0))
+        assert Deadline.objects.get(visit=tested_at_nine, kind=DeadlineKind.REPLY).due_at == at(
+            13, 0
+        )
+        event = Event.objects.get(visit=tested_at_nine, kind="visit.unresolved")
+        assert datetime.fromisoformat(event.after["test_ended_at"]) == at(9, 0)
+
+    def test_r15_a_test_end_the_engineer_records_starts_the_clock(self, tested_at_nine):
+        with pytest.raises(RuleViolation) as exc:
+            self.outcome(tested_at_nine, at(13, 31), test_ended_at=at(9, 30))
+        assert exc.value.code == "reply_too_late" and "13:30" in exc.value.message
+        self.outcome(tested_at_nine, at(13, 30), test_ended_at=at(9, 30))
+        tested_at_nine.refresh_from_db()
+        assert tested_at_nine.status == VisitStatus.UNRESOLVED
+
+    @pytest.mark.parametrize(
+        ("test_end", "code"),
+        [((12, 1), "test_end_in_future"), ((8, 59), "test_end_before_tests")],
+    )
+    def test_r15_the_test_end_is_a_fact(self, tested_at_nine, test_end, code):
+        with pytest.raises(RuleViolation) as exc:
+            self.outcome(tested_at_nine, at(13, 0), test_ended_at=at(*test_end))
+        assert (exc.value.code, exc.value.field) == (code, "test_ended_at")
+
+    def test_r15_the_outcome_form_counts_from_the_test(self, tested_at_nine, login):
+        client = login(tested_at_nine.engineer)
+        path = reverse("visits:outcome", args=[tested_at_nine.pk])
+        form = {"resolved": "no", "summary": "需优化"}
+        page = client.get(reverse("visits:detail", args=[tested_at_nine.pk])).content.decode()
+        assert "13:00" in page  # the latest reply time is said before typing
+        refused = client.post(path, {**form, "promised_reply_at": "2026-11-23T16:00"})
+        assert refused.status_code == 400 and "13:00" in refused.content.decode()
+        ok = client.post(
+            path,
+            {**form, "promised_reply_at": "2026-11-23T13:30", "test_ended_at": "2026-11-23T09:30"},
+        )
+        assert ok.status_code == 302
+        tested_at_nine.refresh_from_db()
+        assert tested_at_nine.promised_reply_at == at(13, 30)
+
+    def test_r15_the_outcome_api_counts_from_the_test(self, tested_at_nine, api):
+        api.force_authenticate(tested_at_nine.engineer)
+        path = f"/api/visits/{tested_at_nine.pk}/outcome/"
+        body = {"resolved": False, "summary": "需优化"}
+        refused = api.post(
+            path, {**body, "promised_reply_at": at(16, 0).isoformat()}, format="json"
+        )
+        assert refused.status_code == 400 and refused.json()["code"] == "reply_too_late"
+        ok = api.post(
+            path,
+            {
+                **body,
+                "promised_reply_at": at(13, 30).isoformat(),
+                "test_ended_at": at(9, 30).isoformat(),
+            },
+            format="json",
+        )
+        assert ok.status_code == 200, ok.content
+        assert ok.json()["status"] == "unresolved"
