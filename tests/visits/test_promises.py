@@ -10,10 +10,11 @@ from django.urls import reverse
 from dispatch.delivery import sendable
 from dispatch.errors import RuleViolation
 from dispatch.models import Deadline, DeadlineKind, Event, Notification
+from dispatch.sweep import sweep_deadlines
 from tests.visits.conftest import at
-from tests.visits.factories import at_work, measured
+from tests.visits.factories import at_work, confirmed, measured
 from visits import services
-from visits.models import VisitStatus
+from visits.models import Violation, ViolationKind, VisitStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -155,3 +156,83 @@ class TestReplyCountsFromTheTest:
         )
         assert ok.status_code == 200, ok.content
         assert ok.json()["status"] == "unresolved"
+
+
+class TestLateNoticeIsAPromise:
+    """R10 (seed 002 §8.4: 提供准确的到达时间): the new arrival time in a late notice is a promise.
+    The customer reads it as one, it is a stored deadline (the arrival row moves to it), and
+    arriving after it is late again, counted against the engineer."""
+
+    def notice(self, visit, new_time):
+        return services.notify_late(
+            actor=visit.engineer, visit=visit, new_arrival_at=new_time, reason="交通堵塞"
+        )
+
+    def violations(self, visit):
+        return dict(Violation.objects.filter(visit=visit).values_list("kind", "minutes"))
+
+    def test_r10_the_sms_gives_the_time_as_a_promise_not_an_estimate(self, clock, visit):
+        confirmed(visit)
+        clock.move_to(at(13, 30))
+        self.notice(visit, at(14, 10))
+        sms = Notification.objects.get(key__startswith=f"visit:{visit.pk}:late:")
+        assert "预计" not in sms.body and "左右" not in sms.body
+        assert "14:10前到达" in sms.body and "非常抱歉" in sms.body
+
+    def test_r10_arriving_after_the_promised_time_is_late_again(self, clock, visit):
+        confirmed(visit)
+        clock.move_to(at(13, 30))
+        self.notice(visit, at(14, 10))
+        clock.move_to(at(14, 11))
+        sweep_deadlines()  # the promise is a stored row the sweep watches
+        arrival = Deadline.objects.filter(visit=visit, kind=DeadlineKind.ARRIVAL)
+        assert arrival.get(state="overdue").due_at == at(14, 10)
+        clock.move_to(at(14, 12))
+        services.record_arrival(actor=visit.engineer, visit=visit)
+        assert self.violations(visit) == {
+            ViolationKind.LATE_ARRIVAL: 17,  # R9: from 13:55
+            ViolationKind.LATE_AFTER_NOTICE: 2,  # R10: from the promised 14:10
+        }
+
+    def test_r10_arriving_by_the_promised_time_keeps_the_promise(self, clock, visit):
+        confirmed(visit)
+        clock.move_to(at(13, 30))
+        self.notice(visit, at(14, 10))
+        clock.move_to(at(14, 10))
+        services.record_arrival(actor=visit.engineer, visit=visit)
+        assert ViolationKind.LATE_AFTER_NOTICE not in self.violations(visit)
+
+    def test_r10_a_second_notice_that_moves_the_time_later_breaks_the_first(self, clock, visit):
+        confirmed(visit)
+        clock.move_to(at(13, 30))
+        self.notice(visit, at(14, 10))
+        clock.move_to(at(14, 0))
+        self.notice(visit, at(14, 30))
+        assert self.violations(visit)[ViolationKind.LATE_AFTER_NOTICE] == 20
+
+    def test_r10_the_pages_count_a_broken_promise(self, clock, visit, login):
+        confirmed(visit)
+        client = login(visit.engineer)
+        clock.move_to(at(13, 30))
+        response = client.post(
+            reverse("visits:late", args=[visit.pk]),
+            {"new_arrival_time": "14:10", "reason": "交通堵塞"},
+        )
+        assert response.status_code == 302
+        clock.move_to(at(14, 12))
+        client.post(reverse("visits:arrive", args=[visit.pk]), {})
+        assert self.violations(visit)[ViolationKind.LATE_AFTER_NOTICE] == 2
+
+    def test_r10_the_api_counts_a_broken_promise(self, clock, visit, api):
+        confirmed(visit)
+        api.force_authenticate(visit.engineer)
+        clock.move_to(at(13, 30))
+        response = api.post(
+            f"/api/visits/{visit.pk}/late-notice/",
+            {"new_arrival_at": at(14, 10).isoformat(), "reason": "交通堵塞"},
+            format="json",
+        )
+        assert response.status_code == 200, response.content
+        clock.move_to(at(14, 12))
+        assert api.post(f"/api/visits/{visit.pk}/arrive/", {}, format="json").status_code == 200
+        assert self.violations(visit)[ViolationKind.LATE_AFTER_NOTICE] == 2
