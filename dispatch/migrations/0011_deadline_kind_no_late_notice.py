@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("dispatch", "0008_deadline_resp_kind_due"),
+        ("dispatch", "0010_event_append_only"),
     ]
 
     operations = [
