@@ -310,6 +310,8 @@ SURVEY_LINK_MAX_ISSUES = int(os.environ.get("SURVEY_LINK_MAX_ISSUES", "5"))
 SEED_RULES = {
     "ACK_SIMPLE_HOURS": int(os.environ.get("ACK_SIMPLE_HOURS", "2")),  # R6
     "ACK_COMPLEX_HOURS": int(os.environ.get("ACK_COMPLEX_HOURS", "24")),  # R6
+    # R6: a new promised time further ahead than this needs a supervisor.
+    "ACK_MAX_PROMISE_HOURS": int(os.environ.get("ACK_MAX_PROMISE_HOURS", "24")),
     "NO_ANSWER_WAIT_MINUTES": int(os.environ.get("NO_ANSWER_WAIT_MINUTES", "10")),  # R13
     "VISIT_NOTE_DEADLINE_MINUTES": int(os.environ.get("VISIT_NOTE_DEADLINE_MINUTES", "30")),
     "RECONFIRM_LEAD_MINUTES": int(os.environ.get("RECONFIRM_LEAD_MINUTES", "60")),  # R8

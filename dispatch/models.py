@@ -193,7 +193,7 @@ class DeadlineKind(models.TextChoices):
     ACKNOWLEDGE = "acknowledge", _("Acknowledgement reply")  # R6
     RECONFIRM = "reconfirm", _("Re-confirmation")  # R8
     ARRIVAL = "arrival", _("Arrival")  # R9
-    LATE_NOTICE = "late_notice", _("Late notice")  # R10
+    # R10 has no kind of its own: the new time a late notice promises moves the ARRIVAL row.
     VISIT_NOTE = "visit_note", _("Visit note")  # R13
     REPLY = "reply", _("Promised reply")  # R15
 

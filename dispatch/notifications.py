@@ -5,11 +5,12 @@ Notification row written in the caller's transaction; delivery happens after com
 Message bodies are rendered from templates under templates/sms/ that follow the operator's
 standard scripts (R26).
 
-Urgency (quiet hours): customer messages about a visit that is about to happen (booking,
-re-confirmation, late notice, reschedule, cancellation, visit note) are urgent and go at once;
-other customer messages (reminders, survey links) wait out the quiet hours. A caller may say so
-explicitly with `urgent=`; otherwise the template name decides (URGENT_SMS_TEMPLATES). Staff
-alerts are always urgent.
+Urgency (quiet hours): a message the customer is waiting for right now goes at once; others
+(reminders, a survey link valid for a day) wait out the quiet hours. Urgency is an attribute of
+the template, declared by the app that owns it with `urgent_sms(...)` (visits: booking,
+re-confirmation, late notice, reschedule, cancellation, visit note, the promised reply of R15;
+surveys: the one-time code of R23, which lives minutes), or of one message, with `urgent=`.
+The sender knows no template by name. Staff alerts are always urgent.
 """
 
 from django.db import IntegrityError, transaction
@@ -23,17 +24,15 @@ from .models import Notification, NotificationChannel
 
 CUSTOMER_LANGUAGE = "zh-hans"
 
-# Customer SMS that concern an imminent visit: never held by quiet hours.
-URGENT_SMS_TEMPLATES = frozenset(
-    {
-        "visit_booked",
-        "visit_reconfirmed",
-        "visit_late",
-        "visit_rescheduled",
-        "visit_cancelled",
-        "visit_note",
-    }
-)
+# Customer SMS templates the customer waits for right now: never held by quiet hours. Apps add
+# theirs with urgent_sms(), as they add their event labels to EVENT_LABELS.
+URGENT_SMS_TEMPLATES: set[str] = set()
+
+
+def urgent_sms(*templates: str) -> None:
+    """Declare templates whose messages go at once, even in quiet hours."""
+    URGENT_SMS_TEMPLATES.update(templates)
+
 
 # What each template is, for the outbox page. Apps add theirs here, as with EVENT_LABELS.
 TEMPLATE_LABELS = {

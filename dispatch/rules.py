@@ -18,6 +18,12 @@ def ack_window(complexity: str) -> timedelta:
     return timedelta(hours=hours)
 
 
+# R6: how far ahead a contact may set the new promised time; beyond, a supervisor decides.
+# Default 24 h, the longest first answer R6 allows (a complex complaint).
+def ack_promise_bound() -> timedelta:
+    return timedelta(hours=_setting("ACK_MAX_PROMISE_HOURS"))
+
+
 # R9: the engineer arrives 5 minutes before the appointment.
 ARRIVE_EARLY = timedelta(minutes=5)
 # R10: a late notice reaches the customer at least 15 minutes before the appointment.

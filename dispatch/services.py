@@ -199,7 +199,8 @@ def record_contact(
 
     A definite answer meets the acknowledgement deadline. If it cannot be given yet, the contact
     reports progress and sets a new promised time: the promise due now is kept (the customer was
-    contacted by then) and a new one opens. Only a recorded contact may move a deadline.
+    contacted by then) and a new one opens. Only a recorded contact may move a deadline, and
+    only as far as SEED_RULES["ACK_MAX_PROMISE_HOURS"]; further needs a supervisor.
     """
     ticket = lock_ticket(ticket)
     _require_open(ticket)
@@ -223,6 +224,19 @@ def record_contact(
         raise RuleViolation(
             "promise_in_past",
             _("The new promised time must be in the future."),
+            field="new_promised_at",
+        )
+    # R6: a promise far ahead is no promise; beyond the bound (setting) a supervisor decides.
+    bound = rules.ack_promise_bound()
+    beyond_bound = new_promised_at is not None and new_promised_at > now + bound
+    if beyond_bound and not has_role(actor, Role.SUPERVISOR):
+        raise RuleViolation(
+            "promise_too_far",
+            _(
+                "A new time more than %(hours)d hours ahead needs a supervisor's decision: "
+                "promise a nearer time, or ask a supervisor to record this contact."
+            )
+            % {"hours": int(bound.total_seconds() // 3600)},
             field="new_promised_at",
         )
     contact = CustomerContact.objects.create(
@@ -251,6 +265,7 @@ def record_contact(
             "channel": channel,
             "answered": answered,
             "new_promised_at": new_promised_at.isoformat() if new_promised_at else None,
+            "beyond_bound": beyond_bound,
         },
     )
     return contact

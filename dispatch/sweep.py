@@ -1,9 +1,9 @@
 """The deadline sweep (DESIGN "Deadlines"), run by Celery beat every minute (config/celery.py)
 and by `manage.py sweep`.
 
-Each deadline of the rules (R6 acknowledgement, R8 re-confirmation, R9 arrival, R10 late notice,
-R13 visit note, R15 reply) is a row; whoever creates it, with or without a visit, the sweep
-treats them alike:
+Each deadline of the rules (R6 acknowledgement, R8 re-confirmation, R9 arrival, which an R10
+late notice moves to the new time it promises, R13 visit note, R15 reply) is a row; whoever
+creates it, with or without a visit, the sweep treats them alike:
 
 - due and still open → marked overdue, a "deadline.overdue" event on the ticket, and one in-app
   alert per recipient (the person responsible, the ticket's owner when the deadline belongs to a

@@ -103,7 +103,7 @@ def _answers_in(period: Period, engineer=None) -> QuerySet[Answer]:
     return qs
 
 
-def weighted_index(averages: dict[str, float | None], weights: dict[str, int]) -> float | None:
+def weighted_index(averages: dict[str, float | None], weights: dict[str, float]) -> float | None:
     """R25: satisfaction weighted by importance, on the 1–5 scale."""
     pairs = [(averages[c], w) for c, w in weights.items() if averages.get(c) is not None]
     total = sum(w for _, w in pairs)
@@ -114,9 +114,13 @@ def weighted_index(averages: dict[str, float | None], weights: dict[str, int]) -
 
 def engineer_results(period: Period, engineer=None) -> tuple[list[Question], list[EngineerRow]]:
     """Per engineer: number of signed surveys, average per rating item, the importance-weighted
-    index and the customers' own "resolved" rate. Three queries, whatever the number of rows."""
+    index and the customers' own "resolved" rate. Three queries, whatever the number of rows.
+
+    R25: an item weighs what its answers were given with (Answer.importance, copied from the
+    question at signing), so a weight changed today does not rewrite past results."""
     items = list(questions().filter(kind=QuestionKind.RATING))
-    weights = {q.code: q.importance for q in items}
+    codes = [q.code for q in items]
+    weights: dict[int, dict[str, float]] = defaultdict(dict)
     start, end = period.bounds
     responses = SurveyResponse.objects.filter(signed_at__gte=start, signed_at__lt=end)
     if engineer is not None:
@@ -132,14 +136,15 @@ def engineer_results(period: Period, engineer=None) -> tuple[list[Question], lis
     }
     answers = _answers_in(period, engineer)
     per_item = (
-        answers.filter(kind=QuestionKind.RATING, code__in=weights)
+        answers.filter(kind=QuestionKind.RATING, code__in=codes)
         .values("response__visit__engineer", "code")
-        .annotate(avg=Avg("score"))
+        .annotate(avg=Avg("score"), weight=Avg("importance"))
     )
     for item in per_item:
         row = rows.get(item["response__visit__engineer"])
         if row is not None:
             row.averages[item["code"]] = float(item["avg"])
+            weights[row.engineer.pk][item["code"]] = float(item["weight"])
     resolved = (
         answers.filter(kind=QuestionKind.YES_NO, code="resolved")
         .values("response__visit__engineer")
@@ -150,7 +155,7 @@ def engineer_results(period: Period, engineer=None) -> tuple[list[Question], lis
         if row is not None:
             row.resolved_yes, row.resolved_answers = item["yes"], item["n"]
     for row in rows.values():
-        row.index = weighted_index(row.averages, weights)
+        row.index = weighted_index(row.averages, weights[row.engineer.pk])
     return items, list(rows.values())
 
 
@@ -172,19 +177,19 @@ def engineer_survey_count(period: Period) -> Coalesce:
 def satisfaction_by_engineer(period: Period) -> dict[int, float]:
     """R25: each engineer's importance-weighted satisfaction (1–5) over the period, as on the
     survey results page, in one query: the average of every active rating item per engineer,
-    weighted by the item's importance."""
+    weighted by the importance its answers were given with (R25)."""
     per_item = (
         _answers_in(period)
         .filter(kind=QuestionKind.RATING, question__active=True)
-        .values("response__visit__engineer", "code", "question__importance")
-        .annotate(avg=Avg("score"))
+        .values("response__visit__engineer", "code")
+        .annotate(avg=Avg("score"), weight=Avg("importance"))
     )
     averages: dict[int, dict[str, float]] = defaultdict(dict)
-    weights: dict[int, dict[str, int]] = defaultdict(dict)
+    weights: dict[int, dict[str, float]] = defaultdict(dict)
     for row in per_item:
         engineer, code = row["response__visit__engineer"], row["code"]
         averages[engineer][code] = float(row["avg"])
-        weights[engineer][code] = row["question__importance"]
+        weights[engineer][code] = float(row["weight"])
     return {pk: weighted_index(averages[pk], weights[pk]) for pk in averages}
 
 
@@ -213,17 +218,19 @@ QUADRANTS = ("advantage", "repair", "opportunity", "maintain")
 
 
 def quadrant_items(period: Period, engineer=None) -> list[QuadrantItem]:
+    """R25: each item's importance is the mean of the importance its answers were signed with
+    (Answer.importance), not today's weight: a weight changed today moves only later answers."""
     items = {q.code: q for q in questions().filter(kind=QuestionKind.RATING)}
     stats = (
         _answers_in(period, engineer)
         .filter(kind=QuestionKind.RATING, code__in=items)
         .values("code")
-        .annotate(avg=Avg("score"), n=Count("id"))
+        .annotate(avg=Avg("score"), n=Count("id"), weight=Avg("importance"))
     )
     out = [
         QuadrantItem(
             question=items[s["code"]],
-            importance=float(items[s["code"]].importance),
+            importance=float(s["weight"]),
             satisfaction=float(s["avg"]),
             answers=s["n"],
         )

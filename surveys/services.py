@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy
 from dispatch.customer_secrets import MARK
 from dispatch.errors import PermissionDenied, RuleViolation
 from dispatch.events import EVENT_LABELS, record_event
-from dispatch.notifications import queue_sms
+from dispatch.notifications import queue_sms, urgent_sms
 from dispatch.people import display_name
 from dispatch.roles import Role, has_role
 from visits.models import Visit, VisitStatus
@@ -55,6 +55,10 @@ EVENT_LABELS.update(
         "survey.card_handed_over": gettext_lazy("Service commitment card handed over"),
     }
 )
+
+# R23: the one-time code lives minutes and the customer waits for it on site: quiet hours must
+# not hold it. The survey link (valid a day) may wait for the morning.
+urgent_sms("survey_code")
 
 CODE_SALT = "surveys.link.code"
 MAX_COMMENT = 1000

@@ -242,7 +242,14 @@ class OutcomeSerializer(serializers.Serializer):
     resolved = serializers.BooleanField()
     summary = serializers.CharField()
     promised_reply_at = ApiMomentField(
-        required=False, allow_null=True, help_text="R15: when unresolved, ≤ now + 4 h."
+        required=False,
+        allow_null=True,
+        help_text="R15: when unresolved, ≤ end of the test + 4 h.",
+    )
+    test_ended_at = ApiMomentField(
+        required=False,
+        allow_null=True,
+        help_text="R15: when the test ended, not later than now; default: the last measurement.",
     )
 
 

@@ -181,6 +181,12 @@ class OutcomeForm(forms.Form):
         widget=DATETIME,
         help_text=_("If not resolved: agreed with the customer (R15)."),
     )
+    test_ended_at = forms.DateTimeField(
+        label=_("Test ended at"),
+        required=False,
+        widget=DATETIME,
+        help_text=_("Leave empty if the test ended with the last network test."),
+    )
 
 
 class ReplyForm(BannedPhraseCheck, forms.Form):

@@ -235,6 +235,9 @@ class Measurement(models.Model):
 class ViolationKind(models.TextChoices):
     LATE_ARRIVAL = "late_arrival", _("Late arrival")  # R9
     LATE_NOTICE = "late_notice", _("Late notice under 15 minutes")  # R10
+    # R10: the new arrival time of a late notice is a promise; arriving after it, or moving it
+    # later with another notice, breaks it.
+    LATE_AFTER_NOTICE = "late_after_notice", _("Late again after a late notice")  # R10
     LATE_RESCHEDULE = "late_reschedule", _("Reschedule under 2 hours")  # R11
 
 
@@ -243,7 +246,8 @@ class Violation(models.Model):
 
     One row per visit and kind (a second late notice for the same visit is the same breach).
     `minutes` says by how much: minutes late (R9), minutes short of the 15-minute notice (R10),
-    minutes short of the 2-hour notice (R11).
+    minutes after the new arrival time a late notice promised (R10), minutes short of the 2-hour
+    notice (R11).
     """
 
     visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="violations")

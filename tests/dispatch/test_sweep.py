@@ -119,7 +119,7 @@ VISIT_DEADLINES = [
     # kind, due relative to the visit's start, rule
     (DeadlineKind.RECONFIRM, -timedelta(minutes=60), "R8"),
     (DeadlineKind.ARRIVAL, -timedelta(minutes=5), "R9"),
-    (DeadlineKind.LATE_NOTICE, -timedelta(minutes=15), "R10"),
+    (DeadlineKind.ARRIVAL, timedelta(minutes=10), "R10"),  # the time a late notice promised
     (DeadlineKind.VISIT_NOTE, timedelta(minutes=40), "R13"),
     (DeadlineKind.REPLY, timedelta(hours=5), "R15"),
 ]

@@ -42,12 +42,35 @@ def test_quadrants_split_at_the_items_means(ticket, engineer, dispatcher):
     }
 
 
-def test_importance_comes_from_the_supervisors_weights(ticket, engineer, dispatcher, supervisor):
-    signed(ticket, engineer, dispatcher)
+def test_r25_new_importance_weighs_only_the_answers_given_under_it(
+    ticket, engineer, dispatcher, supervisor
+):
+    signed(ticket, engineer, dispatcher)  # tidiness signed at importance 2
     question = Question.objects.get(code="tidiness")
     services.save_question(actor=supervisor, question=question, importance=5)
     items = {i.question.code: i for i in quadrant_items(Period.last_days(30))}
-    assert items["tidiness"].importance == 5
+    # R25: an answer keeps the importance it was given with; today's weight is not applied back.
+    assert items["tidiness"].importance == 2
+    signed(ticket, engineer, dispatcher)  # one answer at 2, one at 5
+    items = {i.question.code: i for i in quadrant_items(Period.last_days(30))}
+    assert items["tidiness"].importance == 3.5
+
+
+def test_r25_the_weighted_index_uses_each_answers_importance(
+    ticket, engineer, dispatcher, supervisor
+):
+    signed(ticket, engineer, dispatcher, tidiness=1)
+    services.save_question(
+        actor=supervisor, question=Question.objects.get(code="tidiness"), importance=5
+    )
+    period = Period.last_days(30)
+    _, rows = engineer_results(period)
+    # Weights 4, 3, 5, 2 (as signed), 5 on scores 5, 4, 5, 1, 5.
+    expected = (4 * 5 + 3 * 4 + 5 * 5 + 2 * 1 + 5 * 5) / 19
+    assert rows[0].index == pytest.approx(expected)
+    # The supervisor's dashboard reads the same figure.
+    records = dashboard.engineer_records(period, dashboard.teams())
+    assert [r.satisfaction for r in records if r.surveys] == [round(expected, 2)]
 
 
 def test_weighted_index_per_engineer(ticket, engineer, engineer2, dispatcher):

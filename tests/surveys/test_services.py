@@ -2,7 +2,8 @@
 commitment card, 10000), R25 (questions as data)."""
 
 import hashlib
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -10,6 +11,7 @@ from django.db import connection
 from django.utils import timezone
 
 from dispatch.customer_secrets import MARK
+from dispatch.delivery import sendable
 from dispatch.errors import PermissionDenied, RuleViolation
 from dispatch.models import Event, Notification
 from surveys import services
@@ -66,6 +68,21 @@ def prove_phone(link):
 
 def kinds(visit):
     return list(Event.objects.filter(visit=visit).values_list("kind", flat=True))
+
+
+class TestQuietHours:
+    def test_r23_the_code_goes_at_once_at_night_the_link_waits(self, visit, engineer):
+        night = datetime(2026, 11, 23, 21, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
+        with time_machine.travel(night, tick=False):
+            issued = issue(visit, engineer)
+            services.send_code(link=issued.link)
+            (code,) = sms_to("13800138000", "survey_code")
+            (link,) = sms_to("13800138000", "survey_link")
+            now = timezone.now()
+        # The customer is waiting for the code right now; the link (a day long) may wait.
+        assert code.urgent and code.send_after is None
+        assert sendable(now).filter(pk=code.pk).exists()
+        assert not sendable(now).filter(pk=link.pk).exists()
 
 
 class TestIssueLink:

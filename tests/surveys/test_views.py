@@ -2,7 +2,8 @@
 supervisor's results. R23 is checked through every page path."""
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -10,6 +11,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from dispatch.delivery import sendable
 from surveys import services
 from surveys.models import CardHandover, LinkChannel, Question, SurveyLink, SurveyResponse
 from tests.factories import make_user, open_ticket
@@ -231,6 +233,21 @@ class TestCustomerPage:
         assert signed.session_user == engineer
         assert signed.channel == "device"
 
+    def test_r23_the_code_asked_for_in_the_evening_goes_at_once_despite_quiet_hours(
+        self, login, engineer, ticket, dispatcher
+    ):
+        evening = datetime(2026, 11, 23, 21, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
+        with time_machine.travel(evening, tick=False):
+            visit = ended_visit(ticket, engineer, dispatcher)
+            measure(visit)
+            client = login(engineer)
+            url = client.post(reverse("surveys:issue", args=[visit.pk]), {"channel": "device"}).url
+            client.post(url, {"action": "send"})
+            (sms,) = sms_to("13800138000", "survey_code")
+            # The code lives minutes and the customer is waiting for it on site.
+            assert sms.urgent and sms.send_after is None
+            assert sendable(timezone.now()).filter(pk=sms.pk).exists()
+
     def test_r23_the_code_proof_does_not_travel_to_another_browser(
         self, login, engineer, visit, customer
     ):
@@ -312,6 +329,20 @@ class TestSupervisorPages:
         assert filtered.context["rows"][0].engineer == engineer
         assert len(filtered.context["rows"]) == 1
         assert filtered.context["rows"][0].surveys == 3
+
+    def test_r25_results_page_weighs_old_answers_with_their_own_importance(
+        self, login, supervisor, signed
+    ):
+        # Punctuality was signed at importance 4; the supervisor now says 1.
+        services.save_question(
+            actor=supervisor, question=Question.objects.get(code="punctuality"), importance=1
+        )
+        page = login(supervisor).get(reverse("surveys:results"))
+        quadrants = {q.question.code: q for q in page.context["quadrants"]}
+        assert quadrants["punctuality"].importance == 4
+        assert quadrants["punctuality"].quadrant == "repair"
+        # The item's current weight is shown in the column head; the chart keeps the signed one.
+        assert "修补区（优先改进）" in page.content.decode()
 
     def test_results_period_filter(self, login, supervisor, signed):
         last_year = timezone.localdate() - timedelta(days=365)

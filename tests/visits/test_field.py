@@ -349,8 +349,8 @@ class TestWork:
         assert visit.work_ended_at == at(9, 0)
         assert not Deadline.objects.filter(visit=visit, kind=DeadlineKind.REPLY).exists()
 
-    def test_r15_unresolved_promises_a_reply_within_four_hours(self, clock, visit):
-        measured(at_work(visit))
+    def test_r15_unresolved_promises_a_reply_within_four_hours_of_the_test(self, clock, visit):
+        measured(at_work(visit))  # the test, at 09:00
         clock.move_to(at(10, 0))
         with pytest.raises(RuleViolation) as exc:
             services.record_outcome(
@@ -358,9 +358,10 @@ class TestWork:
                 visit=visit,
                 resolved=False,
                 summary="需优化基站参数",
-                promised_reply_at=at(14, 1),
+                promised_reply_at=at(13, 1),
             )
-        assert exc.value.code == "reply_too_late" and "14:00" in exc.value.message
+        # R15 counts from the test (09:00), not from when the outcome is recorded (10:00).
+        assert exc.value.code == "reply_too_late" and "13:00" in exc.value.message
         with pytest.raises(RuleViolation) as exc:
             services.record_outcome(
                 actor=visit.engineer, visit=visit, resolved=False, summary="需优化基站参数"
@@ -371,12 +372,12 @@ class TestWork:
             visit=visit,
             resolved=False,
             summary="需优化基站参数",
-            promised_reply_at=at(14, 0),
+            promised_reply_at=at(13, 0),
         )
         visit.refresh_from_db()
         assert visit.status == VisitStatus.UNRESOLVED
         reply = deadline(visit, DeadlineKind.REPLY)
-        assert (reply.due_at, reply.responsible) == (at(14, 0), visit.engineer)
+        assert (reply.due_at, reply.responsible) == (at(13, 0), visit.engineer)
 
     def unresolved(self, clock, visit):
         measured(at_work(visit))

@@ -32,6 +32,7 @@ from .work import (
     hand_over_visit,
     record_outcome,
     record_reply,
+    reply_latest,
     report_complaint_on_site,
     start_work,
 )
@@ -57,6 +58,7 @@ __all__ = [
     "record_knock",
     "record_outcome",
     "record_reply",
+    "reply_latest",
     "report_complaint_on_site",
     "request_late_reschedule",
     "reschedule_visit",

@@ -93,7 +93,9 @@ def depart_for_visit(*, actor, visit: Visit) -> Visit:
 def notify_late(*, actor, visit: Visit, new_arrival_at: datetime, reason: str) -> Visit:
     """R10: tell the customer at least 15 minutes before the appointment, with an apology and
     an accurate new arrival time. A later notice is still sent, and recorded as a violation.
-    The arrival deadline moves to the new time; punctuality (R9) still counts from start − 5.
+    The new time is a promise: the arrival deadline (the stored row the sweep watches) moves to
+    it, arriving after it, or moving it later with another notice, is late again (a violation).
+    Punctuality (R9) still counts from start − 5.
     """
     visit = lock_visit(visit)
     require_engineer(actor, visit)
@@ -126,6 +128,17 @@ def notify_late(*, actor, visit: Visit, new_arrival_at: datetime, reason: str) -
             _("That is after the appointment ends (%(end)s): reschedule the visit instead.")
             % {"end": local(visit.end, "%H:%M")},
             field="new_arrival_at",
+        )
+    promised = visit.expected_arrival_at
+    if promised is not None and new_arrival_at > promised:
+        # R10: the time a notice gave is a promise; moving it later breaks it.
+        record_violation(
+            visit=visit,
+            kind=ViolationKind.LATE_AFTER_NOTICE,
+            minutes=minutes_between(promised, new_arrival_at),
+            detail=_("New arrival time moved from %(old)s to %(new)s.")
+            % {"old": local(promised, "%H:%M"), "new": local(new_arrival_at, "%H:%M")},
+            at=now,
         )
     visit.late_notified_at, visit.expected_arrival_at = now, new_arrival_at
     visit.save(update_fields=["late_notified_at", "expected_arrival_at", "updated_at"])
@@ -213,6 +226,17 @@ def record_arrival(*, actor, visit: Visit, latitude=None, longitude=None) -> Vis
         )
         record_violation(
             visit=visit, kind=ViolationKind.LATE_ARRIVAL, minutes=late_by, detail=detail, at=now
+        )
+    promised = visit.expected_arrival_at
+    if promised is not None and now > promised:
+        # R10: the late notice promised the customer this time; arriving after it is late again.
+        record_violation(
+            visit=visit,
+            kind=ViolationKind.LATE_AFTER_NOTICE,
+            minutes=minutes_between(promised, now),
+            detail=_("Promised by %(time)s in the late notice.")
+            % {"time": local(promised, "%H:%M")},
+            at=now,
         )
     visit_event(
         visit,

@@ -47,6 +47,19 @@ EVENT_LABELS.update(
 )
 
 
+# Quiet hours hold none of these: each concerns a visit about to happen, or (visit_reply, R15)
+# a promised reply the customer is waiting for; held until morning it would break the promise.
+notifications.urgent_sms(
+    "visit_booked",
+    "visit_reconfirmed",
+    "visit_late",
+    "visit_rescheduled",
+    "visit_cancelled",
+    "visit_note",
+    "visit_reply",
+)
+
+
 def lock_visit(visit: Visit | int) -> Visit:
     """Re-read the visit under a row lock, with its ticket and engineer."""
     pk = visit.pk if isinstance(visit, Visit) else visit

@@ -156,6 +156,38 @@ def add_measurement(
     return measurement
 
 
+def last_test_at(visit: Visit) -> datetime | None:
+    """When the visit's last network test was taken (None before the first)."""
+    return visit.measurements.order_by("-measured_at").values_list("measured_at", flat=True).first()
+
+
+def reply_latest(visit: Visit, test_ended_at: datetime | None = None) -> datetime | None:
+    """R15: the latest reply time, 4 hours after the end of the test (seed 000: 答复时间不能超过
+    测试时间后4小时): the time the engineer gives, or else the last network test. Not when the
+    outcome is typed in: recording it later gives the customer no later reply."""
+    test_ended_at = test_ended_at or last_test_at(visit)
+    return test_ended_at + REPLY_WITHIN if test_ended_at else None
+
+
+def _check_test_end(visit: Visit, test_ended_at: datetime, now: datetime) -> None:
+    """R15: the test end the engineer records is a fact: not in the future, and not before a
+    network test that was part of the test."""
+    if test_ended_at > now:
+        raise RuleViolation(
+            "test_end_in_future",
+            _("The test can't have ended later than now."),
+            field="test_ended_at",
+        )
+    last = last_test_at(visit)
+    if last is not None and test_ended_at < last:
+        raise RuleViolation(
+            "test_end_before_tests",
+            _("The test ended after its last network test, at %(time)s.")
+            % {"time": local(last, "%H:%M")},
+            field="test_ended_at",
+        )
+
+
 @transaction.atomic
 def record_outcome(
     *,
@@ -164,9 +196,11 @@ def record_outcome(
     resolved: bool,
     summary: str,
     promised_reply_at: datetime | None = None,
+    test_ended_at: datetime | None = None,
 ) -> Visit:
-    """The on-site result. Unresolved: a reply time agreed with the customer, no later than the
-    end of the test + 4 h (R15), becomes the reply deadline."""
+    """The on-site result. Unresolved: a reply time agreed with the customer, no later than
+    4 h after the end of the test (R15: the last network test, or the test end the engineer
+    records), becomes the reply deadline."""
     visit = lock_visit(visit)
     require_engineer(actor, visit)
     new_status = S.RESOLVED if resolved else S.UNRESOLVED
@@ -181,10 +215,13 @@ def record_outcome(
     if not summary:
         raise RuleViolation("summary_required", _("Say what was found and done."), field="summary")
     now = timezone.now()
+    if test_ended_at is not None:
+        _check_test_end(visit, test_ended_at, now)
+    test_end = test_ended_at or last_test_at(visit)
     if resolved:
         promised_reply_at = None
     else:
-        latest = now + REPLY_WITHIN
+        latest = test_end + REPLY_WITHIN
         if promised_reply_at is None:
             raise RuleViolation(
                 "reply_time_required",
@@ -222,6 +259,7 @@ def record_outcome(
         "visit.resolved" if resolved else "visit.unresolved",
         summary,
         promised_reply_at=promised_reply_at,
+        test_ended_at=test_end,
     )
     return visit
 

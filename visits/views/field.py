@@ -16,7 +16,7 @@ from dispatch.forms import run_service
 from dispatch.people import display_name
 from dispatch.permissions import role_required
 from dispatch.roles import Role, is_staff_member
-from dispatch.rules import REPLY_WITHIN, no_answer_wait
+from dispatch.rules import no_answer_wait
 
 from .. import selectors, services
 from ..forms import (
@@ -89,7 +89,10 @@ def _field_page(request, visit: Visit, status: int = 200, **forms):
         "before": [m for m in measurements if m.phase == Phase.BEFORE],
         "after": [m for m in measurements if m.phase == Phase.AFTER],
         "measurements": measurements,
-        "reply_latest": now + REPLY_WITHIN,
+        # R15: 4 hours after the test (its last network test), not after the outcome is typed.
+        "reply_latest": services.reply_latest(
+            visit, max((m.measured_at for m in measurements), default=None)
+        ),
         "before_arrival": visit.status in (S.BOOKED, S.CONFIRMED, S.EN_ROUTE),
         "under_way": visit.status in (S.ARRIVED, S.AT_WORK),
         "late_form": forms.get("late_form") or LateNoticeForm(visit=visit),
