@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from dispatch import deadlines
 from dispatch.errors import RuleViolation
+from dispatch.language import check_customer_text
 from dispatch.models import DeadlineKind
 from dispatch.people import display_name
 from dispatch.rules import LATE_NOTICE_LEAD, no_answer_wait, visit_note_window
@@ -90,10 +91,18 @@ def depart_for_visit(*, actor, visit: Visit) -> Visit:
 
 
 @transaction.atomic
-def notify_late(*, actor, visit: Visit, new_arrival_at: datetime, reason: str) -> Visit:
+def notify_late(
+    *,
+    actor,
+    visit: Visit,
+    new_arrival_at: datetime,
+    reason: str,
+    confirm_wording: bool = False,
+) -> Visit:
     """R10: tell the customer at least 15 minutes before the appointment, with an apology and
     an accurate new arrival time. A later notice is still sent, and recorded as a violation.
     The arrival deadline moves to the new time; punctuality (R9) still counts from start − 5.
+    R27: the reason is in the customer's SMS; a banned phrase needs `confirm_wording`.
     """
     visit = lock_visit(visit)
     require_engineer(actor, visit)
@@ -106,6 +115,7 @@ def notify_late(*, actor, visit: Visit, new_arrival_at: datetime, reason: str) -
     reason = (reason or "").strip()
     if not reason:
         raise RuleViolation("reason_required", _("Say why you will be late (R10)."), field="reason")
+    confirmed = check_customer_text(reason, confirmed=confirm_wording, field="reason")
     now = timezone.now()
     if new_arrival_at <= now:
         raise RuleViolation(
@@ -153,6 +163,7 @@ def notify_late(*, actor, visit: Visit, new_arrival_at: datetime, reason: str) -
         reason,
         new_arrival_at=new_arrival_at,
         in_time=in_time,
+        banned_phrases_confirmed=confirmed,
     )
     queue_visit_sms(
         visit,
