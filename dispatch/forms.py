@@ -174,6 +174,17 @@ class ContactForm(BannedPhraseCheck, forms.Form):
 
 class CloseForm(forms.Form):
     resolution = forms.CharField(label=_("Resolution"), widget=forms.Textarea(attrs={"rows": 2}))
+    customer_told = forms.BooleanField(
+        label=_("The customer was given this answer"),
+        required=False,
+        help_text=_("Recorded as a contact; it keeps the promised acknowledgement."),
+    )
+    waive_reason = forms.CharField(
+        label=_("Supervisor: waive the promises still owed, because"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Only if a promise can no longer be kept; the reason stays on the record."),
+    )
 
 
 class TicketFilterForm(forms.Form):

@@ -309,6 +309,7 @@ def _history(clock, demo, ticket, i):
             actor=ticket.owner,
             ticket=ticket,
             resolution="上门测试已解决，客户确认正常",
+            customer_told=True,
         )
 
 
