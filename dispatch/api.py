@@ -98,6 +98,16 @@ class ContactSerializer(serializers.ModelSerializer):
 
 class CloseSerializer(serializers.Serializer):
     resolution = serializers.CharField()
+    customer_told = serializers.BooleanField(
+        default=False,
+        help_text="The resolution was given to the customer: meets the acknowledgement (R6).",
+    )
+    waive_reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="A supervisor waives the promises still owed (R6, R13, R15), with a reason.",
+    )
 
 
 class TicketFilter(filters.FilterSet):

@@ -49,9 +49,10 @@ class BannedPhraseCheck:
 
     Name the checked fields in `banned_phrase_fields`. Each shows a live warning below it while
     the writer types (htmx posts the field to dispatch:language_check; templates/field.html
-    holds the slot). With `banned_phrase_confirm` (text that is sent to the customer), a submit
-    containing banned phrases is refused once, naming them, and a "send anyway" box appears, so
-    the writer is warned before sending even without JavaScript.
+    holds the slot). With `banned_phrase_confirm` (text that is sent to the customer), a
+    submitted text containing banned phrases brings up a "send anyway" box. The service decides:
+    it refuses the text once, naming the phrases (run_service shows that under the field), and
+    sends it only when the view passes `wording_confirmed()` on.
     """
 
     banned_phrase_fields: tuple[str, ...] = ()
@@ -90,16 +91,9 @@ class BannedPhraseCheck:
         """{field name: [BannedPhrase]} in the cleaned text."""
         return self._found_in(getattr(self, "cleaned_data", {}), prefixed=False)
 
-    def clean(self):
-        cleaned = super().clean()
-        if self.banned_phrase_confirm and not cleaned.get("send_anyway"):
-            for name, phrases in self.banned_phrases().items():
-                self.add_error(
-                    name,
-                    _("Banned phrases (R27): %(phrases)s. Rephrase it, or tick “send anyway”.")
-                    % {"phrases": "、".join(f"“{p.phrase}”" for p in phrases)},
-                )
-        return cleaned
+    def wording_confirmed(self) -> bool:
+        """R27: the writer ticked "send anyway" (the service records it in its event)."""
+        return bool(getattr(self, "cleaned_data", {}).get("send_anyway"))
 
 
 class LoginForm(AuthenticationForm):
@@ -181,6 +175,17 @@ class ContactForm(BannedPhraseCheck, forms.Form):
 
 class CloseForm(forms.Form):
     resolution = forms.CharField(label=_("Resolution"), widget=forms.Textarea(attrs={"rows": 2}))
+    customer_told = forms.BooleanField(
+        label=_("The customer was given this answer"),
+        required=False,
+        help_text=_("Recorded as a contact; it keeps the promised acknowledgement."),
+    )
+    waive_reason = forms.CharField(
+        label=_("Supervisor: waive the promises still owed, because"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Only if a promise can no longer be kept; the reason stays on the record."),
+    )
 
 
 class TicketFilterForm(forms.Form):

@@ -11,6 +11,9 @@ Matching ignores spaces, punctuation and full-width/half-width differences, so
 import re
 import unicodedata
 
+from django.utils.translation import gettext as _
+
+from .errors import RuleViolation
 from .models import BannedPhrase
 
 _NOISE = re.compile(r"[\W_]+")
@@ -36,6 +39,35 @@ def find_banned_phrases(text: str, phrases: list[BannedPhrase] | None = None) ->
         if position >= 0:
             found.append((position, phrase))
     return [phrase for _position, phrase in sorted(found, key=lambda item: item[0])]
+
+
+def check_customer_text(text: str, *, confirmed: bool, field: str) -> list[str]:
+    """R27 in the service: free text bound for a customer is refused once when it holds a banned
+    phrase, naming it and what to say instead. Sent only with the writer's explicit
+    confirmation; returns the phrases confirmed, for the caller to record in its event."""
+    found = find_banned_phrases(text)
+    if found and not confirmed:
+        raise RuleViolation(
+            "banned_phrase",
+            _(
+                "This text reaches the customer and contains a banned phrase (服务禁语): "
+                "%(phrases)s. Rephrase it, or confirm that it is sent as written."
+            )
+            % {"phrases": "; ".join(_describe(phrase) for phrase in found)},
+            field=field,
+        )
+    return [phrase.phrase for phrase in found]
+
+
+def _describe(phrase: BannedPhrase) -> str:
+    if phrase.suggestion:
+        return _("“%(phrase)s” (suggestion: %(suggestion)s)") % {
+            "phrase": phrase.phrase,
+            "suggestion": phrase.suggestion,
+        }
+    return _("“%(phrase)s” (say what you can do for the customer instead)") % {
+        "phrase": phrase.phrase
+    }
 
 
 # R28: tariff and price questions go to the account manager; the engineer doesn't answer them.

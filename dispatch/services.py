@@ -5,12 +5,13 @@ from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from phonenumber_field.phonenumber import to_python
 
 from . import deadlines, rules
+from .closing import close_blockers
 from .delivery import schedule_delivery
 from .errors import PermissionDenied, RuleViolation
 from .events import record_event
@@ -19,7 +20,9 @@ from .models import (
     Complexity,
     ContactChannel,
     CustomerContact,
+    Deadline,
     DeadlineKind,
+    DeadlineState,
     Notification,
     NotificationChannel,
     NotificationState,
@@ -298,9 +301,53 @@ def set_ticket_status(*, actor, ticket: Ticket, status: str, reason: str = "") -
     return ticket
 
 
+# Promises to the customer a close must not drop (issue 12 item 3): met, or waived by a
+# supervisor with a reason. R6 acknowledgement, R13 visit note, R15 promised reply.
+OWED_ON_CLOSE = (DeadlineKind.ACKNOWLEDGE, DeadlineKind.VISIT_NOTE, DeadlineKind.REPLY)
+
+
+def _owed(ticket: Ticket):
+    """Open promises, and missed ones never kept, of the ticket and its visits."""
+    return (
+        Deadline.objects.filter(ticket=ticket, kind__in=OWED_ON_CLOSE)
+        .filter(Q(state=DeadlineState.OPEN) | Q(state=DeadlineState.OVERDUE, met_at__isnull=True))
+        .order_by("due_at", "pk")
+    )
+
+
+def _owed_message(owed) -> str:
+    listed = "、".join(
+        _("%(kind)s due %(due)s")
+        % {
+            "kind": deadline.get_kind_display(),
+            "due": timezone.localtime(deadline.due_at).strftime("%m-%d %H:%M"),
+        }
+        for deadline in owed
+    )
+    return _(
+        "The customer is still owed: %(owed)s. Keep the promise first, or a supervisor waives "
+        "it with a reason, which stays on the record."
+    ) % {"owed": listed}
+
+
 @transaction.atomic
-def close_ticket(*, actor, ticket: Ticket, resolution: str) -> Ticket:
-    """Close the ticket: R3 ownership ends here; its open deadlines are cancelled."""
+def close_ticket(
+    *,
+    actor,
+    ticket: Ticket,
+    resolution: str,
+    customer_told: bool = False,
+    waive_reason: str = "",
+) -> Ticket:
+    """Close the ticket: R3 ownership ends here. Closing never drops a promise (issue 12):
+
+    - a visit still to happen blocks the close (the apps above say so through
+      dispatch.closing): it is cancelled through its own service first, or finished;
+    - `customer_told`: the resolution was given to the customer, recorded as an answered
+      contact, which meets the acknowledgement (R6);
+    - a promise still owed (R6, R13, R15) is met first, or waived by a supervisor with
+      `waive_reason`, kept in the event. Only then are the remaining deadlines cancelled.
+    """
     ticket = lock_ticket(ticket)
     _require_open(ticket)
     _require_owner_or_supervisor(actor, ticket)
@@ -309,6 +356,20 @@ def close_ticket(*, actor, ticket: Ticket, resolution: str) -> Ticket:
         raise RuleViolation(
             "resolution_required", _("Say how the complaint was resolved."), field="resolution"
         )
+    blockers = close_blockers(ticket)
+    if blockers:
+        raise RuleViolation("visit_pending", " ".join(blockers), status=409)
+    waive_reason = (waive_reason or "").strip()
+    if customer_told:
+        record_contact(actor=actor, ticket=ticket, progress=resolution, answered=True)
+    owed = list(_owed(ticket))
+    if owed and not waive_reason:
+        raise RuleViolation("promises_owed", _owed_message(owed), status=409, field="waive_reason")
+    if owed and not has_role(actor, Role.SUPERVISOR):
+        raise PermissionDenied(_("Only a supervisor may waive a promise owed to the customer."))
+    waived = [
+        {"kind": d.kind, "due_at": d.due_at.isoformat(), "state": d.state, "id": d.pk} for d in owed
+    ]
     before = ticket.status
     ticket.status = TicketStatus.CLOSED
     ticket.closed_at = timezone.now()
@@ -320,7 +381,14 @@ def close_ticket(*, actor, ticket: Ticket, resolution: str) -> Ticket:
         kind="ticket.closed",
         message=resolution,
         before={"status": before},
-        after={"status": TicketStatus.CLOSED, "deadlines_cancelled": cancelled},
+        after={
+            "status": TicketStatus.CLOSED,
+            "deadlines_cancelled": cancelled,
+            "customer_told": customer_told,
+            "waived": waived,
+            "waived_by": actor.username if waived else None,
+            "waive_reason": waive_reason if waived else "",
+        },
     )
     return ticket
 

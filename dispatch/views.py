@@ -133,9 +133,7 @@ def ticket_close(request, number):
     form = CloseForm(request.POST)
     if form.is_valid() and run_service(
         form,
-        lambda: services.close_ticket(
-            actor=request.user, ticket=ticket, resolution=form.cleaned_data["resolution"]
-        ),
+        lambda: services.close_ticket(actor=request.user, ticket=ticket, **form.cleaned_data),
     ):
         messages.success(request, _("Ticket closed."))
         return redirect("dispatch:ticket_detail", number=number)

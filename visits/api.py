@@ -185,6 +185,10 @@ class RescheduleSerializer(serializers.Serializer):
     force_majeure = serializers.BooleanField(
         default=False, help_text="R11: under 2 h, a supervisor may reschedule for force majeure."
     )
+    confirm = serializers.BooleanField(
+        default=False,
+        help_text="R27: the text has a banned phrase and is to be sent as written anyway.",
+    )
 
 
 class RescheduleRequestSerializer(serializers.ModelSerializer):
@@ -199,6 +203,7 @@ class RescheduleRequestSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "visit",
+            "kind",
             "requested_by",
             "reason",
             "new_start",
@@ -213,13 +218,27 @@ class RescheduleRequestSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField()
+class CancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(help_text="Told to the customer with the apology.")
+    customer_agreed = serializers.BooleanField(
+        help_text="R11: apologised, gave the reason, and the customer agreed."
+    )
+    force_majeure = serializers.BooleanField(
+        default=False, help_text="R11: under 2 h, a supervisor may cancel for force majeure."
+    )
+    confirm = serializers.BooleanField(
+        default=False,
+        help_text="R27: the text has a banned phrase and is to be sent as written anyway.",
+    )
 
 
 class LateNoticeSerializer(serializers.Serializer):
     new_arrival_at = ApiMomentField()
     reason = serializers.CharField(max_length=100)
+    confirm = serializers.BooleanField(
+        default=False,
+        help_text="R27: the text has a banned phrase and is to be sent as written anyway.",
+    )
 
 
 class ArrivalSerializer(serializers.Serializer):
@@ -256,6 +275,10 @@ class OutcomeSerializer(serializers.Serializer):
 class ReplySerializer(serializers.Serializer):
     message = serializers.CharField()
     by_sms = serializers.BooleanField(default=False)
+    confirm = serializers.BooleanField(
+        default=False,
+        help_text="R27: the text has a banned phrase and is to be sent as written anyway.",
+    )
 
 
 class HandoverSerializer(serializers.Serializer):
@@ -396,9 +419,9 @@ class VisitViewSet(
         visit = self.get_object()
         serializer = RescheduleSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        new = services.reschedule_visit(
-            actor=request.user, visit=visit, **serializer.validated_data
-        )
+        data = dict(serializer.validated_data)
+        data["confirm_wording"] = data.pop("confirm")
+        new = services.reschedule_visit(actor=request.user, visit=visit, **data)
         return self._respond(new, status.HTTP_201_CREATED)
 
     @extend_schema(request=RescheduleSerializer, responses={201: RescheduleRequestSerializer})
@@ -410,16 +433,43 @@ class VisitViewSet(
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         data.pop("force_majeure", None)
+        data["confirm_wording"] = data.pop("confirm")
         req = services.request_late_reschedule(actor=request.user, visit=visit, **data)
         return Response(RescheduleRequestSerializer(req).data, status.HTTP_201_CREATED)
 
-    @_body(ReasonSerializer)
+    @_body(CancelSerializer)
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
+        """R11: under 2 h only a supervisor, for force majeure; a dispatcher asks for approval
+        (request-cancel)."""
         return self._act(
-            ReasonSerializer,
-            lambda v, d: services.cancel_visit(actor=request.user, visit=v, reason=d["reason"]),
+            CancelSerializer,
+            lambda v, d: services.cancel_visit(
+                actor=request.user,
+                visit=v,
+                reason=d["reason"],
+                customer_agreed=d["customer_agreed"],
+                force_majeure=d["force_majeure"],
+                confirm_wording=d["confirm"],
+            ),
         )
+
+    @extend_schema(request=CancelSerializer, responses={201: RescheduleRequestSerializer})
+    @action(detail=True, methods=["post"], url_path="request-cancel")
+    def request_cancel(self, request, pk=None):
+        """R11: a cancellation under 2 h, for force majeure: waits for a supervisor's approval."""
+        visit = self.get_object()
+        serializer = CancelSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        req = services.request_late_cancel(
+            actor=request.user,
+            visit=visit,
+            reason=data["reason"],
+            customer_agreed=data["customer_agreed"],
+            confirm_wording=data["confirm"],
+        )
+        return Response(RescheduleRequestSerializer(req).data, status.HTTP_201_CREATED)
 
     # The field, in the order of R21.
     @NO_BODY
@@ -437,7 +487,13 @@ class VisitViewSet(
     def late_notice(self, request, pk=None):
         return self._act(
             LateNoticeSerializer,
-            lambda v, d: services.notify_late(actor=request.user, visit=v, **d),
+            lambda v, d: services.notify_late(
+                actor=request.user,
+                visit=v,
+                new_arrival_at=d["new_arrival_at"],
+                reason=d["reason"],
+                confirm_wording=d["confirm"],
+            ),
         )
 
     @_body(ArrivalSerializer)
@@ -511,7 +567,14 @@ class VisitViewSet(
     @action(detail=True, methods=["post"])
     def reply(self, request, pk=None):
         return self._act(
-            ReplySerializer, lambda v, d: services.record_reply(actor=request.user, visit=v, **d)
+            ReplySerializer,
+            lambda v, d: services.record_reply(
+                actor=request.user,
+                visit=v,
+                message=d["message"],
+                by_sms=d["by_sms"],
+                confirm_wording=d["confirm"],
+            ),
         )
 
     @_body(HandoverSerializer)

@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class VisitsConfig(AppConfig):
     name = "visits"
     verbose_name = _("Visits")
+
+    def ready(self):
+        from dispatch.closing import register_close_check
+
+        from .closing import pending_visits_block_close
+
+        register_close_check(pending_visits_block_close)

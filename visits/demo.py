@@ -236,6 +236,7 @@ def _history(clock, demo, ticket, i):
             actor=demo.staff["dispatcher"],
             visit=visit,
             reason="客户反映信号已恢复，取消上门",
+            customer_agreed=True,
         )
         return
     if kind == 4:  # R9 late, no notice
@@ -308,6 +309,7 @@ def _history(clock, demo, ticket, i):
             actor=ticket.owner,
             ticket=ticket,
             resolution="上门测试已解决，客户确认正常",
+            customer_told=True,
         )
 
 

@@ -59,7 +59,10 @@ class BookingForm(SlotForm):
     pass
 
 
-class RescheduleForm(SlotForm):
+class RescheduleForm(BannedPhraseCheck, SlotForm):
+    # R27: the reason is in the customer's apology SMS.
+    banned_phrase_fields = ("reason",)
+
     reason = forms.CharField(
         label=_("Reason for the change"),
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -74,9 +77,21 @@ class RescheduleForm(SlotForm):
     )
 
 
-class CancelForm(forms.Form):
+class CancelForm(BannedPhraseCheck, forms.Form):
+    # R27: the reason is in the customer's apology SMS.
+    banned_phrase_fields = ("reason",)
+
     reason = forms.CharField(
-        label=_("Reason for cancelling"), widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Reason for cancelling"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Told to the customer with an apology, e.g. “the typhoon”."),
+    )
+    customer_agreed = forms.BooleanField(
+        label=_("I apologised, gave the reason, and the customer agreed"), required=False
+    )
+    force_majeure = forms.BooleanField(
+        label=_("Force majeure (typhoon, road closed…): ask a supervisor to approve"),
+        required=False,
     )
 
 
@@ -84,7 +99,10 @@ class DecisionForm(forms.Form):
     note = forms.CharField(label=_("Note"), required=False)
 
 
-class LateNoticeForm(forms.Form):
+class LateNoticeForm(BannedPhraseCheck, forms.Form):
+    # R27: the reason is in the customer's SMS.
+    banned_phrase_fields = ("reason",)
+
     new_arrival_time = forms.TimeField(label=_("New arrival time"), widget=TIME)
     reason = forms.CharField(label=_("Reason"), help_text=_("e.g. a traffic jam"), max_length=100)
 
@@ -193,7 +211,6 @@ class ReplyForm(BannedPhraseCheck, forms.Form):
     """R15 reply to the customer; R27/R28 warnings live while the engineer writes."""
 
     banned_phrase_fields = ("message",)
-    banned_phrase_confirm = False
     message = forms.CharField(
         label=_("What the customer was told"), widget=forms.Textarea(attrs={"rows": 3})
     )

@@ -238,7 +238,8 @@ class ViolationKind(models.TextChoices):
     # R10: the new arrival time of a late notice is a promise; arriving after it, or moving it
     # later with another notice, breaks it.
     LATE_AFTER_NOTICE = "late_after_notice", _("Late again after a late notice")  # R10
-    LATE_RESCHEDULE = "late_reschedule", _("Reschedule under 2 hours")  # R11
+    # R11: a reschedule or a cancellation with less than 2 hours' notice.
+    LATE_RESCHEDULE = "late_reschedule", _("Late change under 2 hours")
 
 
 class Violation(models.Model):
@@ -357,19 +358,30 @@ class RequestState(models.TextChoices):
     REJECTED = "rejected", _("Rejected")
 
 
+class RequestKind(models.TextChoices):
+    RESCHEDULE = "reschedule", _("Reschedule")
+    CANCEL = "cancel", _("Cancellation")
+
+
 class RescheduleRequest(models.Model):
-    """R11: a reschedule under 2 hours' notice, for force majeure, waiting for a supervisor."""
+    """R11: a late change (a reschedule or a cancellation under 2 hours' notice), for force
+    majeure, waiting for a supervisor. A cancellation has no new time."""
 
     visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="reschedule_requests")
+    kind = models.CharField(
+        _("change"), max_length=10, choices=RequestKind.choices, default=RequestKind.RESCHEDULE
+    )
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     reason = models.TextField(_("force majeure reason"))
-    new_start = models.DateTimeField(_("new start"))
-    new_end = models.DateTimeField(_("new end"))
+    new_start = models.DateTimeField(_("new start"), null=True, blank=True)
+    new_end = models.DateTimeField(_("new end"), null=True, blank=True)
     new_engineer = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("engineer"),
+        null=True,
+        blank=True,
         on_delete=models.PROTECT,
         related_name="+",
     )
@@ -393,7 +405,22 @@ class RescheduleRequest(models.Model):
             models.CheckConstraint(
                 condition=Q(new_end__gt=models.F("new_start")), name="reschedule_req_end_after"
             ),
+            # A reschedule names its new time and engineer; a cancellation has none.
+            models.CheckConstraint(
+                condition=(
+                    Q(
+                        kind="reschedule",
+                        new_start__isnull=False,
+                        new_end__isnull=False,
+                        new_engineer__isnull=False,
+                    )
+                    | Q(kind="cancel", new_start__isnull=True, new_engineer__isnull=True)
+                ),
+                name="reschedule_req_kind_fields",
+            ),
         ]
 
     def __str__(self) -> str:
+        if self.kind == RequestKind.CANCEL:
+            return f"{self.visit_id} ✕"
         return f"{self.visit_id} → {self.new_start:%Y-%m-%d %H:%M}"

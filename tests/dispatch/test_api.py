@@ -70,7 +70,9 @@ def test_r6_contact_and_close(api, dispatcher):
     detail = api.get(f"/api/tickets/{ticket.number}/").data
     assert detail["deadlines"][0]["state"] == "met"
     closed = api.post(
-        f"/api/tickets/{ticket.number}/close/", {"resolution": "已解决"}, format="json"
+        f"/api/tickets/{ticket.number}/close/",
+        {"resolution": "已解决", "customer_told": True},
+        format="json",
     )
     assert closed.status_code == 200
     assert closed.data["status"] == "closed"

@@ -185,16 +185,22 @@ class TestRecordContact:
 
 
 class TestClose:
-    def test_close_cancels_open_deadlines_and_records_event(self, ticket):
-        services.close_ticket(actor=ticket.owner, ticket=ticket, resolution="已优化基站参数")
+    def test_r6_close_meets_the_acknowledgement_by_telling_the_customer(self, ticket):
+        # Issue 12: closing used to cancel the owed acknowledgement silently; now the answer
+        # given to the customer keeps it (tests/dispatch/test_close.py: the refusals).
+        services.close_ticket(
+            actor=ticket.owner, ticket=ticket, resolution="已优化基站参数", customer_told=True
+        )
         ticket.refresh_from_db()
         assert ticket.status == TicketStatus.CLOSED
         assert ticket.closed_at is not None
-        assert Deadline.objects.get(ticket=ticket).state == DeadlineState.CANCELLED
+        assert Deadline.objects.get(ticket=ticket).state == DeadlineState.MET
         assert Event.objects.filter(ticket=ticket, kind="ticket.closed").exists()
 
     def test_closed_ticket_refuses_changes(self, ticket, dispatcher2):
-        services.close_ticket(actor=ticket.owner, ticket=ticket, resolution="done")
+        services.close_ticket(
+            actor=ticket.owner, ticket=ticket, resolution="done", customer_told=True
+        )
         with pytest.raises(RuleViolation) as exc:
             services.transfer_ticket(
                 actor=ticket.owner, ticket=ticket, to_user=dispatcher2, note="x"

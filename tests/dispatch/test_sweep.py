@@ -108,7 +108,9 @@ class TestAcknowledgementDeadline:
     def test_closed_ticket_never_alerts(self, dispatcher):
         with time_machine.travel(NOW, tick=False):
             ticket = open_ticket(dispatcher)
-            services.close_ticket(actor=dispatcher, ticket=ticket, resolution="当场解决")
+            services.close_ticket(
+                actor=dispatcher, ticket=ticket, resolution="当场解决", customer_told=True
+            )
         with time_machine.travel(NOW + timedelta(days=2), tick=False):
             assert sweep_deadlines().overdue == 0
         assert not Notification.objects.exists()

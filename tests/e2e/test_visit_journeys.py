@@ -79,13 +79,14 @@ def test_dispatcher_books_reschedules_and_cancels(new_page, dispatcher, engineer
     assert page.get_by_text("改约自").is_visible()
     shot(page, "06-rescheduled")
 
-    # Cancel, with a reason.
+    # Cancel, with a reason and the customer's agreement (R11); the SMS apologises.
     page.get_by_role("link", name="取消上门").click()
     dialog.wait_for(state="visible")
     dialog.get_by_label("取消原因").fill("客户反映信号已恢复")
+    dialog.get_by_label("我已向客户致歉并说明原因，客户同意").check()
     shot(page, "07-cancel-dialog")
     dialog.get_by_role("button", name="取消上门").click()
-    page.get_by_text("上门已取消，已短信告知客户。").wait_for()
+    page.get_by_text("上门已取消，客户将收到致歉短信。").wait_for()
     moved.refresh_from_db()
     assert moved.status == VisitStatus.CANCELLED
     shot(page, "08-cancelled")

@@ -55,6 +55,7 @@ MATRIX = {
     "visit-outcome": ("visit", "403 405 405 405 405", "403 400 400 400 404"),
     "visit-reconfirm": ("visit", "403 405 405 405 405", "403 403 409 409 404"),
     "visit-reply": ("visit", "403 405 405 405 405", "403 400 400 400 404"),
+    "visit-request-cancel": ("visit", "403 405 405 405 405", "403 400 400 400 404"),
     "visit-request-reschedule": ("visit", "403 405 405 405 405", "403 400 400 400 404"),
     "visit-reschedule": ("visit", "403 405 405 405 405", "403 400 400 400 404"),
     "visit-start-work": ("visit", "403 405 405 405 405", "403 400 400 400 404"),

@@ -137,7 +137,7 @@ class TestBookVisit:
     def test_closed_ticket_refuses(self, clock, dispatcher, ticket, engineer):
         from dispatch.services import close_ticket
 
-        close_ticket(actor=dispatcher, ticket=ticket, resolution="客户撤诉")
+        close_ticket(actor=dispatcher, ticket=ticket, resolution="客户撤诉", customer_told=True)
         with pytest.raises(RuleViolation) as exc:
             book(dispatcher, ticket, engineer, AFTERNOON)
         assert exc.value.code == "ticket_closed"

@@ -203,7 +203,9 @@ class TestCancel:
     def test_cancel_calls_off_deadlines_tells_the_customer_and_reopens_the_ticket(
         self, clock, dispatcher, visit
     ):
-        services.cancel_visit(actor=dispatcher, visit=visit, reason="客户问题已自行恢复")
+        services.cancel_visit(
+            actor=dispatcher, visit=visit, reason="客户问题已自行恢复", customer_agreed=True
+        )
         visit.refresh_from_db()
         assert visit.status == VisitStatus.CANCELLED
         assert not Deadline.objects.filter(visit=visit, state="open").exists()
@@ -217,10 +219,10 @@ class TestCancel:
 
     def test_cancel_needs_a_reason(self, clock, dispatcher, visit):
         with pytest.raises(RuleViolation) as exc:
-            services.cancel_visit(actor=dispatcher, visit=visit, reason="")
+            services.cancel_visit(actor=dispatcher, visit=visit, reason="", customer_agreed=True)
         assert exc.value.code == "reason_required"
 
-    def test_cancel_rejects_a_pending_late_reschedule(self, clock, dispatcher, visit):
+    def test_cancel_rejects_a_pending_late_reschedule(self, clock, dispatcher, supervisor, visit):
         clock.move_to(at(13, 0))
         req = services.request_late_reschedule(
             actor=dispatcher,
@@ -230,7 +232,14 @@ class TestCancel:
             start=NEW,
             end=NEW + minutes(60),
         )
-        services.cancel_visit(actor=dispatcher, visit=visit, reason="台风，客户取消")
+        # R11: under 2 hours only a supervisor cancels, for force majeure.
+        services.cancel_visit(
+            actor=supervisor,
+            visit=visit,
+            reason="台风，客户取消",
+            customer_agreed=True,
+            force_majeure=True,
+        )
         req.refresh_from_db()
         assert req.state == RequestState.REJECTED
 
@@ -238,6 +247,6 @@ class TestCancel:
         confirmed(visit)
         services.depart_for_visit(actor=visit.engineer, visit=visit)
         with pytest.raises(RuleViolation) as exc:
-            services.cancel_visit(actor=dispatcher, visit=visit, reason="x")
+            services.cancel_visit(actor=dispatcher, visit=visit, reason="x", customer_agreed=True)
         assert exc.value.status == 409
         assert "on site" in exc.value.message or "现场" in exc.value.message

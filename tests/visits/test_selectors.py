@@ -29,7 +29,7 @@ def test_r7_free_time_is_the_working_day_between_visits(clock, dispatcher, engin
 
 
 def test_moved_and_cancelled_visits_free_the_time(clock, dispatcher, engineer, visit):
-    services.cancel_visit(actor=dispatcher, visit=visit, reason="客户取消")
+    services.cancel_visit(actor=dispatcher, visit=visit, reason="客户取消", customer_agreed=True)
     [row] = selectors.board([MONDAY], selectors.engineers().filter(pk=engineer.pk))
     assert row.days[0].visits == []
     assert not selectors.clashes(engineer=engineer, start=AFTERNOON, end=AFTERNOON + minutes(60))

@@ -223,7 +223,10 @@ class TestDialogs:
         client = login(dispatcher)
         response = client.post(reverse("visits:cancel", args=[visit.pk]), {"reason": ""})
         assert response.status_code == 400
-        client.post(reverse("visits:cancel", args=[visit.pk]), {"reason": "客户取消"})
+        client.post(
+            reverse("visits:cancel", args=[visit.pk]),
+            {"reason": "客户取消", "customer_agreed": "on"},
+        )
         visit.refresh_from_db()
         assert visit.status == VisitStatus.CANCELLED
 

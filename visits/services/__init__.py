@@ -23,6 +23,7 @@ from .booking import (
     decide_reschedule_request,
     is_late_for_reschedule,
     reconfirm_due,
+    request_late_cancel,
     request_late_reschedule,
     reschedule_visit,
 )
@@ -60,6 +61,7 @@ __all__ = [
     "record_reply",
     "reply_latest",
     "report_complaint_on_site",
+    "request_late_cancel",
     "request_late_reschedule",
     "reschedule_visit",
     "start_work",

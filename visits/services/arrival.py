@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from dispatch import deadlines
 from dispatch.errors import RuleViolation
+from dispatch.language import check_customer_text
 from dispatch.models import DeadlineKind
 from dispatch.people import display_name
 from dispatch.rules import LATE_NOTICE_LEAD, no_answer_wait, visit_note_window
@@ -90,12 +91,20 @@ def depart_for_visit(*, actor, visit: Visit) -> Visit:
 
 
 @transaction.atomic
-def notify_late(*, actor, visit: Visit, new_arrival_at: datetime, reason: str) -> Visit:
+def notify_late(
+    *,
+    actor,
+    visit: Visit,
+    new_arrival_at: datetime,
+    reason: str,
+    confirm_wording: bool = False,
+) -> Visit:
     """R10: tell the customer at least 15 minutes before the appointment, with an apology and
     an accurate new arrival time. A later notice is still sent, and recorded as a violation.
     The new time is a promise: the arrival deadline (the stored row the sweep watches) moves to
     it, arriving after it, or moving it later with another notice, is late again (a violation).
     Punctuality (R9) still counts from start − 5.
+    R27: the reason is in the customer's SMS; a banned phrase needs `confirm_wording`.
     """
     visit = lock_visit(visit)
     require_engineer(actor, visit)
@@ -108,6 +117,7 @@ def notify_late(*, actor, visit: Visit, new_arrival_at: datetime, reason: str) -
     reason = (reason or "").strip()
     if not reason:
         raise RuleViolation("reason_required", _("Say why you will be late (R10)."), field="reason")
+    confirmed = check_customer_text(reason, confirmed=confirm_wording, field="reason")
     now = timezone.now()
     if new_arrival_at <= now:
         raise RuleViolation(
@@ -166,6 +176,7 @@ def notify_late(*, actor, visit: Visit, new_arrival_at: datetime, reason: str) -
         reason,
         new_arrival_at=new_arrival_at,
         in_time=in_time,
+        banned_phrases_confirmed=confirmed,
     )
     queue_visit_sms(
         visit,

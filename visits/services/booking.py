@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from dispatch import deadlines
 from dispatch.errors import PermissionDenied, RuleViolation
+from dispatch.language import check_customer_text, find_banned_phrases
 from dispatch.models import DeadlineKind, Ticket, TicketStatus
 from dispatch.people import display_name
 from dispatch.roles import Role, has_role
@@ -17,6 +18,7 @@ from dispatch.services import lock_ticket, set_ticket_status
 
 from .. import selectors
 from ..models import (
+    RequestKind,
     RequestState,
     RescheduleRequest,
     ViolationKind,
@@ -275,6 +277,7 @@ def _move(
     reason: str,
     approved_by=None,
     requested_at: datetime | None = None,
+    confirmed_phrases: list[str] | None = None,
 ) -> Visit:
     """Close `old` as rescheduled and book its successor; history is kept (R11)."""
     now = timezone.now()
@@ -312,6 +315,7 @@ def _move(
         engineer=engineer.username,
         force_majeure=late,
         approved_by=approved_by.username if approved_by else None,
+        banned_phrases_confirmed=confirmed_phrases or [],
     )
     visit_event(
         new,
@@ -338,18 +342,21 @@ def reschedule_visit(
     customer_agreed: bool,
     engineer=None,
     force_majeure: bool = False,
+    confirm_wording: bool = False,
 ) -> Visit:
     """R11: move a visit with at least 2 hours' notice, a reason, an apology and a new time
     agreed with the customer (same or another engineer). Returns the new visit.
 
     Under 2 hours only a supervisor may do it directly, for force majeure, and it is recorded as
     a violation; a dispatcher sends it for approval (request_late_reschedule).
+    R27: the reason goes to the customer in the SMS; a banned phrase needs `confirm_wording`.
     """
     require_desk(actor)
     visit = lock_visit(visit)
     require_status(visit, VisitStatus.RESCHEDULED, _not_movable_message(visit))
     reason = _require_reason(reason)
     _require_agreement(customer_agreed)
+    confirmed = check_customer_text(reason, confirmed=confirm_wording, field="reason")
     now = timezone.now()
     approved_by = None
     if is_late_for_reschedule(visit, now):
@@ -370,6 +377,7 @@ def reschedule_visit(
         engineer=engineer or visit.engineer,
         reason=reason,
         approved_by=approved_by,
+        confirmed_phrases=confirmed,
     )
 
 
@@ -378,6 +386,40 @@ def _not_movable_message(visit: Visit) -> str:
         "The visit is “%(status)s”: only a booked or confirmed visit can be rescheduled or "
         "cancelled."
     ) % {"status": visit.get_status_display()}
+
+
+def _require_no_pending(visit: Visit) -> None:
+    if visit.reschedule_requests.filter(state=RequestState.PENDING).exists():
+        raise RuleViolation(
+            "request_pending",
+            _("A late change of this visit is already waiting for a supervisor."),
+            status=409,
+        )
+
+
+def _file_request(*, actor, visit: Visit, kind: str, reason: str, confirmed, **fields):
+    request = RescheduleRequest.objects.create(
+        visit=visit, kind=kind, requested_by=actor, reason=reason, **fields
+    )
+    engineer = fields.get("new_engineer")
+    visit_event(
+        visit,
+        actor,
+        "visit.reschedule_requested",
+        reason,
+        request=request.pk,
+        change=kind,
+        new_start=fields.get("new_start"),
+        engineer=engineer.username if engineer else None,
+        banned_phrases_confirmed=confirmed,
+    )
+    notify_supervisors(
+        template="visit_reschedule_request_staff",
+        visit=visit,
+        key=f"reschedule-request:{request.pk}",
+        request=request,
+    )
+    return request
 
 
 @transaction.atomic
@@ -390,53 +432,37 @@ def request_late_reschedule(
     reason: str,
     customer_agreed: bool,
     engineer=None,
+    confirm_wording: bool = False,
 ) -> RescheduleRequest:
-    """R11: a reschedule under 2 hours' notice, for force majeure, waits for a supervisor."""
+    """R11: a reschedule under 2 hours' notice, for force majeure, waits for a supervisor.
+    R27: the reason reaches the customer once approved; it is checked now, from the writer."""
     require_desk(actor)
     visit = lock_visit(visit)
     require_status(visit, VisitStatus.RESCHEDULED, _not_movable_message(visit))
     reason = _require_reason(reason)
     _require_agreement(customer_agreed)
+    confirmed = check_customer_text(reason, confirmed=confirm_wording, field="reason")
     if not is_late_for_reschedule(visit):
         raise RuleViolation(
             "reschedule_not_late",
             _("The visit is more than 2 hours away: reschedule it directly."),
             status=409,
         )
-    if visit.reschedule_requests.filter(state=RequestState.PENDING).exists():
-        raise RuleViolation(
-            "request_pending",
-            _("A late reschedule of this visit is already waiting for a supervisor."),
-            status=409,
-        )
+    _require_no_pending(visit)
     engineer = engineer or visit.engineer
     require_engineer_user(engineer)
     check_slot(start=start, end=end)
     check_engineer_free(engineer=engineer, start=start, end=end, exclude=visit)
-    request = RescheduleRequest.objects.create(
+    return _file_request(
+        actor=actor,
         visit=visit,
-        requested_by=actor,
+        kind=RequestKind.RESCHEDULE,
         reason=reason,
+        confirmed=confirmed,
         new_start=start,
         new_end=end,
         new_engineer=engineer,
     )
-    visit_event(
-        visit,
-        actor,
-        "visit.reschedule_requested",
-        reason,
-        request=request.pk,
-        new_start=start,
-        engineer=engineer.username,
-    )
-    notify_supervisors(
-        template="visit_reschedule_request_staff",
-        visit=visit,
-        key=f"reschedule-request:{request.pk}",
-        request=request,
-    )
-    return request
 
 
 def _lock_request(request: RescheduleRequest | int) -> RescheduleRequest:
@@ -448,7 +474,8 @@ def _lock_request(request: RescheduleRequest | int) -> RescheduleRequest:
 def decide_reschedule_request(
     *, actor, request: RescheduleRequest, approve: bool, note: str = ""
 ) -> RescheduleRequest:
-    """R11: a supervisor approves (the visit moves, a violation is recorded) or rejects."""
+    """R11: a supervisor approves (the visit moves or is cancelled, a violation is recorded) or
+    rejects a late change."""
     if not has_role(actor, Role.SUPERVISOR):
         raise PermissionDenied(_("Only a supervisor approves a late reschedule."))
     request = _lock_request(request)
@@ -461,7 +488,21 @@ def decide_reschedule_request(
     visit = lock_visit(request.visit_id)
     request.decided_by, request.decided_at = actor, timezone.now()
     request.decision_note = (note or "").strip()
-    if approve:
+    # R27: the requester confirmed any banned phrase when asking (their event says so).
+    confirmed = [phrase.phrase for phrase in find_banned_phrases(request.reason)]
+    if approve and request.kind == RequestKind.CANCEL:
+        require_status(visit, VisitStatus.CANCELLED, _not_movable_message(visit))
+        _call_off(
+            visit=visit,
+            actor=actor,
+            reason=request.reason,
+            approved_by=actor,
+            requested_at=request.created_at,
+            confirmed_phrases=confirmed,
+            keep_request=request,
+        )
+        request.state = RequestState.APPROVED
+    elif approve:
         require_status(visit, VisitStatus.RESCHEDULED, _not_movable_message(visit))
         _move(
             old=visit,
@@ -472,6 +513,7 @@ def decide_reschedule_request(
             reason=request.reason,
             approved_by=actor,
             requested_at=request.created_at,
+            confirmed_phrases=confirmed,
         )
         request.state = RequestState.APPROVED
     else:
@@ -481,37 +523,156 @@ def decide_reschedule_request(
     return request
 
 
-@transaction.atomic
-def cancel_visit(*, actor, visit: Visit, reason: str) -> Visit:
-    """Call a visit off before the engineer sets out; its deadlines are cancelled, the customer
-    is told, and a ticket left without a visit goes back to open."""
-    require_desk(actor)
-    visit = lock_visit(visit)
-    require_status(
-        visit,
-        VisitStatus.CANCELLED,
+def _cancel_message(visit: Visit) -> str:
+    return (
         _not_movable_message(visit)
         + " "
-        + _("Once the engineer is on the way, record what happened on site instead."),
+        + _("Once the engineer is on the way, record what happened on site instead.")
     )
-    reason = (reason or "").strip()
-    if not reason:
-        raise RuleViolation("reason_required", _("Say why the visit is cancelled."), field="reason")
+
+
+def _require_cancel_agreement(customer_agreed: bool) -> None:
+    if not customer_agreed:
+        raise RuleViolation(
+            "customer_agreement_required",
+            _("Apologise to the customer, give the reason and get their agreement first."),
+            field="customer_agreed",
+        )
+
+
+def _call_off(
+    *,
+    visit: Visit,
+    actor,
+    reason: str,
+    approved_by=None,
+    requested_at: datetime | None = None,
+    confirmed_phrases: list[str] | None = None,
+    keep_request: RescheduleRequest | None = None,
+) -> Visit:
+    """Cancel a locked visit: deadlines off, pending requests rejected, a late change counted
+    (R11), the customer told with an apology, a ticket left without a visit reopened."""
     now = timezone.now()
+    start = visit.start
     visit.closed_reason, visit.closed_at, visit.closed_by = reason, now, actor
     set_status(visit, VisitStatus.CANCELLED, "closed_reason", "closed_at", "closed_by")
     deadlines.cancel_deadlines(visit=visit)
-    visit.reschedule_requests.filter(state=RequestState.PENDING).update(
+    pending = visit.reschedule_requests.filter(state=RequestState.PENDING)
+    if keep_request is not None:
+        pending = pending.exclude(pk=keep_request.pk)
+    pending.update(
         state=RequestState.REJECTED,
         decided_by=actor,
         decided_at=now,
         decision_note=_("Visit cancelled"),
     )
-    visit_event(visit, actor, "visit.cancelled", reason)
-    queue_visit_sms(visit, "visit_cancelled", "cancelled")
+    late = approved_by is not None
+    if late:
+        # R11: a cancellation inside the window counts like a late reschedule.
+        asked = requested_at or now
+        record_violation(
+            visit=visit,
+            kind=ViolationKind.LATE_RESCHEDULE,
+            minutes=minutes_between(start - RESCHEDULE_LEAD, asked),
+            detail=reason,
+            at=asked,
+            approved_by=approved_by,
+        )
+    visit_event(
+        visit,
+        actor,
+        "visit.cancelled",
+        reason,
+        force_majeure=late,
+        approved_by=approved_by.username if approved_by else None,
+        banned_phrases_confirmed=confirmed_phrases or [],
+    )
+    # R26: the apology in the standard phrasing (000 §3.4), with the reason.
+    queue_visit_sms(visit, "visit_cancelled", "cancelled", reason=reason)
     ticket = visit.ticket
     if ticket.status == TicketStatus.IN_PROGRESS and selectors.active_visit_of(ticket) is None:
         set_ticket_status(
             actor=actor, ticket=ticket, status=TicketStatus.OPEN, reason=_("Visit cancelled")
         )
     return visit
+
+
+def _cancel_reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise RuleViolation("reason_required", _("Say why the visit is cancelled."), field="reason")
+    return reason
+
+
+@transaction.atomic
+def cancel_visit(
+    *,
+    actor,
+    visit: Visit,
+    reason: str,
+    customer_agreed: bool,
+    force_majeure: bool = False,
+    confirm_wording: bool = False,
+) -> Visit:
+    """R11: call a visit off before the engineer sets out, with a reason, an apology and the
+    customer's agreement; the customer gets the apology SMS (R26, with the reason: R27 checks
+    it). A cancellation under 2 hours' notice is a late change, like a late reschedule: only a
+    supervisor does it directly, for force majeure, and it counts as a violation; a dispatcher
+    sends it for approval (request_late_cancel)."""
+    require_desk(actor)
+    visit = lock_visit(visit)
+    require_status(visit, VisitStatus.CANCELLED, _cancel_message(visit))
+    reason = _cancel_reason(reason)
+    _require_cancel_agreement(customer_agreed)
+    confirmed = check_customer_text(reason, confirmed=confirm_wording, field="reason")
+    now = timezone.now()
+    approved_by = None
+    if is_late_for_reschedule(visit, now):
+        if not (force_majeure and has_role(actor, Role.SUPERVISOR)):
+            raise RuleViolation(
+                "cancel_too_late",
+                _(
+                    "This visit starts at %(start)s, in %(minutes)s minutes. Cancelling it now "
+                    "is a late change: it needs a force-majeure reason and a supervisor's "
+                    "approval, and counts as a violation. Send it to a supervisor for approval."
+                )
+                % {"start": local(visit.start), "minutes": minutes_between(now, visit.start)},
+                status=409,
+            )
+        approved_by = actor
+    return _call_off(
+        visit=visit,
+        actor=actor,
+        reason=reason,
+        approved_by=approved_by,
+        confirmed_phrases=confirmed,
+    )
+
+
+@transaction.atomic
+def request_late_cancel(
+    *,
+    actor,
+    visit: Visit,
+    reason: str,
+    customer_agreed: bool,
+    confirm_wording: bool = False,
+) -> RescheduleRequest:
+    """R11: a cancellation under 2 hours' notice, for force majeure, waits for a supervisor
+    (decide_reschedule_request), like a late reschedule."""
+    require_desk(actor)
+    visit = lock_visit(visit)
+    require_status(visit, VisitStatus.CANCELLED, _cancel_message(visit))
+    reason = _cancel_reason(reason)
+    _require_cancel_agreement(customer_agreed)
+    confirmed = check_customer_text(reason, confirmed=confirm_wording, field="reason")
+    if not is_late_for_reschedule(visit):
+        raise RuleViolation(
+            "cancel_not_late",
+            _("The visit is more than 2 hours away: cancel it directly."),
+            status=409,
+        )
+    _require_no_pending(visit)
+    return _file_request(
+        actor=actor, visit=visit, kind=RequestKind.CANCEL, reason=reason, confirmed=confirmed
+    )

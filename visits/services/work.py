@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from dispatch import deadlines
 from dispatch.errors import RuleViolation
+from dispatch.language import check_customer_text
 from dispatch.models import Deadline, DeadlineKind, DeadlineState
 from dispatch.rules import REPLY_WITHIN
 
@@ -265,8 +266,12 @@ def record_outcome(
 
 
 @transaction.atomic
-def record_reply(*, actor, visit: Visit, message: str, by_sms: bool = False) -> Visit:
-    """R15: the promised reply reaches the customer; it keeps the reply deadline (late or not)."""
+def record_reply(
+    *, actor, visit: Visit, message: str, by_sms: bool = False, confirm_wording: bool = False
+) -> Visit:
+    """R15: the promised reply reaches the customer; it keeps the reply deadline (late or not).
+    R27: a reply sent by SMS is checked for banned phrases (sent only with `confirm_wording`);
+    one given by phone was said already and is recorded as said."""
     visit = lock_visit(visit)
     if visit.ticket.owner_id != actor.pk:
         require_engineer(actor, visit)
@@ -276,12 +281,23 @@ def record_reply(*, actor, visit: Visit, message: str, by_sms: bool = False) -> 
         raise RuleViolation(
             "message_required", _("Write what the customer was told."), field="message"
         )
+    confirmed = []
+    if by_sms:
+        confirmed = check_customer_text(message, confirmed=confirm_wording, field="message")
     now = timezone.now()
     visit.replied_at, visit.reply_message = now, message
     set_status(visit, S.REPLIED, "replied_at", "reply_message")
     deadlines.meet_deadline(kind=DeadlineKind.REPLY, visit=visit, at=now)
     on_time = visit.promised_reply_at is None or now <= visit.promised_reply_at
-    visit_event(visit, actor, "visit.replied", message, on_time=on_time, by_sms=by_sms)
+    visit_event(
+        visit,
+        actor,
+        "visit.replied",
+        message,
+        on_time=on_time,
+        by_sms=by_sms,
+        banned_phrases_confirmed=confirmed,
+    )
     if by_sms:
         queue_visit_sms(visit, "visit_reply", "reply", message=message)
     return visit

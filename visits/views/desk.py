@@ -285,6 +285,7 @@ def reschedule(request, pk):
             "engineer": data["engineer"],
             "reason": data["reason"],
             "customer_agreed": data["customer_agreed"],
+            "confirm_wording": form.wording_confirmed(),
         }
         late = services.is_late_for_reschedule(visit)
         if late and data["force_majeure"] and not has_role(request.user, Role.SUPERVISOR):
@@ -311,20 +312,33 @@ def reschedule(request, pk):
 
 @role_required(*DESK)
 def cancel(request, pk):
+    """R11: reason, apology and the customer's agreement; under 2 h only for force majeure with
+    a supervisor's approval (a dispatcher's request waits for one), as with a reschedule."""
     visit = get_visit(request, pk)
     form = CancelForm(request.POST or None)
-    if (
-        request.method == "POST"
-        and form.is_valid()
-        and run_service(
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        args = {
+            "actor": request.user,
+            "visit": visit,
+            "reason": data["reason"],
+            "customer_agreed": data["customer_agreed"],
+            "confirm_wording": form.wording_confirmed(),
+        }
+        late = services.is_late_for_reschedule(visit)
+        if late and data["force_majeure"] and not has_role(request.user, Role.SUPERVISOR):
+            if run_service(form, lambda: services.request_late_cancel(**args)) is not None:
+                messages.warning(
+                    request,
+                    _("Sent to a supervisor for approval; the visit stays as it is until then."),
+                )
+                return redirect("visits:detail", pk=visit.pk)
+        elif run_service(
             form,
-            lambda: services.cancel_visit(
-                actor=request.user, visit=visit, reason=form.cleaned_data["reason"]
-            ),
-        )
-    ):
-        messages.success(request, _("Visit cancelled; the customer is told by SMS."))
-        return redirect("visits:detail", pk=visit.pk)
+            lambda: services.cancel_visit(**args, force_majeure=data["force_majeure"]),
+        ):
+            messages.success(request, _("Visit cancelled; the customer gets the apology SMS."))
+            return redirect("visits:detail", pk=visit.pk)
     status = 400 if form.errors else 200
     return _dialog(request, visit, "visits/cancel.html", form, status)
 
@@ -350,7 +364,7 @@ def decide(request, pk):
         for error in form.non_field_errors():
             messages.error(request, error)
     elif approve:
-        messages.success(request, _("Late reschedule approved; recorded as a violation (R11)."))
+        messages.success(request, _("Late change approved; counted as a violation."))
         new = Visit.objects.filter(rescheduled_from_id=req.visit_id).first()
         if new is not None:
             return redirect("visits:detail", pk=new.pk)

@@ -197,7 +197,11 @@ def late(request, pk):
         "late_form",
         lambda v: LateNoticeForm(request.POST, visit=v),
         lambda v, d: services.notify_late(
-            actor=request.user, visit=v, new_arrival_at=d["new_arrival_at"], reason=d["reason"]
+            actor=request.user,
+            visit=v,
+            new_arrival_at=d["new_arrival_at"],
+            reason=d["reason"],
+            confirm_wording=bool(d.get("send_anyway")),
         ),
         _("The customer is told, with an apology and the new time."),
     )
@@ -322,7 +326,13 @@ def reply(request, pk):
         pk,
         "reply_form",
         ReplyForm(request.POST),
-        lambda v, d: services.record_reply(actor=request.user, visit=v, **d),
+        lambda v, d: services.record_reply(
+            actor=request.user,
+            visit=v,
+            message=d["message"],
+            by_sms=d["by_sms"],
+            confirm_wording=bool(d.get("send_anyway")),
+        ),
         _("Reply recorded."),
         "step-5",
     )

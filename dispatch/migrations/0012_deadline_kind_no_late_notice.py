@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("dispatch", "0010_event_append_only"),
+        ("dispatch", "0011_notification_secret_ref"),
     ]
 
     operations = [
