@@ -67,6 +67,7 @@ class KitViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """The kit of one visit, looked up by the visit's id. Another engineer's visit is 404;
     only the visit's engineer ticks (403 otherwise)."""
 
+    throttle_scope = "kit"
     permission_classes = [HasRole]
     allowed_roles = (Role.ENGINEER, *DESK)
     serializer_class = KitSerializer
@@ -157,6 +158,7 @@ class ItemViewSet(
 ):
     """The kit items (R20): supervisors add, reword, reorder, retire and restore them."""
 
+    throttle_scope = "kit"
     permission_classes = [HasRole]
     allowed_roles = (Role.SUPERVISOR,)
     serializer_class = ItemSerializer
@@ -227,6 +229,7 @@ class ReportViewSet(viewsets.ViewSet):
     """Completion before arrival per engineer, and the items most often missing, for a period
     (`?start=YYYY-MM-DD&end=YYYY-MM-DD`, default the last four weeks)."""
 
+    throttle_scope = "kit"
     permission_classes = [HasRole]
     allowed_roles = (Role.SUPERVISOR,)
 

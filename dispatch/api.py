@@ -120,6 +120,7 @@ class TicketViewSet(
     """Complaint tickets. Creating, transferring, contacting and closing go through the services
     that enforce R1–R6; a broken rule answers 400/403/409 with {"code", "detail"}."""
 
+    throttle_scope = "tickets"
     permission_classes = [HasRole]
     allowed_roles = DESK
     lookup_field = "number"

@@ -1,11 +1,61 @@
-"""DRF exception handler: a broken rule becomes {"code", "detail"} with 400/403/409 (STYLE 4)."""
+"""The API's one error shape: every 4xx answer is {"code", "detail"} (STYLE 4).
+
+A broken rule (RuleViolation) answers 400/403/409 with its own code; DRF's own refusals keep
+their status and headers (401 with WWW-Authenticate, 429 with Retry-After) and get the same
+shape, with the invalid fields of a 400 under "errors". dispatch.api_schema documents it.
+"""
 
 from django.db import IntegrityError
 from django.utils.translation import gettext as _
+from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .errors import RuleViolation
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The body of every error answer of the API."""
+
+    code = serializers.CharField(help_text="What went wrong, for programs: a stable word.")
+    detail = serializers.CharField(help_text="What went wrong, in a sentence for people.")
+    field = serializers.CharField(
+        required=False, help_text="The input field the error is about, when there is one."
+    )
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="Invalid input: the messages per field ('non_field_errors' for the whole).",
+    )
+
+
+def flatten(detail, prefix: str = "") -> dict[str, list[str]]:
+    """DRF's nested validation messages as {"field.sub.0": [messages]}."""
+    if isinstance(detail, dict):
+        out = {}
+        for key, value in detail.items():
+            out.update(flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+        return out
+    if isinstance(detail, list) and detail and all(isinstance(d, str) for d in detail):
+        return {prefix or "non_field_errors": [str(d) for d in detail]}
+    if isinstance(detail, list):
+        out = {}
+        for index, value in enumerate(detail):
+            out.update(flatten(value, f"{prefix}.{index}" if prefix else str(index)))
+        return out
+    return {prefix or "non_field_errors": [str(detail)]}
+
+
+def _validation_body(exc: exceptions.ValidationError) -> dict:
+    errors = {field: messages for field, messages in flatten(exc.detail).items() if messages}
+    if not errors:
+        return {"code": "invalid", "detail": _("The request is not valid.")}
+    field, messages = next(iter(errors.items()))
+    body = {"code": "invalid", "detail": messages[0], "errors": errors}
+    if field != "non_field_errors":
+        body["detail"] = f"{field}: {messages[0]}"
+        body["field"] = field
+    return body
 
 
 def exception_handler(exc, context):
@@ -23,4 +73,15 @@ def exception_handler(exc, context):
             },
             status=409,
         )
-    return drf_exception_handler(exc, context)
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        response.data = _validation_body(exc)
+    elif isinstance(exc, exceptions.APIException):
+        code = exc.get_codes()
+        response.data = {
+            "code": code if isinstance(code, str) else exc.default_code,
+            "detail": str(exc.detail),
+        }
+    return response

@@ -89,6 +89,8 @@ class SurveyLinkViewSet(mixins.CreateModelMixin, viewsets.GenericViewSet):
     """Issue a survey link for a visit whose work has ended (R22, R23). Refused with
     {"code", "detail"}: 403 not the visit's engineer, 409 work not ended or already signed."""
 
+    throttle_scope = "survey-links"
+    error_statuses = ("404",)  # a visit outside the user's scope (dispatch.api_schema)
     permission_classes = [HasRole]
     allowed_roles = STAFF
     serializer_class = IssueLinkSerializer
@@ -120,6 +122,7 @@ class SurveyResponseViewSet(viewsets.ReadOnlyModelViewSet):
     """Signed surveys, read-only: an engineer sees their own visits', the desk sees all.
     The detail says whether the record still matches its SHA-256 digest."""
 
+    throttle_scope = "surveys"
     permission_classes = [HasRole]
     allowed_roles = STAFF
 
@@ -138,6 +141,7 @@ class SurveyResponseViewSet(viewsets.ReadOnlyModelViewSet):
 class QuestionViewSet(viewsets.ReadOnlyModelViewSet):
     """The survey items in use, with their importance (R25)."""
 
+    throttle_scope = "surveys"
     permission_classes = [HasRole]
     allowed_roles = STAFF
     serializer_class = QuestionSerializer

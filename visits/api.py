@@ -12,6 +12,7 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import (
     extend_schema,
     extend_schema_field,
+    extend_schema_serializer,
     inline_serializer,
 )
 from rest_framework import mixins, serializers, status, viewsets
@@ -73,7 +74,9 @@ class MeasurementSerializer(serializers.ModelSerializer):
 
 class ViolationSerializer(serializers.ModelSerializer):
     engineer = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    approved_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    approved_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = Violation
@@ -174,6 +177,8 @@ class BookSerializer(serializers.Serializer):
     end = serializers.DateTimeField()
 
 
+# Its request component would be "RescheduleRequest", the name of the pending request's record.
+@extend_schema_serializer(component_name="RescheduleOrder")
 class RescheduleSerializer(serializers.Serializer):
     start = serializers.DateTimeField()
     end = serializers.DateTimeField()
@@ -315,6 +320,7 @@ class VisitViewSet(
     """On-site visits. Booking (R1, R2, R7), rescheduling (R11) and cancelling are the desk's;
     the field steps (R8–R10, R13–R17, R20) are the visit's engineer's."""
 
+    throttle_scope = "visits"
     permission_classes = [HasRole]
     allowed_roles = EVERYONE
     filterset_class = VisitFilter
@@ -528,6 +534,7 @@ class VisitViewSet(
 class RescheduleRequestViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """R11: late reschedules waiting for a supervisor; a supervisor approves or rejects."""
 
+    throttle_scope = "visits"
     permission_classes = [HasRole]
     allowed_roles = DESK
     serializer_class = RescheduleRequestSerializer

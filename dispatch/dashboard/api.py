@@ -56,6 +56,7 @@ class DashboardView(APIView):
     """Overdue promises first (R15 replies, R6 acknowledgements, R13 notes, R9 arrivals), what
     falls due within the hour, and each engineer's rule record over the period."""
 
+    throttle_scope = "dashboard"
     permission_classes = [HasRole]
     allowed_roles = (Role.SUPERVISOR,)
 
