@@ -5,7 +5,9 @@ their status and headers (401 with WWW-Authenticate, 429 with Retry-After) and g
 shape, with the invalid fields of a 400 under "errors". dispatch.api_schema documents it.
 """
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import IntegrityError
+from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
@@ -73,6 +75,12 @@ def exception_handler(exc, context):
             },
             status=409,
         )
+    # DRF turns these two into its own exceptions inside its handler; turn them first, so the
+    # body below is built from the exception that answers.
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

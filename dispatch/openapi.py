@@ -7,6 +7,7 @@ an object or a page is asked for, 415 where there is a body, 429 where a throttl
 """
 
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 
 from .api_errors import ErrorSerializer
@@ -44,6 +45,21 @@ class AutoSchema(SpectacularAutoSchema):
             responses[status] = response
         operation["responses"] = dict(sorted(responses.items()))
         return operation
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if (
+            direction == "request"
+            and isinstance(field, serializers.DecimalField)
+            and "pattern" in schema
+            and field.max_whole_digits
+        ):
+            # drf-spectacular's pattern lets "" and "." through; DRF refuses both.
+            whole, places = field.max_whole_digits, field.decimal_places
+            schema["pattern"] = (
+                rf"^-?(?:\d{{1,{whole}}}(?:\.\d{{0,{places}}})?|\.\d{{1,{places}}})$"
+            )
+        return schema
 
     def error_statuses(self, operation) -> list[str]:
         statuses = set(getattr(self.view, "error_statuses", ()))

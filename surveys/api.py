@@ -8,6 +8,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 
+from dispatch.api_fields import ModelSerializer, TextField
 from dispatch.permissions import HasRole
 from dispatch.roles import Role
 
@@ -22,8 +23,8 @@ class IssueLinkSerializer(serializers.Serializer):
     channel = serializers.ChoiceField(choices=LinkChannel.choices)
 
 
-class SurveyLinkSerializer(serializers.ModelSerializer):
-    phone = serializers.CharField(source="masked_phone", read_only=True)
+class SurveyLinkSerializer(ModelSerializer):
+    phone = TextField(source="masked_phone", read_only=True)
     url = serializers.SerializerMethodField()
 
     class Meta:
@@ -39,16 +40,16 @@ class SurveyLinkSerializer(serializers.ModelSerializer):
         return self.context.get("url")
 
 
-class AnswerSerializer(serializers.ModelSerializer):
+class AnswerSerializer(ModelSerializer):
     class Meta:
         model = Answer
         fields = ["code", "kind", "text", "importance", "score", "yes", "comment"]
         read_only_fields = fields
 
 
-class SurveyResponseSerializer(serializers.ModelSerializer):
-    ticket = serializers.CharField(source="visit.ticket.number", read_only=True)
-    engineer = serializers.CharField(source="visit.engineer.username", read_only=True)
+class SurveyResponseSerializer(ModelSerializer):
+    ticket = TextField(source="visit.ticket.number", read_only=True)
+    engineer = TextField(source="visit.engineer.username", read_only=True)
 
     class Meta:
         model = SurveyResponse
@@ -78,7 +79,7 @@ class SurveyResponseDetailSerializer(SurveyResponseSerializer):
         return response.verify()
 
 
-class QuestionSerializer(serializers.ModelSerializer):
+class QuestionSerializer(ModelSerializer):
     class Meta:
         model = Question
         fields = ["id", "code", "kind", "text", "text_en", "importance", "position", "required"]

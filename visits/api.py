@@ -17,9 +17,10 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 
+from dispatch.api_fields import ModelSerializer, TextField
 from dispatch.models import Deadline, Ticket
 from dispatch.permissions import DESK, HasRole
 from dispatch.roles import Role
@@ -47,13 +48,13 @@ class UsernameField(serializers.SlugRelatedField):
         super().__init__(**kwargs)
 
 
-class VisitDeadlineSerializer(serializers.ModelSerializer):
+class VisitDeadlineSerializer(ModelSerializer):
     class Meta:
         model = Deadline
         fields = ["id", "kind", "state", "due_at", "met_at", "overdue_at"]
 
 
-class MeasurementSerializer(serializers.ModelSerializer):
+class MeasurementSerializer(ModelSerializer):
     class Meta:
         model = Measurement
         fields = [
@@ -72,7 +73,7 @@ class MeasurementSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "measured_at"]
 
 
-class ViolationSerializer(serializers.ModelSerializer):
+class ViolationSerializer(ModelSerializer):
     engineer = serializers.SlugRelatedField(slug_field="username", read_only=True)
     approved_by = serializers.SlugRelatedField(
         slug_field="username", read_only=True, allow_null=True
@@ -83,7 +84,7 @@ class ViolationSerializer(serializers.ModelSerializer):
         fields = ["kind", "engineer", "occurred_at", "minutes", "detail", "approved_by"]
 
 
-class VisitNoteSerializer(serializers.ModelSerializer):
+class VisitNoteSerializer(ModelSerializer):
     class Meta:
         model = VisitNote
         fields = [
@@ -99,11 +100,18 @@ class VisitNoteSerializer(serializers.ModelSerializer):
         extra_kwargs = {"engineer_name": {"required": False}, "photo": {"required": False}}
 
 
-class VisitSerializer(serializers.ModelSerializer):
+class VisitNoteJsonSerializer(VisitNoteSerializer):
+    """The note card in JSON: no photo (a file travels as multipart/form-data)."""
+
+    class Meta(VisitNoteSerializer.Meta):
+        fields = [f for f in VisitNoteSerializer.Meta.fields if f != "photo"]
+
+
+class VisitSerializer(ModelSerializer):
     ticket = serializers.SlugRelatedField(slug_field="number", read_only=True)
     engineer = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    customer_name = serializers.CharField(source="ticket.customer_name", read_only=True)
-    address = serializers.CharField(source="ticket.address", read_only=True)
+    customer_name = TextField(source="ticket.customer_name", read_only=True)
+    address = TextField(source="ticket.address", read_only=True)
     kit_complete = serializers.SerializerMethodField()
 
     class Meta:
@@ -183,7 +191,7 @@ class RescheduleSerializer(serializers.Serializer):
     start = serializers.DateTimeField()
     end = serializers.DateTimeField()
     engineer = UsernameField(required=False, help_text="Another engineer; default the same.")
-    reason = serializers.CharField()
+    reason = TextField()
     customer_agreed = serializers.BooleanField(
         help_text="R11: apologised, and the new time is agreed with the customer."
     )
@@ -192,7 +200,7 @@ class RescheduleSerializer(serializers.Serializer):
     )
 
 
-class RescheduleRequestSerializer(serializers.ModelSerializer):
+class RescheduleRequestSerializer(ModelSerializer):
     requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     new_engineer = serializers.SlugRelatedField(slug_field="username", read_only=True)
     decided_by = serializers.SlugRelatedField(
@@ -219,12 +227,12 @@ class RescheduleRequestSerializer(serializers.ModelSerializer):
 
 
 class ReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField()
+    reason = TextField()
 
 
 class LateNoticeSerializer(serializers.Serializer):
     new_arrival_at = serializers.DateTimeField()
-    reason = serializers.CharField(max_length=100)
+    reason = TextField(max_length=100)
 
 
 class ArrivalSerializer(serializers.Serializer):
@@ -245,29 +253,29 @@ class DoorChecksSerializer(serializers.Serializer):
 
 class OutcomeSerializer(serializers.Serializer):
     resolved = serializers.BooleanField()
-    summary = serializers.CharField()
+    summary = TextField()
     promised_reply_at = serializers.DateTimeField(
         required=False, allow_null=True, help_text="R15: when unresolved, ≤ now + 4 h."
     )
 
 
 class ReplySerializer(serializers.Serializer):
-    message = serializers.CharField()
+    message = TextField()
     by_sms = serializers.BooleanField(default=False)
 
 
 class HandoverSerializer(serializers.Serializer):
     to_engineer = UsernameField()
-    note = serializers.CharField()
+    note = TextField()
     customer_consented = serializers.BooleanField()
 
 
 class NoteSerializer(serializers.Serializer):
-    note = serializers.CharField()
+    note = TextField()
 
 
 class DecisionSerializer(serializers.Serializer):
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = TextField(required=False, allow_blank=True, default="")
 
 
 class AvailabilityQuerySerializer(serializers.Serializer):
@@ -324,7 +332,6 @@ class VisitViewSet(
     permission_classes = [HasRole]
     allowed_roles = EVERYONE
     filterset_class = VisitFilter
-    parser_classes = [JSONParser, FormParser, MultiPartParser]
 
     def get_queryset(self):
         if self.action == "list":
@@ -460,11 +467,19 @@ class VisitViewSet(
     def no_answer(self, request, pk=None):
         return self._act(None, lambda v, d: services.mark_no_answer(actor=request.user, visit=v))
 
-    @extend_schema(request=VisitNoteSerializer, responses={201: VisitNoteSerializer})
-    @action(detail=True, methods=["post"])
+    @extend_schema(
+        request={
+            "application/json": VisitNoteJsonSerializer,
+            "multipart/form-data": VisitNoteSerializer,
+        },
+        responses={201: VisitNoteSerializer},
+    )
+    @action(detail=True, methods=["post"], parser_classes=[JSONParser, MultiPartParser])
     def note(self, request, pk=None):
         visit = self.get_object()
-        serializer = VisitNoteSerializer(data=request.data)
+        is_json = request.content_type.startswith("application/json")
+        serializer_class = VisitNoteJsonSerializer if is_json else VisitNoteSerializer
+        serializer = serializer_class(data=request.data)
         serializer.is_valid(raise_exception=True)
         note = services.file_visit_note(
             actor=request.user, visit=visit, **serializer.validated_data

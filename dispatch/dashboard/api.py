@@ -5,6 +5,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from ..api_fields import ModelSerializer, TextField
 from ..models import Deadline
 from ..people import display_name
 from ..permissions import HasRole
@@ -12,9 +13,9 @@ from ..roles import Role
 from .board import read_board
 
 
-class OverdueSerializer(serializers.ModelSerializer):
-    ticket = serializers.CharField(source="ticket.number")
-    customer = serializers.CharField(source="ticket.customer_name")
+class OverdueSerializer(ModelSerializer):
+    ticket = TextField(source="ticket.number")
+    customer = TextField(source="ticket.customer_name")
     responsible = serializers.SerializerMethodField()
     last_contact_at = serializers.DateTimeField(allow_null=True)
 
@@ -28,7 +29,7 @@ class OverdueSerializer(serializers.ModelSerializer):
 
 class RecordSerializer(serializers.Serializer):
     engineer = serializers.SerializerMethodField()
-    teams = serializers.ListField(child=serializers.CharField())
+    teams = serializers.ListField(child=TextField())
     visits = serializers.IntegerField()
     punctuality = serializers.FloatField(allow_null=True)
     late_notices = serializers.IntegerField()
