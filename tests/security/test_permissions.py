@@ -243,8 +243,6 @@ def test_the_admin_lets_no_role_in(world):
     assert not wrong, "\n" + "\n".join(wrong)
 
 
-    "health",
-    "health-live",
 PUBLIC = {"login", "set_language", "surveys:customer", "health", "health-live"}
 
 
