@@ -4,6 +4,8 @@ The phone's script ticks through `POST /api/kit/visits/<visit>/tick/`; `GET .../
 409 with the missing items while the kit is incomplete (R20).
 """
 
+from datetime import date, timedelta
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -16,6 +18,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from dispatch.api_errors import form_errors
+from dispatch.api_fields import ModelSerializer, TextField
 from dispatch.errors import RuleViolation
 from dispatch.permissions import DESK, HasRole
 from dispatch.roles import Role
@@ -27,12 +30,12 @@ from .models import ChecklistItem, ItemGroup
 
 class KitItemSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    code = serializers.CharField(source="item.code")
-    group = serializers.CharField()
-    label = serializers.CharField()
-    label_zh = serializers.CharField()
-    label_en = serializers.CharField()
-    substitute = serializers.CharField()
+    code = TextField(source="item.code")
+    group = TextField()
+    label = TextField()
+    label_zh = TextField()
+    label_en = TextField()
+    substitute = TextField()
     required = serializers.BooleanField()
     ticked = serializers.BooleanField()
     ticked_at = serializers.DateTimeField(allow_null=True)
@@ -41,12 +44,12 @@ class KitItemSerializer(serializers.Serializer):
 
 class KitSerializer(serializers.Serializer):
     visit = serializers.IntegerField(source="visit.pk")
-    engineer = serializers.CharField(source="visit.engineer.username")
+    engineer = TextField(source="visit.engineer.username")
     complete = serializers.BooleanField()
     kit_completed_at = serializers.DateTimeField(source="visit.kit_completed_at", allow_null=True)
     done = serializers.IntegerField()
     total = serializers.IntegerField()
-    missing = serializers.ListField(child=serializers.CharField())
+    missing = serializers.ListField(child=TextField())
     editable = serializers.BooleanField()
     items = KitItemSerializer(many=True)
 
@@ -58,16 +61,17 @@ class TickSerializer(serializers.Serializer):
 
 
 class GateSerializer(serializers.Serializer):
-    code = serializers.CharField(required=False)
-    detail = serializers.CharField(required=False)
+    code = TextField(required=False)
+    detail = TextField(required=False)
     ready = serializers.BooleanField()
-    missing = serializers.ListField(child=serializers.CharField())
+    missing = serializers.ListField(child=TextField())
 
 
 class KitViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """The kit of one visit, looked up by the visit's id. Another engineer's visit is 404;
     only the visit's engineer ticks (403 otherwise)."""
 
+    throttle_scope = "kit"
     permission_classes = [HasRole]
     allowed_roles = (Role.ENGINEER, *DESK)
     serializer_class = KitSerializer
@@ -124,8 +128,8 @@ class KitViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         return Response({"ready": True, "missing": []})
 
 
-class ItemSerializer(serializers.ModelSerializer):
-    label = serializers.CharField(read_only=True)
+class ItemSerializer(ModelSerializer):
+    label = TextField(read_only=True)
     group = serializers.ChoiceField(choices=ItemGroup.choices)
 
     class Meta:
@@ -158,6 +162,7 @@ class ItemViewSet(
 ):
     """The kit items (R20): supervisors add, reword, reorder, retire and restore them."""
 
+    throttle_scope = "kit"
     permission_classes = [HasRole]
     allowed_roles = (Role.SUPERVISOR,)
     serializer_class = ItemSerializer
@@ -200,7 +205,7 @@ class ItemViewSet(
 
 
 class EngineerRowSerializer(serializers.Serializer):
-    engineer = serializers.CharField(source="engineer.username")
+    engineer = TextField(source="engineer.username")
     visits = serializers.IntegerField()
     arrived = serializers.IntegerField()
     kit_before_arrival = serializers.IntegerField()
@@ -208,8 +213,8 @@ class EngineerRowSerializer(serializers.Serializer):
 
 
 class MissingRowSerializer(serializers.Serializer):
-    item = serializers.CharField(source="item.code")
-    label = serializers.CharField(source="item.label")
+    item = TextField(source="item.code")
+    label = TextField(source="item.label")
     missing = serializers.IntegerField()
     share = serializers.FloatField()
 
@@ -224,10 +229,19 @@ class ReportSerializer(serializers.Serializer):
     never_opened = serializers.IntegerField()
 
 
+def _shift(day: str, days: int) -> str:
+    """`day` moved by `days`, or `day` as it was when it is no date (the form then says so)."""
+    try:
+        return (date.fromisoformat(day) + timedelta(days=days)).isoformat()
+    except (ValueError, OverflowError):
+        return day
+
+
 class ReportViewSet(viewsets.ViewSet):
     """Completion before arrival per engineer, and the items most often missing, for a period
     (`?start=YYYY-MM-DD&end=YYYY-MM-DD`, default the last four weeks)."""
 
+    throttle_scope = "kit"
     permission_classes = [HasRole]
     allowed_roles = (Role.SUPERVISOR,)
 
@@ -239,7 +253,12 @@ class ReportViewSet(viewsets.ViewSet):
         responses={200: ReportSerializer},
     )
     def list(self, request):
-        form = PeriodForm(request.query_params or None)
+        query = request.query_params.copy()
+        if query.get("start") and not query.get("end"):  # one date alone: four weeks from it
+            query["end"] = _shift(query["start"], days=27)
+        elif query.get("end") and not query.get("start"):  # or up to it
+            query["start"] = _shift(query["end"], days=-27)
+        form = PeriodForm(query or None)
         if form.is_bound and not form.is_valid():
             raise form_errors(form)
         period = form.period()

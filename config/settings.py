@@ -198,22 +198,70 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
+# The cache holds the API's throttle counters, so it must be one store for every process: Redis
+# when there is one (CACHE_URL, else REDIS_URL), else files under var/ for `make run`'s web
+# server and worker (Django's default, local memory, would count per process).
+REDIS_URL = os.environ.get("REDIS_URL", "")
+CACHE_URL = os.environ.get("CACHE_URL") or REDIS_URL
+if CACHE_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "seed"),
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    }
+
+
+def throttle_rates(defaults: dict[str, str]) -> dict[str, str]:
+    """The API's rates per scope; API_THROTTLE_RATES="visits=300/min,kit=60/min" overrides."""
+    rates = dict(defaults)
+    for item in env_list("API_THROTTLE_RATES", ""):
+        scope, _, rate = item.partition("=")
+        rates[scope.strip()] = rate.strip()
+    return rates
+
+
 REST_FRAMEWORK = {
+    # Token first: its `authenticate_header` makes a missing or bad credential a 401 with
+    # WWW-Authenticate (with the session first, DRF answers 403). The browser's session and its
+    # CSRF check still apply to a request that carries no token.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    # JSON with a bound on its nesting (dispatch.json_input): too deep is a 400, not a 500.
-    "DEFAULT_PARSER_CLASSES": [
-        "dispatch.json_input.BoundedJSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # JSON in, with a bound on its nesting (dispatch.json_input: too deep is a 400, not a 500).
+    # Form encodings cannot say null or an empty list, so the schema could not tell the truth
+    # about them. The visit note takes its photo as multipart (visits.api).
+    "DEFAULT_PARSER_CLASSES": ["dispatch.json_input.BoundedJSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # Each API view names its scope (throttle_scope); a signed-in user gets so many requests per
+    # scope and period, then 429 with Retry-After (dispatch.throttles).
+    "DEFAULT_THROTTLE_CLASSES": ["dispatch.throttles.ScopedRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": throttle_rates(
+        {
+            "tickets": "120/min",
+            "visits": "120/min",
+            "kit": "120/min",
+            "surveys": "60/min",
+            # Each link is an SMS to the customer.
+            "survey-links": "10/min",
+            "dashboard": "60/min",
+            "schema": "30/min",
+        }
+    ),
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "dispatch.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "dispatch.api_errors.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
@@ -221,6 +269,12 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Complaint tickets, visits, kit checks and surveys of the network centre.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Request bodies get components of their own, so a field that refuses blanks says
+    # minLength: 1 where it is read, and read-only fields leave the request's shape.
+    "COMPONENT_SPLIT_REQUEST": True,
+    # The schema and its docs page are for the staff who use the API (every role: engineers'
+    # phones call it too); anonymous visitors get 401.
+    "SERVE_PERMISSIONS": ["dispatch.permissions.IsStaffMember"],
     # Swagger UI served from the installed sidecar package: no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -239,8 +293,8 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# Celery: Redis when REDIS_URL is set, else a filesystem broker that needs no server.
-REDIS_URL = os.environ.get("REDIS_URL", "")
+# Celery: Redis when REDIS_URL is set (read above, with the cache), else a filesystem broker
+# that needs no server.
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True

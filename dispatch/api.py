@@ -9,6 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from . import selectors, services
+from .api_fields import ModelSerializer, TextField
 from .models import (
     ComplaintKind,
     Complexity,
@@ -23,16 +24,16 @@ from .permissions import DESK, HasRole
 User = get_user_model()
 
 
-class DeadlineSerializer(serializers.ModelSerializer):
+class DeadlineSerializer(ModelSerializer):
     class Meta:
         model = Deadline
         fields = ["id", "kind", "state", "due_at", "met_at", "overdue_at", "visit"]
 
 
-class TicketSerializer(serializers.ModelSerializer):
+class TicketSerializer(ModelSerializer):
     owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
     phone = PhoneNumberField(read_only=True)
-    missing_facts = serializers.ListField(child=serializers.CharField(), read_only=True)
+    missing_facts = serializers.ListField(child=TextField(), read_only=True)
     next_due_at = serializers.DateTimeField(read_only=True, allow_null=True)
     is_overdue = serializers.BooleanField(read_only=True)
 
@@ -72,23 +73,23 @@ class TicketDetailSerializer(TicketSerializer):
 class OpenTicketSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=ComplaintKind.choices)
     complexity = serializers.ChoiceField(choices=Complexity.choices, default=Complexity.SIMPLE)
-    customer_name = serializers.CharField(required=False, allow_blank=True, max_length=100)
-    contact_person = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    customer_name = TextField(required=False, allow_blank=True, max_length=100)
+    contact_person = TextField(required=False, allow_blank=True, max_length=100)
     phone = PhoneNumberField(required=False, allow_blank=True, region="CN")
-    address = serializers.CharField(required=False, allow_blank=True, max_length=255)
-    phenomenon = serializers.CharField(required=False, allow_blank=True)
-    location_detail = serializers.CharField(required=False, allow_blank=True, max_length=255)
-    customer_action = serializers.CharField(required=False, allow_blank=True)
+    address = TextField(required=False, allow_blank=True, max_length=255)
+    phenomenon = TextField(required=False, allow_blank=True)
+    location_detail = TextField(required=False, allow_blank=True, max_length=255)
+    customer_action = TextField(required=False, allow_blank=True)
 
 
 class TransferSerializer(serializers.Serializer):
     to_user = serializers.SlugRelatedField(
         slug_field="username", queryset=User.objects.filter(is_active=True)
     )
-    note = serializers.CharField()
+    note = TextField()
 
 
-class ContactSerializer(serializers.ModelSerializer):
+class ContactSerializer(ModelSerializer):
     class Meta:
         model = CustomerContact
         fields = ["id", "channel", "progress", "answered", "new_promised_at", "created_at"]
@@ -97,12 +98,12 @@ class ContactSerializer(serializers.ModelSerializer):
 
 
 class CloseSerializer(serializers.Serializer):
-    resolution = serializers.CharField()
+    resolution = TextField()
     customer_told = serializers.BooleanField(
         default=False,
         help_text="The resolution was given to the customer: meets the acknowledgement (R6).",
     )
-    waive_reason = serializers.CharField(
+    waive_reason = TextField(
         required=False,
         allow_blank=True,
         default="",
@@ -114,7 +115,12 @@ class TicketFilter(filters.FilterSet):
     status = filters.ChoiceFilter(choices=TicketStatus.choices)
     kind = filters.ChoiceFilter(choices=ComplaintKind.choices)
     owner = filters.CharFilter(field_name="owner__username")
-    overdue = filters.BooleanFilter(field_name="is_overdue")
+    # "true" or "false", else 400 (a BooleanFilter would let any other word through unfiltered).
+    overdue = filters.TypedChoiceFilter(
+        field_name="is_overdue",
+        choices=[("true", "true"), ("false", "false")],
+        coerce=lambda value: value == "true",
+    )
 
     class Meta:
         model = Ticket
@@ -130,6 +136,7 @@ class TicketViewSet(
     """Complaint tickets. Creating, transferring, contacting and closing go through the services
     that enforce R1–R6; a broken rule answers 400/403/409 with {"code", "detail"}."""
 
+    throttle_scope = "tickets"
     permission_classes = [HasRole]
     allowed_roles = DESK
     lookup_field = "number"

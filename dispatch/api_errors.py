@@ -1,22 +1,25 @@
-"""DRF exception handler: every error answer is {"code", "detail"} (STYLE 4).
+"""The API's one error shape: every 4xx answer is {"code", "detail"} (STYLE 4).
 
-A broken rule gives its own code with 400/403/409. DRF's own errors keep their status and gain
-a code: a malformed body is "parse_error", invalid fields are "invalid" with the first field's
-message as the detail, its name in "field" and every field's messages in "errors".
+A broken rule (RuleViolation) answers 400/403/409 with its own code; DRF's own refusals keep
+their status and headers (401 with WWW-Authenticate, 429 with Retry-After) and get the same
+shape, with the invalid fields of a 400 under "errors". dispatch.api_schema documents it.
 """
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import IntegrityError
+from django.http import Http404
 from django.utils.translation import gettext as _
-from rest_framework.exceptions import ErrorDetail, ValidationError
+from rest_framework import exceptions, serializers
+from rest_framework.exceptions import ErrorDetail
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .errors import RuleViolation
 
 
-def form_errors(*forms) -> ValidationError:
-    """Django forms' errors as DRF's, each message with its code (the answer's "code")."""
-    return ValidationError(
+def form_errors(*forms) -> exceptions.ValidationError:
+    """Django forms' errors as DRF's, each message with its code."""
+    return exceptions.ValidationError(
         {
             field: [ErrorDetail(e["message"], code=e["code"] or "invalid") for e in errors]
             for form in forms
@@ -25,14 +28,76 @@ def form_errors(*forms) -> ValidationError:
     )
 
 
-def _first_error(errors, field=None):
-    """The first message in DRF's nested errors, with the top-level field it belongs to."""
-    if isinstance(errors, dict):
-        for key, value in errors.items():
-            return _first_error(value, field or (None if key == "non_field_errors" else key))
-    if isinstance(errors, list) and errors:
-        return _first_error(errors[0], field)
-    return field, errors
+def _builtin_codes() -> frozenset[str]:
+    """The codes of DRF's and Django's own field checks (required, blank, max_length …): input
+    the schema already describes. They all answer "invalid"; a code of ours (a domain check such
+    as "date_out_of_range") is passed on, as a program may act on it."""
+    from django import forms
+
+    codes = {"invalid", "required", "null", "blank", "unique", "parse_error"}
+    stack = [serializers.Field, forms.Field]
+    while stack:
+        cls = stack.pop()
+        codes.update(getattr(cls, "default_error_messages", {}))
+        stack.extend(cls.__subclasses__())
+    return frozenset(codes)
+
+
+BUILTIN_CODES = None
+
+
+def _first_code(detail) -> str:
+    global BUILTIN_CODES
+    if BUILTIN_CODES is None:
+        BUILTIN_CODES = _builtin_codes()
+    while isinstance(detail, dict | list) and detail:
+        detail = next(iter(detail.values())) if isinstance(detail, dict) else detail[0]
+    code = getattr(detail, "code", None)
+    return code if code and code not in BUILTIN_CODES else "invalid"
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The body of every error answer of the API."""
+
+    code = serializers.CharField(help_text="What went wrong, for programs: a stable word.")
+    detail = serializers.CharField(help_text="What went wrong, in a sentence for people.")
+    field = serializers.CharField(
+        required=False, help_text="The input field the error is about, when there is one."
+    )
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="Invalid input: the messages per field ('non_field_errors' for the whole).",
+    )
+
+
+def flatten(detail, prefix: str = "") -> dict[str, list[str]]:
+    """DRF's nested validation messages as {"field.sub.0": [messages]}."""
+    if isinstance(detail, dict):
+        out = {}
+        for key, value in detail.items():
+            out.update(flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+        return out
+    if isinstance(detail, list) and detail and all(isinstance(d, str) for d in detail):
+        return {prefix or "non_field_errors": [str(d) for d in detail]}
+    if isinstance(detail, list):
+        out = {}
+        for index, value in enumerate(detail):
+            out.update(flatten(value, f"{prefix}.{index}" if prefix else str(index)))
+        return out
+    return {prefix or "non_field_errors": [str(detail)]}
+
+
+def _validation_body(exc: exceptions.ValidationError) -> dict:
+    errors = {field: messages for field, messages in flatten(exc.detail).items() if messages}
+    if not errors:
+        return {"code": "invalid", "detail": _("The request is not valid.")}
+    field, messages = next(iter(errors.items()))
+    body = {"code": _first_code(exc.detail), "detail": messages[0], "errors": errors}
+    if field != "non_field_errors":
+        body["detail"] = f"{field}: {messages[0]}"
+        body["field"] = field
+    return body
 
 
 def exception_handler(exc, context):
@@ -50,17 +115,21 @@ def exception_handler(exc, context):
             },
             status=409,
         )
+    # DRF turns these two into its own exceptions inside its handler; turn them first, so the
+    # body below is built from the exception that answers.
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
-    if isinstance(exc, ValidationError):
-        field, message = _first_error(exc.detail)
-        body = {"code": getattr(message, "code", None) or "invalid", "detail": str(message)}
-        if field:
-            body["field"] = field
-        body["errors"] = response.data
-        response.data = body
-    elif isinstance(response.data, dict) and "code" not in response.data:
-        detail = response.data.get("detail")
-        response.data = {"code": getattr(detail, "code", None) or exc.default_code, **response.data}
+    if isinstance(exc, exceptions.ValidationError):
+        response.data = _validation_body(exc)
+    elif isinstance(exc, exceptions.APIException):
+        code = exc.get_codes()
+        response.data = {
+            "code": code if isinstance(code, str) else exc.default_code,
+            "detail": str(exc.detail),
+        }
     return response

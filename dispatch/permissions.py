@@ -36,4 +36,14 @@ class HasRole(BasePermission):
         )
 
 
+class IsStaffMember(BasePermission):
+    """DRF: any of the three roles; the API's schema and docs page (settings.SPECTACULAR_SETTINGS).
+
+    Engineers too: their phones call the API (the kit ticks, the field steps), the schema holds
+    no data, only the shape of calls whose answers the services and selectors scope anyway."""
+
+    def has_permission(self, request, view):
+        return has_role(request.user, *Role)
+
+
 DESK = (Role.DISPATCHER, Role.SUPERVISOR)

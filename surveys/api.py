@@ -8,6 +8,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 
+from dispatch.api_fields import ModelSerializer, TextField
 from dispatch.permissions import HasRole
 from dispatch.roles import Role
 
@@ -22,8 +23,8 @@ class IssueLinkSerializer(serializers.Serializer):
     channel = serializers.ChoiceField(choices=LinkChannel.choices)
 
 
-class SurveyLinkSerializer(serializers.ModelSerializer):
-    phone = serializers.CharField(source="masked_phone", read_only=True)
+class SurveyLinkSerializer(ModelSerializer):
+    phone = TextField(source="masked_phone", read_only=True)
     url = serializers.SerializerMethodField()
 
     class Meta:
@@ -39,16 +40,16 @@ class SurveyLinkSerializer(serializers.ModelSerializer):
         return self.context.get("url")
 
 
-class AnswerSerializer(serializers.ModelSerializer):
+class AnswerSerializer(ModelSerializer):
     class Meta:
         model = Answer
         fields = ["code", "kind", "text", "importance", "score", "yes", "comment"]
         read_only_fields = fields
 
 
-class SurveyResponseSerializer(serializers.ModelSerializer):
-    ticket = serializers.CharField(source="visit.ticket.number", read_only=True)
-    engineer = serializers.CharField(source="visit.engineer.username", read_only=True)
+class SurveyResponseSerializer(ModelSerializer):
+    ticket = TextField(source="visit.ticket.number", read_only=True)
+    engineer = TextField(source="visit.engineer.username", read_only=True)
 
     class Meta:
         model = SurveyResponse
@@ -78,7 +79,7 @@ class SurveyResponseDetailSerializer(SurveyResponseSerializer):
         return response.verify()
 
 
-class QuestionSerializer(serializers.ModelSerializer):
+class QuestionSerializer(ModelSerializer):
     class Meta:
         model = Question
         fields = ["id", "code", "kind", "text", "text_en", "importance", "position", "required"]
@@ -89,6 +90,8 @@ class SurveyLinkViewSet(mixins.CreateModelMixin, viewsets.GenericViewSet):
     """Issue a survey link for a visit whose work has ended (R22, R23). Refused with
     {"code", "detail"}: 403 not the visit's engineer, 409 work not ended or already signed."""
 
+    throttle_scope = "survey-links"
+    error_statuses = ("404",)  # a visit outside the user's scope (dispatch.api_schema)
     permission_classes = [HasRole]
     allowed_roles = STAFF
     serializer_class = IssueLinkSerializer
@@ -120,6 +123,7 @@ class SurveyResponseViewSet(viewsets.ReadOnlyModelViewSet):
     """Signed surveys, read-only: an engineer sees their own visits', the desk sees all.
     The detail says whether the record still matches its SHA-256 digest."""
 
+    throttle_scope = "surveys"
     permission_classes = [HasRole]
     allowed_roles = STAFF
 
@@ -138,6 +142,7 @@ class SurveyResponseViewSet(viewsets.ReadOnlyModelViewSet):
 class QuestionViewSet(viewsets.ReadOnlyModelViewSet):
     """The survey items in use, with their importance (R25)."""
 
+    throttle_scope = "surveys"
     permission_classes = [HasRole]
     allowed_roles = STAFF
     serializer_class = QuestionSerializer

@@ -48,3 +48,12 @@ def login(client):
         return client
 
     return _login
+
+
+@pytest.fixture(autouse=True)
+def api_rates_out_of_reach(settings):
+    """The suite calls the API far faster than a person: no test is throttled by accident
+    (tests/security/test_throttling.py sets the rates it exceeds)."""
+    rest = settings.REST_FRAMEWORK
+    rates = dict.fromkeys(rest["DEFAULT_THROTTLE_RATES"], "1000000/min")
+    settings.REST_FRAMEWORK = {**rest, "DEFAULT_THROTTLE_RATES": rates}

@@ -32,3 +32,19 @@ def test_production_refuses_to_start_without_a_secret_key():
     result = run_manage("check", env_extra={"DEBUG": "false"})
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
+
+
+def cache_backend(env_extra) -> str:
+    show = "from django.conf import settings; print(settings.CACHES['default']['BACKEND'])"
+    result = run_manage("shell", "-c", show, env_extra=env_extra)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_the_throttles_count_in_one_cache_for_every_process(tmp_path):
+    """Local memory would count per process (each gunicorn worker its own rates): Redis when
+    there is one, else files under var/ for `make run`'s server and worker."""
+    embedded = {"REDIS_URL": "", "CACHE_URL": "", "VAR_DIR": str(tmp_path)}
+    assert cache_backend(embedded).endswith("FileBasedCache")
+    redis = {**PROD, "REDIS_URL": "redis://127.0.0.1:6379/9", "CACHE_URL": ""}
+    assert cache_backend(redis).endswith("RedisCache")

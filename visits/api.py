@@ -12,12 +12,15 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import (
     extend_schema,
     extend_schema_field,
+    extend_schema_serializer,
     inline_serializer,
 )
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 
+from dispatch.api_fields import ModelSerializer, TextField
 from dispatch.dates import ApiMomentField, validate_day
 from dispatch.models import Deadline, Ticket
 from dispatch.permissions import DESK, HasRole
@@ -46,13 +49,13 @@ class UsernameField(serializers.SlugRelatedField):
         super().__init__(**kwargs)
 
 
-class VisitDeadlineSerializer(serializers.ModelSerializer):
+class VisitDeadlineSerializer(ModelSerializer):
     class Meta:
         model = Deadline
         fields = ["id", "kind", "state", "due_at", "met_at", "overdue_at"]
 
 
-class MeasurementSerializer(serializers.ModelSerializer):
+class MeasurementSerializer(ModelSerializer):
     class Meta:
         model = Measurement
         fields = [
@@ -71,16 +74,18 @@ class MeasurementSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "measured_at"]
 
 
-class ViolationSerializer(serializers.ModelSerializer):
+class ViolationSerializer(ModelSerializer):
     engineer = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    approved_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    approved_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = Violation
         fields = ["kind", "engineer", "occurred_at", "minutes", "detail", "approved_by"]
 
 
-class VisitNoteSerializer(serializers.ModelSerializer):
+class VisitNoteSerializer(ModelSerializer):
     class Meta:
         model = VisitNote
         fields = [
@@ -96,11 +101,18 @@ class VisitNoteSerializer(serializers.ModelSerializer):
         extra_kwargs = {"engineer_name": {"required": False}, "photo": {"required": False}}
 
 
-class VisitSerializer(serializers.ModelSerializer):
+class VisitNoteJsonSerializer(VisitNoteSerializer):
+    """The note card in JSON: no photo (a file travels as multipart/form-data)."""
+
+    class Meta(VisitNoteSerializer.Meta):
+        fields = [f for f in VisitNoteSerializer.Meta.fields if f != "photo"]
+
+
+class VisitSerializer(ModelSerializer):
     ticket = serializers.SlugRelatedField(slug_field="number", read_only=True)
     engineer = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    customer_name = serializers.CharField(source="ticket.customer_name", read_only=True)
-    address = serializers.CharField(source="ticket.address", read_only=True)
+    customer_name = TextField(source="ticket.customer_name", read_only=True)
+    address = TextField(source="ticket.address", read_only=True)
     kit_complete = serializers.SerializerMethodField()
 
     class Meta:
@@ -174,11 +186,13 @@ class BookSerializer(serializers.Serializer):
     end = ApiMomentField()
 
 
+# Its request component would be "RescheduleRequest", the name of the pending request's record.
+@extend_schema_serializer(component_name="RescheduleOrder")
 class RescheduleSerializer(serializers.Serializer):
     start = ApiMomentField()
     end = ApiMomentField()
     engineer = UsernameField(required=False, help_text="Another engineer; default the same.")
-    reason = serializers.CharField()
+    reason = TextField()
     customer_agreed = serializers.BooleanField(
         help_text="R11: apologised, and the new time is agreed with the customer."
     )
@@ -191,7 +205,7 @@ class RescheduleSerializer(serializers.Serializer):
     )
 
 
-class RescheduleRequestSerializer(serializers.ModelSerializer):
+class RescheduleRequestSerializer(ModelSerializer):
     requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     new_engineer = serializers.SlugRelatedField(slug_field="username", read_only=True)
     decided_by = serializers.SlugRelatedField(
@@ -218,8 +232,12 @@ class RescheduleRequestSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class ReasonSerializer(serializers.Serializer):
+    reason = TextField()
+
+
 class CancelSerializer(serializers.Serializer):
-    reason = serializers.CharField(help_text="Told to the customer with the apology.")
+    reason = TextField(help_text="Told to the customer with the apology.")
     customer_agreed = serializers.BooleanField(
         help_text="R11: apologised, gave the reason, and the customer agreed."
     )
@@ -234,7 +252,7 @@ class CancelSerializer(serializers.Serializer):
 
 class LateNoticeSerializer(serializers.Serializer):
     new_arrival_at = ApiMomentField()
-    reason = serializers.CharField(max_length=100)
+    reason = TextField(max_length=100)
     confirm = serializers.BooleanField(
         default=False,
         help_text="R27: the text has a banned phrase and is to be sent as written anyway.",
@@ -259,7 +277,7 @@ class DoorChecksSerializer(serializers.Serializer):
 
 class OutcomeSerializer(serializers.Serializer):
     resolved = serializers.BooleanField()
-    summary = serializers.CharField()
+    summary = TextField()
     promised_reply_at = ApiMomentField(
         required=False,
         allow_null=True,
@@ -273,7 +291,7 @@ class OutcomeSerializer(serializers.Serializer):
 
 
 class ReplySerializer(serializers.Serializer):
-    message = serializers.CharField()
+    message = TextField()
     by_sms = serializers.BooleanField(default=False)
     confirm = serializers.BooleanField(
         default=False,
@@ -283,16 +301,16 @@ class ReplySerializer(serializers.Serializer):
 
 class HandoverSerializer(serializers.Serializer):
     to_engineer = UsernameField()
-    note = serializers.CharField()
+    note = TextField()
     customer_consented = serializers.BooleanField()
 
 
 class NoteSerializer(serializers.Serializer):
-    note = serializers.CharField()
+    note = TextField()
 
 
 class DecisionSerializer(serializers.Serializer):
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = TextField(required=False, allow_blank=True, default="")
 
 
 class AvailabilityQuerySerializer(serializers.Serializer):
@@ -350,6 +368,7 @@ class VisitViewSet(
     """On-site visits. Booking (R1, R2, R7), rescheduling (R11) and cancelling are the desk's;
     the field steps (R8–R10, R13–R17, R20) are the visit's engineer's."""
 
+    throttle_scope = "visits"
     permission_classes = [HasRole]
     allowed_roles = EVERYONE
     filterset_class = VisitFilter
@@ -521,11 +540,19 @@ class VisitViewSet(
     def no_answer(self, request, pk=None):
         return self._act(None, lambda v, d: services.mark_no_answer(actor=request.user, visit=v))
 
-    @extend_schema(request=VisitNoteSerializer, responses={201: VisitNoteSerializer})
-    @action(detail=True, methods=["post"])
+    @extend_schema(
+        request={
+            "application/json": VisitNoteJsonSerializer,
+            "multipart/form-data": VisitNoteSerializer,
+        },
+        responses={201: VisitNoteSerializer},
+    )
+    @action(detail=True, methods=["post"], parser_classes=[JSONParser, MultiPartParser])
     def note(self, request, pk=None):
         visit = self.get_object()
-        serializer = VisitNoteSerializer(data=request.data)
+        is_json = request.content_type.startswith("application/json")
+        serializer_class = VisitNoteJsonSerializer if is_json else VisitNoteSerializer
+        serializer = serializer_class(data=request.data)
         serializer.is_valid(raise_exception=True)
         note = services.file_visit_note(
             actor=request.user, visit=visit, **serializer.validated_data
@@ -602,6 +629,7 @@ class VisitViewSet(
 class RescheduleRequestViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """R11: late reschedules waiting for a supervisor; a supervisor approves or rejects."""
 
+    throttle_scope = "visits"
     permission_classes = [HasRole]
     allowed_roles = DESK
     serializer_class = RescheduleRequestSerializer

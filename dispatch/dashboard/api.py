@@ -6,6 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ..api_errors import form_errors
+from ..api_fields import ModelSerializer, TextField
 from ..models import Deadline
 from ..people import display_name
 from ..permissions import HasRole
@@ -13,9 +14,9 @@ from ..roles import Role
 from .board import read_board
 
 
-class OverdueSerializer(serializers.ModelSerializer):
-    ticket = serializers.CharField(source="ticket.number")
-    customer = serializers.CharField(source="ticket.customer_name")
+class OverdueSerializer(ModelSerializer):
+    ticket = TextField(source="ticket.number")
+    customer = TextField(source="ticket.customer_name")
     responsible = serializers.SerializerMethodField()
     last_contact_at = serializers.DateTimeField(allow_null=True)
 
@@ -29,7 +30,7 @@ class OverdueSerializer(serializers.ModelSerializer):
 
 class RecordSerializer(serializers.Serializer):
     engineer = serializers.SerializerMethodField()
-    teams = serializers.ListField(child=serializers.CharField())
+    teams = serializers.ListField(child=TextField())
     visits = serializers.IntegerField()
     punctuality = serializers.FloatField(allow_null=True)
     late_notices = serializers.IntegerField()
@@ -57,6 +58,7 @@ class DashboardView(APIView):
     """Overdue promises first (R15 replies, R6 acknowledgements, R13 notes, R9 arrivals), what
     falls due within the hour, and each engineer's rule record over the period."""
 
+    throttle_scope = "dashboard"
     permission_classes = [HasRole]
     allowed_roles = (Role.SUPERVISOR,)
 

@@ -123,7 +123,7 @@ def test_english_labels_follow_the_request_language(api, visit):
 
 
 def test_anonymous_is_refused(api, visit):
-    assert api.get(kit_url(visit)).status_code == 403
+    assert api.get(kit_url(visit)).status_code == 401
 
 
 # Items (supervisor)

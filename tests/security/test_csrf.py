@@ -104,13 +104,13 @@ def test_every_post_form_carries_the_csrf_token(world):
 
 def post_cases():
     """(URL name, role) for every URL that takes a POST: the first role the matrix lets
-    through (not a redirect to login, 403, 404 or 405)."""
+    through (not a redirect to login, 401, 403, 404 or 405)."""
     for name, _ in project_urls():
         if not name or name in ("logout", "set_language"):
             continue
         codes = MATRIX[name][2].split()
         for role, column in COLUMN.items():
-            if codes[column] not in ("L", "403", "404", "405"):
+            if codes[column] not in ("L", "401", "403", "404", "405"):
                 yield name, role
                 break
 

@@ -210,6 +210,25 @@ class TestDialogs:
         new = Visit.objects.get(rescheduled_from=visit)
         assert response["Location"] == reverse("visits:detail", args=[new.pk])
 
+    @pytest.mark.parametrize("body", [{}, {"note": "嗯"}, {"approve": "1", "reject": "1"}])
+    def test_r11_a_decision_that_names_neither_or_both_is_400_and_decides_nothing(
+        self, clock, login, dispatcher, supervisor, visit, body
+    ):
+        clock.move_to(at(13, 0))
+        req = services.request_late_reschedule(
+            actor=dispatcher,
+            visit=visit,
+            reason="台风",
+            customer_agreed=True,
+            start=AFTERNOON + minutes(1440),
+            end=AFTERNOON + minutes(1500),
+        )
+        response = login(supervisor).post(reverse("visits:decide", args=[req.pk]), body)
+        assert response.status_code == 400
+        assert "请选择批准或驳回" in text(response)
+        req.refresh_from_db()
+        assert (req.state, req.decided_by) == ("pending", None)
+
     def test_reschedule_on_time_moves_the_visit(self, clock, login, dispatcher, visit, engineer2):
         response = login(dispatcher).post(
             reverse("visits:reschedule", args=[visit.pk]),

@@ -478,6 +478,9 @@ def decide_reschedule_request(
     rejects a late change."""
     if not has_role(actor, Role.SUPERVISOR):
         raise PermissionDenied(_("Only a supervisor approves a late reschedule."))
+    if not isinstance(approve, bool):
+        # R11: no default decision; a caller that did not say approve or reject decides nothing.
+        raise RuleViolation("decision_required", _("Choose to approve or to reject the request."))
     request = _lock_request(request)
     if request.state != RequestState.PENDING:
         raise RuleViolation(

@@ -352,8 +352,12 @@ def decide(request, pk):
     except RescheduleRequest.DoesNotExist as exc:
         raise Http404 from exc
     form = DecisionForm(request.POST)
-    form.is_valid()
-    approve = "approve" in request.POST
+    if not form.is_valid():
+        for error in form.non_field_errors():
+            messages.error(request, error)
+        visit = get_visit(request, req.visit_id)
+        return _desk_page(request, visit, status=400, decision_form=form)
+    approve = form.cleaned_data["approve"]
     result = run_service(
         form,
         lambda: services.decide_reschedule_request(
