@@ -232,10 +232,6 @@ class RescheduleRequestSerializer(ModelSerializer):
         read_only_fields = fields
 
 
-class ReasonSerializer(serializers.Serializer):
-    reason = TextField()
-
-
 class CancelSerializer(serializers.Serializer):
     reason = TextField(help_text="Told to the customer with the apology.")
     customer_agreed = serializers.BooleanField(

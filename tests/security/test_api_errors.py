@@ -88,7 +88,7 @@ class TestTheSchema:
         assert violation["approved_by"]["nullable"] is True
 
     def test_text_that_refuses_blanks_says_min_length_1(self, schema):
-        reason = schema["components"]["schemas"]["ReasonRequest"]["properties"]["reason"]
+        reason = schema["components"]["schemas"]["CancelRequest"]["properties"]["reason"]
         assert reason["minLength"] == 1
 
     def test_the_note_takes_json_or_a_photo_as_multipart(self, schema):
