@@ -17,11 +17,12 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from dispatch.api_fields import ModelSerializer, TextField
 from dispatch.dates import ApiMomentField, validate_day
+from dispatch.json_input import BoundedJSONParser
 from dispatch.models import Deadline, Ticket
 from dispatch.permissions import DESK, HasRole
 from dispatch.roles import Role
@@ -543,7 +544,7 @@ class VisitViewSet(
         },
         responses={201: VisitNoteSerializer},
     )
-    @action(detail=True, methods=["post"], parser_classes=[JSONParser, MultiPartParser])
+    @action(detail=True, methods=["post"], parser_classes=[BoundedJSONParser, MultiPartParser])
     def note(self, request, pk=None):
         visit = self.get_object()
         is_json = request.content_type.startswith("application/json")
