@@ -21,7 +21,7 @@ from dispatch.permissions import role_required
 from dispatch.roles import Role, has_role
 from visits.models import Visit
 
-from . import selectors, services
+from . import selectors, services, signature
 from .charts import QUADRANT_LABELS, quadrant_chart
 from .forms import CardForm, CodeForm, QuestionForm, ResultsFilterForm, SurveyForm
 from .integrity import measurement_snapshot
@@ -216,7 +216,7 @@ def _customer(request, token):
                 token=token,
                 answers=form.answers(),
                 work_order_confirmed=form.cleaned_data["confirm"],
-                strokes=form.strokes(),
+                strokes=form.cleaned_data["signature"],
                 binding=binding,
                 ip_address=_client_ip(request),
                 user_agent=request.META.get("HTTP_USER_AGENT", ""),
@@ -232,6 +232,8 @@ def _customer(request, token):
         "work_order": services.work_order_lines(visit),
         "measurements": measurement_snapshot(visit.pk),
         "form": form,
+        # The pad stops taking ink where the service would refuse it.
+        "signature_limits": {"strokes": signature.MAX_STROKES, "points": signature.MAX_POINTS},
     }
     return render(request, "surveys/customer_survey.html", context, status=status)
 
