@@ -209,9 +209,8 @@ def _customer(request, token):
     questions = list(selectors.questions())
     form = SurveyForm(request.POST or None, questions=questions)
     if request.method == "POST" and request.POST.get("action") == "sign" and form.is_valid():
-        signed = run_service(
-            form,
-            lambda: services.sign_survey(
+        try:
+            services.sign_survey(
                 actor=request.user,
                 token=token,
                 answers=form.answers(),
@@ -220,9 +219,14 @@ def _customer(request, token):
                 binding=binding,
                 ip_address=_client_ip(request),
                 user_agent=request.META.get("HTTP_USER_AGENT", ""),
-            ),
-        )
-        if signed is not None:
+            )
+        except RuleViolation as exc:
+            if exc.status == 410:
+                # Signed or replaced a moment ago (a second tap, a newer link): the page is
+                # closed, not a form to correct.
+                return _closed(request, exc)
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
             request.session.pop(binding_key, None)
             return redirect(request.path)
     status = 400 if form.errors else 200

@@ -49,4 +49,4 @@ def assert_sentence(body: dict, code: str) -> None:
     """A refusal a person can read: the code the client branches on and a whole sentence (in
     the default language, Simplified Chinese)."""
     assert body["code"] == code, body
-    assert body["detail"].endswith(("。", ".", "！", "!")) and len(body["detail"]) > 8, body
+    assert body["detail"].endswith(("。", ".", "！", "!")) and len(body["detail"]) > 5, body

@@ -469,7 +469,8 @@ def decide_reschedule_request(
     if request.state != RequestState.PENDING:
         raise RuleViolation(
             "request_decided",
-            _("This request was already %(state)s.") % {"state": request.get_state_display()},
+            _("This request has been decided already: %(state)s.")
+            % {"state": request.get_state_display()},
             status=409,
         )
     request.decided_by, request.decided_at = actor, timezone.now()
