@@ -14,9 +14,10 @@ from django.utils.translation import gettext_lazy
 
 from dispatch.errors import PermissionDenied, RuleViolation
 from dispatch.events import EVENT_LABELS, record_event
+from dispatch.locks import lock_kit_group, lock_kit_item, lock_visit
 from dispatch.roles import Role, has_role
 from visits.models import Visit, VisitStatus
-from visits.services import lock_visit, update_kit_status
+from visits.services import update_kit_status
 
 from . import selectors
 from .models import ChangeKind, ChecklistItem, ChecklistItemChange, ItemGroup, KitRun, KitRunItem
@@ -217,10 +218,6 @@ def _keep_a_required_item(item: ChecklistItem) -> None:
         )
 
 
-def _lock_item(item: ChecklistItem) -> ChecklistItem:
-    return ChecklistItem.objects.select_for_update().get(pk=item.pk)
-
-
 @transaction.atomic
 def create_item(
     *,
@@ -260,7 +257,7 @@ def update_item(*, actor, item: ChecklistItem, **fields) -> ChecklistItem:
     """Reword an item or change whether it is required; past runs keep their own copy."""
     _require_supervisor(actor)
     data = _clean_item_fields(fields)
-    item = _lock_item(item)
+    item = lock_kit_item(item)
     before = _snapshot(item)
     changed = [field for field, value in data.items() if getattr(item, field) != value]
     if not changed:
@@ -283,11 +280,7 @@ def update_item(*, actor, item: ChecklistItem, **fields) -> ChecklistItem:
 def move_item(*, actor, item: ChecklistItem, offset: int) -> ChecklistItem:
     """Move an item up (offset −1) or down (+1) within its group; the group is renumbered."""
     _require_supervisor(actor)
-    siblings = list(
-        ChecklistItem.objects.select_for_update()
-        .filter(group=item.group, active=True)
-        .order_by("position", "id")
-    )
+    siblings = lock_kit_group(item.group)
     index = next((i for i, other in enumerate(siblings) if other.pk == item.pk), None)
     if index is None:
         raise RuleViolation(
@@ -314,7 +307,7 @@ def set_item_active(*, actor, item: ChecklistItem, active: bool) -> ChecklistIte
     """Retire an item (no longer asked) or put it back in use. Items are never deleted, so the
     runs that asked them and the reports that count them stay whole."""
     _require_supervisor(actor)
-    item = _lock_item(item)
+    item = lock_kit_item(item)
     if item.active == active:
         return item
     if not active and item.required:

@@ -15,6 +15,7 @@ from .closing import close_blockers
 from .delivery import schedule_delivery
 from .errors import PermissionDenied, RuleViolation
 from .events import record_event
+from .locks import lock_counter, lock_notification, lock_ticket
 from .models import (
     ComplaintKind,
     Complexity,
@@ -36,17 +37,11 @@ from .roles import Role, has_role, is_staff_member
 User = get_user_model()
 
 
-def lock_ticket(ticket: Ticket | int) -> Ticket:
-    """Re-read the ticket under a row lock: concurrent changes queue behind each other."""
-    pk = ticket.pk if isinstance(ticket, Ticket) else ticket
-    return Ticket.objects.select_for_update(of=("self",)).select_related("owner").get(pk=pk)
-
-
 def _next_number(now: datetime) -> str:
     day = timezone.localdate(now)
     TicketCounter.objects.get_or_create(day=day)
     TicketCounter.objects.filter(day=day).update(last=F("last") + 1)
-    last = TicketCounter.objects.select_for_update().get(day=day).last
+    last = lock_counter(day).last
     return f"TS-{day:%Y%m%d}-{last:04d}"
 
 
@@ -148,6 +143,14 @@ def transfer_ticket(*, actor, ticket: Ticket, to_user, note: str) -> Ticket:
     R3: the new owner takes the ticket's deadlines with it."""
     ticket = lock_ticket(ticket)
     _require_open(ticket)
+    # R4 before R3: whoever lost a race to transfer the ticket (its owner a moment ago) is told
+    # it was transferred already, a conflict (409), not that it isn't theirs.
+    if ticket.transfer_count >= 1 and not has_role(actor, Role.SUPERVISOR):
+        raise RuleViolation(
+            "second_transfer_needs_supervisor",
+            _("This ticket was transferred once already; a second transfer needs a supervisor."),
+            status=409,
+        )
     _require_owner_or_supervisor(actor, ticket)
     note = (note or "").strip()
     if not note:
@@ -165,12 +168,6 @@ def transfer_ticket(*, actor, ticket: Ticket, to_user, note: str) -> Ticket:
     if to_user.pk == ticket.owner_id:
         raise RuleViolation(
             "same_owner", _("The ticket already belongs to this person."), field="to_user"
-        )
-    if ticket.transfer_count >= 1 and not has_role(actor, Role.SUPERVISOR):
-        raise RuleViolation(
-            "second_transfer_needs_supervisor",
-            _("This ticket was transferred once already; a second transfer needs a supervisor."),
-            status=409,
         )
     previous = ticket.owner
     ticket.owner = to_user
@@ -398,7 +395,7 @@ def retry_notification(*, actor, notification: Notification) -> Notification:
     """A supervisor sends a failed message again (after the number or the gateway is fixed)."""
     if not has_role(actor, Role.SUPERVISOR):
         raise PermissionDenied(_("Only a supervisor may send a message again."))
-    notification = Notification.objects.select_for_update().get(pk=notification.pk)
+    notification = lock_notification(notification)
     if notification.state != NotificationState.FAILED:
         raise RuleViolation("not_failed", _("Only a failed message can be sent again."), status=409)
     notification.state = NotificationState.PENDING

@@ -4,7 +4,6 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
-from dispatch import json_input
 from dispatch.dates import DayField
 from dispatch.forms import UserChoiceField
 from dispatch.people import display_name
@@ -65,14 +64,6 @@ class SurveyForm(forms.Form):
 
     def answers(self) -> dict:
         return {q.code: self.cleaned_data.get(field_name(q)) for q in self.questions}
-
-    def strokes(self) -> dict:
-        try:
-            # Bounded nesting: a crafted field can't make the decoder recurse (issue 11).
-            data = json_input.loads(self.cleaned_data.get("signature") or "null")
-        except ValueError:
-            return {}
-        return data if isinstance(data, dict) else {}
 
 
 class CodeForm(forms.Form):

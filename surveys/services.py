@@ -23,11 +23,11 @@ from django.utils.translation import gettext_lazy
 from dispatch.customer_secrets import MARK
 from dispatch.errors import PermissionDenied, RuleViolation
 from dispatch.events import EVENT_LABELS, record_event
+from dispatch.locks import lock_link, lock_visit
 from dispatch.notifications import queue_sms, urgent_sms
 from dispatch.people import display_name
 from dispatch.roles import Role, has_role
 from visits.models import Visit, VisitStatus
-from visits.services import lock_visit
 
 from . import rules
 from .integrity import compute_digest, compute_seal, measurement_snapshot
@@ -82,10 +82,6 @@ def needs_code(link: SurveyLink, user) -> bool:
     and is used outside any staff session. A QR code and the engineer's phone have shown the
     token to the engineer; a logged-in browser is a staff member's device."""
     return link.channel != LinkChannel.SMS or bool(user and user.is_authenticated)
-
-
-def _lock_link(pk: int) -> SurveyLink:
-    return SurveyLink.objects.select_for_update().get(pk=pk)
 
 
 def check_live(link: SurveyLink, now: datetime) -> None:
@@ -238,7 +234,7 @@ def find_link(token: str) -> SurveyLink:
 def send_code(*, link: SurveyLink, now: datetime | None = None) -> SurveyLink:
     """R23: send a one-time code to the customer's number, for a link that needs one."""
     now = now or timezone.now()
-    link = _lock_link(link.pk)
+    link = lock_link(link)
     check_live(link, now)
     if link.code_sends >= rules.CODE_MAX_SENDS:
         raise RuleViolation(
@@ -288,7 +284,7 @@ def send_code(*, link: SurveyLink, now: datetime | None = None) -> SurveyLink:
 
 @transaction.atomic
 def _check_code(link_pk: int, code: str, now: datetime) -> tuple[str, str]:
-    link = _lock_link(link_pk)
+    link = lock_link(link_pk)
     check_live(link, now)
     if not link.code_hash or link.code_expires_at is None:
         return "no_code", ""
@@ -418,14 +414,39 @@ def _clean_answers(questions: list[Question], answers: dict) -> list[Answer]:
     return out
 
 
-@transaction.atomic
+def _check_signable(link: SurveyLink, actor, binding: str, now: datetime) -> bool:
+    """Refuse a used, dead or unproved link; say whether the code was proved (R23)."""
+    if SurveyResponse.objects.filter(visit_id=link.visit_id).exists():
+        raise RuleViolation(
+            "link_used", _("This survey has already been signed. Thank you."), status=410
+        )
+    check_live(link, now)
+    if not needs_code(link, actor):
+        return False
+    proved = bool(
+        link.code_verified_at
+        and link.binding_hash
+        and binding
+        and hmac.compare_digest(hash_token(binding), link.binding_hash)
+    )
+    if not proved:
+        raise PermissionDenied(
+            _(
+                "Only the customer can sign: enter the code sent by SMS to the customer's "
+                "phone first."
+            ),
+            code="code_required",
+        )
+    return True
+
+
 def sign_survey(
     *,
     actor,
     token: str,
     answers: dict,
     work_order_confirmed: bool,
-    strokes: dict,
+    strokes: dict | str,
     binding: str = "",
     ip_address: str | None = None,
     user_agent: str = "",
@@ -435,34 +456,15 @@ def sign_survey(
 
     `actor` is whoever holds the browser: anonymous on the customer's own phone, or the
     engineer's session on the engineer's phone, in which case the code proof (`binding`) is
-    required (R23).
+    required (R23). `strokes` is the pad's JSON (or its parsed dict), bounded in size.
+
+    Two steps: the input is checked and the signature drawn holding no lock (the CPU it costs
+    never queues another request), then the ticket, the visit and the link are locked in the
+    order of dispatch/locks.py, every check is made again on the locked rows, and the survey is
+    written in one transaction.
     """
     now = now or timezone.now()
-    found = find_link(token)
-    link = _lock_link(found.pk)
-    visit = lock_visit(link.visit_id)
-    if SurveyResponse.objects.filter(visit=visit).exists():
-        raise RuleViolation(
-            "link_used", _("This survey has already been signed. Thank you."), status=410
-        )
-    check_live(link, now)
-    verified = False
-    if needs_code(link, actor):
-        proved = bool(
-            link.code_verified_at
-            and link.binding_hash
-            and binding
-            and hmac.compare_digest(hash_token(binding), link.binding_hash)
-        )
-        if not proved:
-            raise PermissionDenied(
-                _(
-                    "Only the customer can sign: enter the code sent by SMS to the customer's "
-                    "phone first."
-                ),
-                code="code_required",
-            )
-        verified = True
+    _check_signable(find_link(token), actor, binding, now)
     if not work_order_confirmed:
         raise RuleViolation(
             "work_order_unconfirmed",
@@ -474,6 +476,26 @@ def sign_survey(
     clean = clean_strokes(strokes)
     clean["signed_at"] = timezone.localtime(now).isoformat(timespec="milliseconds")
     png = render_png(clean)
+    return _write_signed_survey(
+        actor=actor,
+        token=token,
+        binding=binding,
+        answer_rows=answer_rows,
+        clean=clean,
+        png=png,
+        ip_address=ip_address,
+        user_agent=user_agent,
+        now=now,
+    )
+
+
+@transaction.atomic
+def _write_signed_survey(
+    *, actor, token, binding, answer_rows, clean, png, ip_address, user_agent, now
+) -> SurveyResponse:
+    link = lock_link(find_link(token))
+    visit = link.visit
+    verified = _check_signable(link, actor, binding, now)
     field = SurveyResponse._meta.get_field("ip_address")
     response = SurveyResponse(
         visit=visit,

@@ -21,7 +21,7 @@ from dispatch.permissions import role_required
 from dispatch.roles import Role, has_role
 from visits.models import Visit
 
-from . import selectors, services
+from . import selectors, services, signature
 from .charts import QUADRANT_LABELS, quadrant_chart
 from .forms import CardForm, CodeForm, QuestionForm, ResultsFilterForm, SurveyForm
 from .integrity import measurement_snapshot
@@ -209,20 +209,24 @@ def _customer(request, token):
     questions = list(selectors.questions())
     form = SurveyForm(request.POST or None, questions=questions)
     if request.method == "POST" and request.POST.get("action") == "sign" and form.is_valid():
-        signed = run_service(
-            form,
-            lambda: services.sign_survey(
+        try:
+            services.sign_survey(
                 actor=request.user,
                 token=token,
                 answers=form.answers(),
                 work_order_confirmed=form.cleaned_data["confirm"],
-                strokes=form.strokes(),
+                strokes=form.cleaned_data["signature"],
                 binding=binding,
                 ip_address=_client_ip(request),
                 user_agent=request.META.get("HTTP_USER_AGENT", ""),
-            ),
-        )
-        if signed is not None:
+            )
+        except RuleViolation as exc:
+            if exc.status == 410:
+                # Signed or replaced a moment ago (a second tap, a newer link): the page is
+                # closed, not a form to correct.
+                return _closed(request, exc)
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
             request.session.pop(binding_key, None)
             return redirect(request.path)
     status = 400 if form.errors else 200
@@ -232,6 +236,8 @@ def _customer(request, token):
         "work_order": services.work_order_lines(visit),
         "measurements": measurement_snapshot(visit.pk),
         "form": form,
+        # The pad stops taking ink where the service would refuse it.
+        "signature_limits": {"strokes": signature.MAX_STROKES, "points": signature.MAX_POINTS},
     }
     return render(request, "surveys/customer_survey.html", context, status=status)
 

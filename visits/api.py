@@ -31,7 +31,6 @@ from . import selectors, services
 from .models import (
     DoorCheck,
     Measurement,
-    RequestState,
     RescheduleRequest,
     Violation,
     Visit,
@@ -634,7 +633,9 @@ class RescheduleRequestViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def get_queryset(self):
         if self.action == "list":
             return selectors.pending_requests()
-        return RescheduleRequest.objects.filter(state=RequestState.PENDING)
+        # A decided request is still found: deciding it again is a conflict (409, "decided
+        # already: approved"), not a 404, for whoever lost the race to decide it.
+        return RescheduleRequest.objects.all()
 
     def _decide(self, request, approve: bool):
         serializer = DecisionSerializer(data=request.data)

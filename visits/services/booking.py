@@ -2,7 +2,6 @@
 
 from datetime import datetime, timedelta
 
-from django.contrib.auth import get_user_model
 from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -10,11 +9,12 @@ from django.utils.translation import gettext as _
 from dispatch import deadlines
 from dispatch.errors import PermissionDenied, RuleViolation
 from dispatch.language import check_customer_text, find_banned_phrases
+from dispatch.locks import lock_engineer, lock_request, lock_ticket
 from dispatch.models import DeadlineKind, Ticket, TicketStatus
 from dispatch.people import display_name
 from dispatch.roles import Role, has_role
 from dispatch.rules import RESCHEDULE_LEAD, arrival_due, reconfirm_lead
-from dispatch.services import lock_ticket, set_ticket_status
+from dispatch.services import set_ticket_status
 
 from .. import selectors
 from ..models import (
@@ -82,23 +82,10 @@ def clash_message(engineer, clash: Visit) -> str:
     }
 
 
-def lock_engineer(engineer) -> None:
-    """Queue the bookings of one engineer behind each other until the transaction ends, so each
-    checks what the one before it wrote. Without it, simultaneous inserts for one engineer wait
-    on each other inside the exclusion constraint and PostgreSQL breaks their cycles only after
-    its deadlock timeout (make bench: 50 attempts at one slot). Taken after the ticket's lock,
-    in every path that gives an engineer a time (book, reschedule, hand over)."""
-    list(
-        get_user_model()
-        .objects.select_for_update(no_key=True)
-        .filter(pk=engineer.pk)
-        .values_list("pk")
-    )
-
-
 def check_engineer_free(*, engineer, start: datetime, end: datetime, exclude=None) -> None:
-    """R7, for a clear message, under the engineer's lock; the exclusion constraint stays the
-    guarantee (see insert_visit)."""
+    """R7, for a clear message, under the engineer's lock (last in the lock order, see
+    dispatch/locks.py: every path that gives an engineer a time comes here after its ticket,
+    visit and request locks); the exclusion constraint stays the guarantee (see insert_visit)."""
     lock_engineer(engineer)
     clash = selectors.clashes(engineer=engineer, start=start, end=end, exclude=exclude).first()
     if clash is not None:
@@ -465,11 +452,6 @@ def request_late_reschedule(
     )
 
 
-def _lock_request(request: RescheduleRequest | int) -> RescheduleRequest:
-    pk = request.pk if isinstance(request, RescheduleRequest) else request
-    return RescheduleRequest.objects.select_for_update().get(pk=pk)
-
-
 @transaction.atomic
 def decide_reschedule_request(
     *, actor, request: RescheduleRequest, approve: bool, note: str = ""
@@ -481,14 +463,16 @@ def decide_reschedule_request(
     if not isinstance(approve, bool):
         # R11: no default decision; a caller that did not say approve or reject decides nothing.
         raise RuleViolation("decision_required", _("Choose to approve or to reject the request."))
-    request = _lock_request(request)
+    # Ticket, visit, then the request (dispatch/locks.py), as cancel_visit locks them.
+    request = lock_request(request)
+    visit = request.visit
     if request.state != RequestState.PENDING:
         raise RuleViolation(
             "request_decided",
-            _("This request was already %(state)s.") % {"state": request.get_state_display()},
+            _("This request has been decided already: %(state)s.")
+            % {"state": request.get_state_display()},
             status=409,
         )
-    visit = lock_visit(request.visit_id)
     request.decided_by, request.decided_at = actor, timezone.now()
     request.decision_note = (note or "").strip()
     # R27: the requester confirmed any banned phrase when asking (their event says so).

@@ -1,5 +1,5 @@
-"""What every visit service shares: the row lock, who may act, the transition check, events,
-violations and the customer SMS (STYLE 1, 3)."""
+"""What every visit service shares: the row lock (from dispatch.locks, re-exported), who may act,
+the transition check, events, violations and the customer SMS (STYLE 1, 3)."""
 
 import math
 from datetime import datetime, timedelta
@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 from dispatch import notifications
 from dispatch.errors import PermissionDenied, RuleViolation
 from dispatch.events import EVENT_LABELS, record_event
+from dispatch.locks import lock_visit
 from dispatch.people import display_name
 from dispatch.roles import Role, has_role, is_staff_member
 
@@ -58,16 +59,6 @@ notifications.urgent_sms(
     "visit_note",
     "visit_reply",
 )
-
-
-def lock_visit(visit: Visit | int) -> Visit:
-    """Re-read the visit under a row lock, with its ticket and engineer."""
-    pk = visit.pk if isinstance(visit, Visit) else visit
-    return (
-        Visit.objects.select_for_update(of=("self",))
-        .select_related("ticket", "engineer")
-        .get(pk=pk)
-    )
 
 
 def minutes_between(earlier: datetime, later: datetime) -> int:

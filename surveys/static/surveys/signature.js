@@ -3,6 +3,10 @@
  * Records strokes as points [x, y, ms since the first touch] in the pad's CSS pixels, with the
  * pointer type, and writes them as JSON to the hidden input. The server validates the strokes
  * and draws the PNG itself; nothing here is trusted. No build step, no dependencies.
+ *
+ * The pad stops taking ink at the server's bounds (data-max-strokes, data-max-points), so a
+ * long signature is never refused after the customer has answered everything; points closer
+ * than a pixel to the one before are not kept.
  */
 (function () {
   "use strict";
@@ -19,6 +23,23 @@
     var pointerId = null;
     var t0 = null;
     var logical = null; // {width, height} of the pad when the first stroke began
+    var maxStrokes = parseInt(pad.dataset.maxStrokes, 10) || 80;
+    var maxPoints = parseInt(pad.dataset.maxPoints, 10) || 8000;
+    var full = pad.querySelector("[data-full]");
+
+    function pointCount() {
+      var n = current ? current.points.length : 0;
+      strokes.forEach(function (s) { n += s.points.length; });
+      return n;
+    }
+
+    function isFull() {
+      return strokes.length >= maxStrokes || pointCount() >= maxPoints;
+    }
+
+    function showFull() {
+      if (full) full.hidden = !isFull();
+    }
 
     function box() {
       var r = canvas.getBoundingClientRect();
@@ -90,6 +111,7 @@
     canvas.addEventListener("pointerdown", function (e) {
       if (pointerId !== null || (e.pointerType === "mouse" && e.button !== 0)) return;
       e.preventDefault();
+      if (isFull()) { showFull(); return; }
       pointerId = e.pointerId;
       if (canvas.setPointerCapture) canvas.setPointerCapture(e.pointerId);
       if (!logical) logical = { width: box().width, height: box().height };
@@ -103,7 +125,15 @@
       e.preventDefault();
       var events = e.getCoalescedEvents ? e.getCoalescedEvents() : [e];
       if (!events.length) events = [e];
-      events.forEach(function (ev) { current.points.push(point(ev)); });
+      var room = maxPoints - pointCount();
+      events.forEach(function (ev) {
+        var p = point(ev);
+        var last = current.points[current.points.length - 1];
+        if (room <= 0 || (Math.abs(p[0] - last[0]) < 1 && Math.abs(p[1] - last[1]) < 1)) return;
+        current.points.push(p);
+        room--;
+      });
+      showFull();
       redraw();
     });
 
@@ -115,6 +145,7 @@
         current = null;
         update();
       }
+      showFull();
       redraw();
     }
     canvas.addEventListener("pointerup", end);
@@ -126,6 +157,7 @@
       logical = null;
       t0 = null;
       update();
+      showFull();
       redraw();
     });
 

@@ -1,0 +1,181 @@
+"""R7, R11, R16 under load: contended transitions of visits, each request from its own thread
+and PostgreSQL connection, through the API (tests/concurrency.py). Exactly one request wins,
+every other one is refused with a 409 and a sentence, none answers 500 (dispatch/locks.py
+holds the one lock order that makes this so). Booking alone: test_concurrency.py."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from tests.concurrency import assert_no_server_error, assert_sentence, run_at_once, statuses
+from tests.factories import make_user, open_ticket
+from visits.models import RequestState, RescheduleRequest, Visit, VisitStatus
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _post(user, path, body):
+    def call():
+        client = APIClient()
+        client.force_authenticate(user)
+        return client.post(path, body, format="json")
+
+    return call
+
+
+def _hour(hours: float):
+    return timezone.now().replace(microsecond=0) + timedelta(hours=hours)
+
+
+def _under_way(dispatcher, engineer, *, start, end) -> Visit:
+    """A visit its engineer has arrived at (R16: only a visit under way is handed over)."""
+    return Visit.objects.create(
+        ticket=open_ticket(dispatcher),
+        engineer=engineer,
+        booked_by=dispatcher,
+        start=start,
+        end=end,
+        status=VisitStatus.ARRIVED,
+        arrived_at=start - timedelta(minutes=6),
+        arrival_punctual=True,
+        kit_completed_at=start - timedelta(minutes=30),
+    )
+
+
+def _no_overlap(engineer) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT count(*) FROM visits_visit a JOIN visits_visit b
+              ON a.engineer_id = b.engineer_id AND a.id < b.id
+             AND tstzrange(a.start, a."end") && tstzrange(b.start, b."end")
+             WHERE a.status NOT IN ('rescheduled', 'cancelled')
+               AND b.status NOT IN ('rescheduled', 'cancelled') AND a.engineer_id = %s
+            """,
+            [engineer.pk],
+        )
+        assert cursor.fetchone()[0] == 0
+
+
+@pytest.mark.parametrize("round_", range(2))
+def test_r16_r7_handovers_and_bookings_race_for_one_engineer_one_wins(
+    dispatcher, engineer, django_db_blocker, round_
+):
+    """Ten engineers hand their visits under way to `engineer` while ten bookings give
+    `engineer` an overlapping time: every request wants the same hour of one calendar."""
+    assert connection.vendor == "postgresql", "the race test needs PostgreSQL"
+    start, end = _hour(-0.5), _hour(2)
+    visits = [
+        _under_way(dispatcher, make_user("engineer"), start=start, end=end) for _ in range(10)
+    ]
+    tickets = [open_ticket(dispatcher) for _ in range(10)]
+    handovers = [
+        _post(
+            visit.engineer,
+            f"/api/visits/{visit.pk}/handover/",
+            {
+                "to_engineer": engineer.username,
+                "note": "需要光纤熔接工具",
+                "customer_consented": True,
+            },
+        )
+        for visit in visits
+    ]
+    bookings = [
+        _post(
+            dispatcher,
+            "/api/visits/",
+            {
+                "ticket": ticket.number,
+                "engineer": engineer.username,
+                "start": _hour(1 + i / 60).isoformat(),
+                "end": _hour(1.5 + i / 60).isoformat(),
+            },
+        )
+        for i, ticket in enumerate(tickets)
+    ]
+    calls = [call for pair in zip(handovers, bookings, strict=True) for call in pair]
+    responses = run_at_once(calls, django_db_blocker)
+    assert_no_server_error(responses)
+    winners = [r for r in responses if r.status_code in (200, 201)]
+    assert len(winners) == 1, statuses(responses)
+    for response in responses:
+        if response not in winners:
+            assert response.status_code == 409, response.json()
+            assert_sentence(response.json(), "engineer_busy")
+    _no_overlap(engineer)
+    active = Visit.objects.filter(engineer=engineer).exclude(status=VisitStatus.CANCELLED)
+    assert active.count() == 1
+
+
+def _late_request(dispatcher, engineer, supervisor) -> RescheduleRequest:
+    """A visit starting within 2 hours and its late reschedule, waiting for a supervisor."""
+    visit = Visit.objects.create(
+        ticket=open_ticket(dispatcher),
+        engineer=engineer,
+        booked_by=dispatcher,
+        start=_hour(1),
+        end=_hour(2),
+    )
+    return RescheduleRequest.objects.create(
+        visit=visit,
+        requested_by=dispatcher,
+        reason="客户临时住院",
+        new_start=_hour(26),
+        new_end=_hour(27),
+        new_engineer=engineer,
+    )
+
+
+@pytest.mark.parametrize("round_", range(2))
+def test_r11_supervisors_decide_one_request_at_once_one_decision_holds(
+    dispatcher, engineer, django_db_blocker, round_
+):
+    assert connection.vendor == "postgresql", "the race test needs PostgreSQL"
+    supervisors = [make_user("supervisor") for _ in range(10)]
+    request = _late_request(dispatcher, engineer, supervisors[0])
+    path = f"/api/reschedule-requests/{request.pk}/"
+    calls = [
+        _post(s, path + ("approve/" if i % 2 else "reject/"), {"note": "同意" if i % 2 else "驳回"})
+        for i, s in enumerate(supervisors)
+    ]
+    responses = run_at_once(calls, django_db_blocker)
+    assert_no_server_error(responses)
+    assert statuses(responses) == [200] + [409] * 9
+    for response in responses:
+        if response.status_code == 409:
+            assert_sentence(response.json(), "request_decided")
+    request.refresh_from_db()
+    assert request.state in (RequestState.APPROVED, RequestState.REJECTED)
+    successors = Visit.objects.filter(rescheduled_from=request.visit)
+    assert successors.count() == (1 if request.state == RequestState.APPROVED else 0)
+
+
+@pytest.mark.parametrize("round_", range(3))
+def test_r11_approving_while_the_desk_cancels_one_wins_no_deadlock(
+    dispatcher, supervisor, engineer, django_db_blocker, round_
+):
+    """The pair that used to lock in opposite orders: decide (request, then visit) against
+    cancel (visit, then its requests). Now both lock ticket → visit → request."""
+    assert connection.vendor == "postgresql", "the race test needs PostgreSQL"
+    request = _late_request(dispatcher, engineer, supervisor)
+    approve = _post(supervisor, f"/api/reschedule-requests/{request.pk}/approve/", {"note": ""})
+    cancel = _post(dispatcher, f"/api/visits/{request.visit_id}/cancel/", {"reason": "客户取消"})
+    responses = run_at_once([approve, cancel] * 4, django_db_blocker)
+    assert_no_server_error(responses)
+    assert statuses(responses) == [200] + [409] * 7
+    request.refresh_from_db()
+    visit = Visit.objects.get(pk=request.visit_id)
+    if request.state == RequestState.APPROVED:
+        assert visit.status == VisitStatus.RESCHEDULED
+        codes = {"request_decided", "invalid_transition"}
+    else:
+        assert (request.state, visit.status) == (RequestState.REJECTED, VisitStatus.CANCELLED)
+        codes = {"request_decided", "invalid_transition"}
+    for response in responses:
+        if response.status_code == 409:
+            assert response.json()["code"] in codes
+            assert_sentence(response.json(), response.json()["code"])
