@@ -100,6 +100,16 @@ def is_datetime(value) -> bool:
     return isinstance(value, str) and "T" in value
 
 
+def use_real_references(case, refs: dict) -> None:
+    for name, value in refs.items():
+        for values in (case.body, case.query):
+            if not isinstance(values, dict) or name not in values:
+                continue
+            if name in ("start", "end") and not is_datetime(values[name]):
+                continue  # a date (the kit report's period), not a visit's time
+            values[name] = value if values is case.body else str(value)
+
+
 def valid_input_passes_the_serializers(ctx, response, case):
     """positive_data_acceptance, less what no schema can state. Schema-valid input is never
     refused by the serializers (400 "invalid"), nor answered 405, 406, 415 or 422; a rule of the
@@ -140,13 +150,7 @@ def runner(operation, mode, headers: dict, ids: dict, refs: dict, calls: list):
         if case.path_parameters:
             case.path_parameters.update(ids)
         if mode == GenerationMode.POSITIVE:
-            for name, value in refs.items():
-                for values in (case.body, case.query):
-                    if not isinstance(values, dict) or name not in values:
-                        continue
-                    if name in ("start", "end") and not is_datetime(values[name]):
-                        continue  # a date (the kit report's period), not a visit's time
-                    values[name] = value if values is case.body else str(value)
+            use_real_references(case, refs)
         with transaction.atomic():
             try:
                 response = case.call(headers=headers)
@@ -184,7 +188,7 @@ def every_operation(schema, world, headers) -> list[int]:
     return calls
 
 
-def sequences(schema, headers) -> list[int]:
+def sequences(schema, headers, refs: dict) -> list[int]:
     """The stateful phase: schemathesis chains operations by the links it finds between them (an
     id a response gives, a later path takes) and checks every answer of each sequence."""
     calls = []
@@ -199,6 +203,8 @@ def sequences(schema, headers) -> list[int]:
             self._savepoint.__exit__(None, None, None)
 
         def get_call_kwargs(self, case):
+            # The steps' inputs are schema-valid: give them what exists, as above.
+            use_real_references(case, refs)
             return {"headers": headers}
 
         def after_call(self, response, case):
@@ -224,4 +230,4 @@ def test_the_api_answers_each_role_by_its_schema(role, world, wsgi_in_test_trans
     calls = every_operation(schema, world, headers)
     # The run reached the services, not only the permission checks.
     assert sum(200 <= code < 300 for code in calls) >= 10
-    sequences(schema, headers)
+    sequences(schema, headers, real_references(world))
