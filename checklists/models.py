@@ -91,8 +91,8 @@ class ChangeKind(models.TextChoices):
 
 
 class ChecklistItemChange(models.Model):
-    """Append-only history of a supervisor's changes to the items (STYLE 5). Items have no
-    ticket, so they can't use the ticket timeline."""
+    """Append-only history of a supervisor's changes to the items (docs/design.md, "A state
+    change"). Items have no ticket, so they can't use the ticket timeline."""
 
     item = models.ForeignKey(ChecklistItem, on_delete=models.CASCADE, related_name="changes")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

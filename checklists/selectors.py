@@ -1,4 +1,5 @@
-"""Read queries of the pre-visit check, scoped by user, with their prefetching (STYLE 6)."""
+"""Read queries of the pre-visit check, scoped by user, with their prefetching
+(docs/design.md#reads)."""
 
 from dataclasses import dataclass, field
 from datetime import date

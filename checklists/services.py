@@ -1,8 +1,9 @@
-"""Every state change of the pre-visit check (STYLE 1, 3): lock, check the rule, save, record.
+"""Every state change of the pre-visit check: lock, check the rule, save, record
+(docs/design.md#a-state-change).
 
 The engineer's ticks keep the visit informed through `visits.services.update_kit_status`, which
 stamps `Visit.kit_completed_at`: the R20 gate of arrival and work reads that stamp, so visits
-never imports this app (DESIGN "Layers").
+never imports this app (docs/design.md#layers).
 """
 
 from django.db import transaction

@@ -1,4 +1,5 @@
-"""Celery application. The beat schedule lives here, in one place (STYLE 8)."""
+"""Celery application. The beat schedule lives here, in one place
+(docs/design.md#background-work)."""
 
 import os
 

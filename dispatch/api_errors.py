@@ -1,4 +1,5 @@
-"""The API's one error shape: every 4xx answer is {"code", "detail"} (STYLE 4).
+"""The API's one error shape: every 4xx answer is {"code", "detail"}
+(docs/design.md#a-state-change).
 
 A broken rule (RuleViolation) answers 400/403/409 with its own code; DRF's own refusals keep
 their status and headers (401 with WWW-Authenticate, 429 with Retry-After) and get the same

@@ -1,4 +1,5 @@
-"""Delivery backends of the outbox (DESIGN "Messages"), chosen by settings.NOTIFICATIONS["BACKEND"].
+"""Delivery backends of the outbox (docs/design.md#messages), chosen by
+settings.NOTIFICATIONS["BACKEND"].
 
 - ``outbox`` (default): store only. The row is marked sent; the outbox page shows the text.
   Right for a centre that sends SMS by hand, except survey links and codes, which staff never

@@ -1,7 +1,7 @@
 """Creating, meeting, moving and cancelling deadlines.
 
 Called by services inside their transaction, so a deadline changes together with the event that
-causes it (DESIGN "Deadlines"). The sweep that marks them overdue is dispatch.sweep.
+causes it (docs/design.md#deadlines). The sweep that marks them overdue is dispatch.sweep.
 """
 
 from datetime import datetime

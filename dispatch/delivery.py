@@ -1,4 +1,4 @@
-"""Sending the outbox (DESIGN "Messages"): claim rows, send them through the backend, record.
+"""Sending the outbox (docs/design.md#messages): claim rows, send them through the backend, record.
 
 Exactly once, as far as the database can promise it:
 - a worker claims a batch in one short transaction (`SELECT … FOR UPDATE SKIP LOCKED` on

@@ -1,4 +1,4 @@
-"""One domain error for every broken rule (STYLE 4).
+"""One domain error for every broken rule (docs/design.md#a-state-change).
 
 Views turn it into a form error, the API into HTTP 400/409 with {"code", "detail"}.
 """

@@ -1,4 +1,4 @@
-"""Typed helpers that write the append-only audit trail (STYLE 5)."""
+"""Typed helpers that write the append-only audit trail (docs/design.md#a-state-change)."""
 
 from typing import Any
 

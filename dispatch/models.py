@@ -27,7 +27,8 @@ class TicketStatus(models.TextChoices):
     CLOSED = "closed", _("Closed")
 
 
-# STYLE 2: the one transition map of a ticket, read by services and templates.
+# The one transition map of a ticket, read by services and templates
+# (docs/design.md#a-state-change).
 TICKET_TRANSITIONS: dict[str, frozenset[str]] = {
     TicketStatus.OPEN: frozenset({TicketStatus.IN_PROGRESS, TicketStatus.CLOSED}),
     TicketStatus.IN_PROGRESS: frozenset({TicketStatus.OPEN, TicketStatus.CLOSED}),
@@ -131,7 +132,8 @@ class TicketCounter(models.Model):
 
 
 class Event(models.Model):
-    """Append-only audit trail of every change to a ticket or one of its visits (STYLE 5)."""
+    """Append-only audit trail of every change to a ticket or one of its visits
+    (docs/design.md#a-state-change)."""
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     visit = models.ForeignKey(
@@ -288,7 +290,7 @@ class NotificationState(models.TextChoices):
 
 
 class Notification(models.Model):
-    """The outbox: every SMS to a customer and every alert to staff (DESIGN "Messages").
+    """The outbox: every SMS to a customer and every alert to staff (docs/design.md#messages).
 
     `key` makes a notification idempotent: the same deadline never notifies the same person twice.
     """

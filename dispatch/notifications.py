@@ -1,4 +1,4 @@
-"""The outbox (DESIGN "Messages"): every SMS to a customer and every alert to staff is a
+"""The outbox (docs/design.md#messages): every SMS to a customer and every alert to staff is a
 Notification row written in the caller's transaction; delivery happens after commit
 (dispatch.delivery), so nothing is sent inside a request and a rolled-back change sends nothing.
 

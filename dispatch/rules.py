@@ -1,4 +1,4 @@
-"""The arithmetic of the service rules, in one place (DESIGN "Time").
+"""The arithmetic of the service rules, in one place (docs/design.md#time).
 
 Values the seeds disagree on, or that a centre may tune, come from settings.SEED_RULES.
 """

@@ -1,4 +1,4 @@
-"""Read queries of the centre, scoped by user, with their prefetching (STYLE 6)."""
+"""Read queries of the centre, scoped by user, with their prefetching (docs/design.md#reads)."""
 
 from datetime import timedelta
 

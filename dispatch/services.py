@@ -1,5 +1,5 @@
-"""Every state change of a complaint ticket (STYLE 1, 3): validate the rule, write in one
-transaction, record an event, keep the deadlines in step."""
+"""Every state change of a complaint ticket (docs/design.md#a-state-change): validate the rule,
+write in one transaction, record an event, keep the deadlines in step."""
 
 from datetime import datetime
 

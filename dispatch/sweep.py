@@ -1,4 +1,4 @@
-"""The deadline sweep (DESIGN "Deadlines"), run by Celery beat every minute (config/celery.py)
+"""The deadline sweep (docs/design.md#deadlines), run by Celery beat every minute (config/celery.py)
 and by `manage.py sweep`.
 
 Each deadline of the rules (R6 acknowledgement, R8 re-confirmation, R9 arrival, which an R10

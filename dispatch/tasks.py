@@ -1,4 +1,5 @@
-"""Thin Celery tasks (STYLE 7): each calls a service that is safe to run twice, or twice at once.
+"""Thin Celery tasks (docs/design.md#background-work): each calls a service that is safe to run
+twice, or twice at once.
 
 The database is the truth: a lost message, a retried task or a restarted worker never loses or
 repeats a deadline or a message (dispatch.sweep, dispatch.delivery).

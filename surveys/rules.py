@@ -1,4 +1,4 @@
-"""The numbers of the survey rules, in one place (DESIGN "Time").
+"""The numbers of the survey rules, in one place (docs/design.md#time).
 
 The link lifetimes and the number of links per visit may be tuned by a centre through settings
 (SURVEY_SMS_LINK_HOURS, SURVEY_ON_SITE_LINK_MINUTES, SURVEY_LINK_MAX_ISSUES); the code limits are

@@ -1,4 +1,5 @@
-"""Read queries of the survey pages and API, scoped by user, with their prefetching (STYLE 6)."""
+"""Read queries of the survey pages and API, scoped by user, with their prefetching
+(docs/design.md#reads)."""
 
 from collections import defaultdict
 from dataclasses import dataclass, field

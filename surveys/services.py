@@ -1,5 +1,5 @@
-"""Every state change of the survey (STYLE 1, 3): issue a link, prove the customer's phone, sign,
-hand over the commitment card, edit the questions.
+"""Every state change of the survey (docs/design.md#a-state-change): issue a link, prove the
+customer's phone, sign, hand over the commitment card, edit the questions.
 
 R23 is a property of these functions, not of the pages: a signed survey can only come out of
 `sign_survey`, which needs a live single-use token, and, whenever the token has been on a staff

@@ -1,4 +1,4 @@
-"""factory_boy factories shared by the suite (STYLE 10)."""
+"""factory_boy factories shared by the suite (docs/design.md#tests)."""
 
 import factory
 from django.contrib.auth import get_user_model

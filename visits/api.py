@@ -1,4 +1,4 @@
-"""REST API for visits: the same selectors and services as the pages (STYLE 1, 6).
+"""REST API for visits: the same selectors and services as the pages (docs/design.md#reads).
 
 Scoped by role and object: an engineer lists and acts on their own visits only (another's visit
 is a 404); booking, rescheduling and cancelling are the desk's. A broken rule answers

@@ -25,7 +25,7 @@ class VisitStatus(models.TextChoices):
 
 
 S = VisitStatus
-# STYLE 2: the one transition map of a visit, read by services and templates.
+# The one transition map (docs/design.md#a-state-change) of a visit, read by services and templates.
 VISIT_TRANSITIONS: dict[str, frozenset[str]] = {
     S.BOOKED: frozenset({S.CONFIRMED, S.RESCHEDULED, S.CANCELLED}),
     S.CONFIRMED: frozenset({S.EN_ROUTE, S.ARRIVED, S.RESCHEDULED, S.CANCELLED}),

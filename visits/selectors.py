@@ -1,4 +1,4 @@
-"""Read queries of visits, scoped by user, with their prefetching (STYLE 6).
+"""Read queries of visits, scoped by user, with their prefetching (docs/design.md#reads).
 
 An engineer sees their own visits only; desk staff (dispatchers, supervisors) see every visit.
 Pages, the API and the supervisor's dashboard share these.

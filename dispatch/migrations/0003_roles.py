@@ -1,4 +1,4 @@
-"""The three staff roles as groups (DESIGN "Roles")."""
+"""The three staff roles as groups (docs/design.md#roles)."""
 
 from django.db import migrations
 

@@ -1,5 +1,5 @@
 """Sending the outbox: claims, backoff, failures, quiet hours, the backends, and nothing sent
-inside a request (DESIGN "Messages")."""
+inside a request (docs/design.md#messages)."""
 
 import json
 import logging

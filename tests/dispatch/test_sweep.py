@@ -1,5 +1,5 @@
 """The deadline sweep: every kind of deadline comes due on time and notifies exactly once
-(R6, R8, R9, R10, R13, R15; DESIGN "Deadlines")."""
+(R6, R8, R9, R10, R13, R15; docs/design.md#deadlines)."""
 
 import threading
 from datetime import timedelta
@@ -273,8 +273,8 @@ def test_sweep_query_uses_the_partial_index(dispatcher):
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_sweeps_notify_exactly_once(dispatcher, supervisor):
-    """STYLE 10: real concurrent connections. Eight threads sweep the same 30 due deadlines at
-    once; every deadline is marked once, with one event and one alert per recipient."""
+    """Real concurrent connections (docs/design.md#tests). Eight threads sweep the same 30 due
+    deadlines at once; every deadline is marked once, with one event and one alert per recipient."""
     with time_machine.travel(NOW, tick=False):
         for _ in range(30):
             open_ticket(dispatcher)

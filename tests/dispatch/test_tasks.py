@@ -1,4 +1,4 @@
-"""The beat schedule (STYLE 8) and the thin tasks it runs (STYLE 7)."""
+"""The beat schedule and the thin tasks it runs (docs/design.md#background-work)."""
 
 from datetime import timedelta
 

@@ -1,5 +1,5 @@
 """With the broker down, taking complaints and booking visits still succeed; the deadlines and
-the messages go out once it is back (DESIGN "Messages": nothing waits on the broker)."""
+the messages go out once it is back (docs/design.md#messages: nothing waits on the broker)."""
 
 import logging
 import time

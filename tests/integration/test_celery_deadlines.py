@@ -1,6 +1,6 @@
 """Deadlines through real Celery workers and beat on Redis: a deadline that comes due is
 delivered exactly once, with two beats sweeping at once, and across a worker killed mid-send
-(DESIGN "Deadlines": the database is the truth, the broker only carries work)."""
+(docs/design.md#deadlines: the database is the truth, the broker only carries work)."""
 
 from datetime import timedelta
 

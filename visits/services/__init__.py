@@ -1,4 +1,5 @@
-"""Every state change of a visit (STYLE 1, 3): lock, check the rule, save, record an event.
+"""Every state change of a visit (docs/design.md#a-state-change): lock, check the rule, save, record
+an event.
 
 Split by topic: `booking` (the desk: book, reschedule, cancel), `arrival` (the engineer's way
 to the door), `work` (on site), `common` (lock, events, violations, SMS). Import from here:

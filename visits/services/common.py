@@ -1,5 +1,5 @@
 """What every visit service shares: the row lock (from dispatch.locks, re-exported), who may act,
-the transition check, events, violations and the customer SMS (STYLE 1, 3)."""
+the transition check, events, violations and the customer SMS (docs/design.md#a-state-change)."""
 
 import math
 from datetime import datetime, timedelta
@@ -88,7 +88,7 @@ def require_engineer_user(user) -> None:
 
 
 def require_status(visit: Visit, new_status: str, message: str | None = None) -> None:
-    """STYLE 2: every change of status goes through VISIT_TRANSITIONS."""
+    """Every change of status goes through VISIT_TRANSITIONS (docs/design.md#a-state-change)."""
     if new_status not in visit.can_transition_to:
         raise RuleViolation(
             "invalid_transition",
