@@ -33,9 +33,13 @@ run: $(STAMP)
 		--schedule=var/celerybeat-schedule & \
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
+# In parallel (pytest-xdist): each worker has a test database of its own (<name>_gw0, _gw1 …);
+# the browser and Celery tests take their own ports, queues and temporary folders. More workers
+# than cores, as much of the suite waits (browsers, workers, polls). TEST_WORKERS=0: one process.
+TEST_WORKERS ?= 4
 test: $(STAMP)
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
-		$(BIN)/pytest $(PYTEST_ARGS)
+		$(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # Benchmarks on PostgreSQL (not part of `make test`); BENCH_ARGS=--reload rebuilds the dataset.
 # Prints a table and writes it to docs/benchmarks.md.

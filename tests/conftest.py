@@ -1,7 +1,17 @@
 import pytest
+from django.test import override_settings
 from rest_framework.test import APIClient
 
 from tests.factories import make_user, open_ticket
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fast_password_hashing():
+    """Every test user gets a password and most log in: PBKDF2's 1.2 million rounds cost about
+    0.2 s of CPU each time, a minute or more over the suite. Tests hash with MD5 instead, as
+    Django's documentation advises; production settings are untouched."""
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
 
 
 @pytest.fixture

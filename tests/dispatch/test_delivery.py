@@ -4,7 +4,6 @@ inside a request (docs/design.md#messages)."""
 import json
 import logging
 import threading
-import time
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -274,27 +273,51 @@ class TestNothingSentInsideARequest:
         assert not Notification.objects.filter(template="test_reminder").exists()
 
 
+class DeadBroker:
+    """A loopback 'broker' that hangs up on every connection and counts them: how often the
+    service knocked, which says whether it retried, however slow the machine is."""
+
+    def __init__(self):
+        import socket
+
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        self.connections = 0
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.server.accept()
+            except OSError:
+                return
+            self.connections += 1  # before the hang-up the client waits for: exact on return
+            conn.close()
+
+    def close(self):
+        self.server.close()
+
+
 @pytest.fixture
 def dead_broker():
-    """Point the Celery app at a port where nothing listens, then restore it."""
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    with publishing_to(f"redis://127.0.0.1:{port}/0"):
-        yield
+    """Point the Celery app at a broker that never answers, then restore it."""
+    broker = DeadBroker()
+    with publishing_to(f"redis://127.0.0.1:{broker.port}/0"):
+        yield broker
+    broker.close()
 
 
 def test_broker_down_the_service_still_succeeds(
     sms_templates, dispatcher, dead_broker, caplog, django_capture_on_commit_callbacks
 ):
     caplog.set_level(logging.WARNING, logger="dispatch.delivery")
-    started = time.monotonic()
     with django_capture_on_commit_callbacks(execute=True):
         ticket = open_ticket(dispatcher)
         message = sms(ticket, urgent=True)
-    assert time.monotonic() - started < 1  # the request is not held by retries
+    # The request is not held by retries: one quick try (kombu's and redis-py's defaults would
+    # knock again and again, for seconds). Counted, not timed, so a slow machine can't fail it.
+    assert 1 <= dead_broker.connections <= 2, dead_broker.connections
     assert refreshed(message).state == NotificationState.PENDING  # waits for the periodic run
     assert "Broker unavailable" in caplog.text
 

@@ -114,13 +114,19 @@ def test_a_tick_made_offline_is_kept_and_sent_when_the_network_returns(new_page,
 def test_a_tick_kept_on_the_phone_is_sent_after_a_reload(new_page, visit):
     """The network drops, the engineer taps, and the page is reloaded once it is back."""
     page = new_page(visit.engineer, PHONE)
+    # The page must not send on its own, as when the phone kills the tab. Its "online" listener
+    # is stopped by one registered before the page's script (listeners on window run in the
+    # order they were added, capture or not), and its clock stands still, so the 15 s backstop
+    # never fires. Otherwise the old page's send could clear the stored tick just before the
+    # reload, and the reloaded page, with nothing left to send, would never say "saved".
+    page.add_init_script("window.addEventListener('online', e => e.stopImmediatePropagation())")
+    page.clock.install()
     page.goto(f"/kit/visit/{visit.pk}/")
+    page.clock.pause_at(timezone.now() + timedelta(minutes=1))  # nothing to send yet
     page.context.set_offline(True)
     item_button(page, "本人声明：上门前未饮酒").tap()
     expect(page.locator("[data-kit-sync]")).to_contain_text("没有网络")
     assert not KitRunItem.objects.filter(run__visit=visit, ticked_at__isnull=False).exists()
-    # Stop the page from sending on its own, as when the phone kills the tab.
-    page.evaluate("window.addEventListener('online', e => e.stopImmediatePropagation(), true)")
     page.context.set_offline(False)
     page.reload()
     expect(page.locator("[data-kit-sync]")).to_have_text("已保存。")

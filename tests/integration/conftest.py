@@ -7,6 +7,7 @@ Waiting is a short bounded poll of the database or of the delivery record, never
 
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -33,8 +34,9 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.integration)
 
 
-def wait_for(predicate, timeout: float = 30.0, interval: float = 0.1, message: str = ""):
-    """Poll until `predicate()` is truthy; fail after `timeout` seconds."""
+def wait_for(predicate, timeout: float = 120.0, interval: float = 0.1, message: str = ""):
+    """Poll until `predicate()` is truthy; fail after `timeout` seconds. The bound only stops a
+    hung run: it is generous, as a loaded CI machine is slow and a passing wait returns early."""
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()
@@ -46,9 +48,20 @@ def wait_for(predicate, timeout: float = 30.0, interval: float = 0.1, message: s
 
 
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    """A port for a server the test stops and starts again on the same port. It lies below the
+    kernel's ephemeral range, which port 0 and outgoing connections draw from: while the server
+    is down, the worker's reconnect attempts could otherwise be given that very port as their
+    own (a TCP self-connect) and the restart would fail. Each xdist worker has its own block."""
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    block = 20000 + (worker % 12) * 1000
+    for port in random.sample(range(block, block + 1000), 50):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    pytest.fail(f"No free port in {block}–{block + 999}")
 
 
 def database_url() -> str:
@@ -96,7 +109,6 @@ class Worker:
         )
         wait_for(
             lambda: f"{self.name}@" in self.log.read_text() and " ready." in self.log.read_text(),
-            timeout=30,
             message=f"worker {self.name} to start (log: {self.log})",
         )
         return self

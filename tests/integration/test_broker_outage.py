@@ -71,7 +71,6 @@ def test_broker_down_services_succeed_and_deadlines_fire_when_it_is_back(
     own_redis.start()  # same port: the worker and its beat reconnect
     wait_for(
         lambda: Notification.objects.filter(state=NotificationState.SENT).count() == 2,
-        timeout=30,
         message="the booking SMS and the overdue alert after the broker came back",
     )
     sms = Notification.objects.get(channel="sms")

@@ -32,7 +32,7 @@ def let_sweeps_run(*workers, more: int = 3):
     worker takes a task is the broker's choice: two idle workers may well split the beat's
     deliveries and sweeps between them, one kind each."""
     target = sweeps_done(*workers) + more
-    wait_for(lambda: sweeps_done(*workers) >= target, timeout=30, message=f"{more} more sweeps")
+    wait_for(lambda: sweeps_done(*workers) >= target, message=f"{more} more sweeps")
 
 
 def sent():
