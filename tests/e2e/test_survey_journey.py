@@ -213,7 +213,7 @@ def test_supervisor_sees_the_four_quadrant_chart(new_page, supervisor, engineer,
         )
     page = new_page(supervisor, DESKTOP)
     page.goto("/survey/results/")
-    expect(page.get_by_role("heading", name="四分图分析（R25）")).to_be_visible()
+    expect(page.get_by_role("heading", name="四分图分析")).to_be_visible()
     chart = page.get_by_role("img", name="四分图：重要度 × 满意度")
     expect(chart).to_be_visible()
     # Five items; professionalism and result (both 5.0, importance 5) share one marker.
@@ -223,7 +223,7 @@ def test_supervisor_sees_the_four_quadrant_chart(new_page, supervisor, engineer,
     shot(page, "01-results-desktop")
     page.get_by_label("客服支撑工程师").select_option(label="张伟")
     page.get_by_role("button", name="查看").click()
-    expect(page.get_by_role("heading", name="四分图分析（R25） · 张伟")).to_be_visible()
+    expect(page.get_by_role("heading", name="四分图分析 · 张伟")).to_be_visible()
     shot(page, "02-results-one-engineer")
     page.get_by_role("link", name="全部意见").click()
     expect(page.get_by_text("第 0 位客户的意见")).to_be_visible()

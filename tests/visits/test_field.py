@@ -42,7 +42,7 @@ class TestReconfirm:
             with pytest.raises(RuleViolation) as exc:
                 step(actor=visit.engineer, visit=visit)
             assert exc.value.code == "not_reconfirmed"
-            assert "R8" in exc.value.message
+            assert "再次确认" in exc.value.message
 
     def test_only_the_visits_engineer_acts(self, clock, visit, engineer2):
         with pytest.raises(PermissionDenied):
@@ -73,7 +73,7 @@ class TestArrival:
         with pytest.raises(RuleViolation) as exc:
             services.record_arrival(actor=visit.engineer, visit=visit)
         assert exc.value.code == "kit_incomplete"
-        assert "R20" in exc.value.message
+        assert "七个一" in exc.value.message
 
     def test_r9_arrival_at_start_minus_5_is_punctual(self, clock, visit):
         confirmed(visit)

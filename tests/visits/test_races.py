@@ -163,7 +163,11 @@ def test_r11_approving_while_the_desk_cancels_one_wins_no_deadlock(
     assert connection.vendor == "postgresql", "the race test needs PostgreSQL"
     request = _late_request(dispatcher, engineer, supervisor)
     approve = _post(supervisor, f"/api/reschedule-requests/{request.pk}/approve/", {"note": ""})
-    cancel = _post(dispatcher, f"/api/visits/{request.visit_id}/cancel/", {"reason": "客户取消"})
+    cancel = _post(
+        supervisor,
+        f"/api/visits/{request.visit_id}/cancel/",
+        {"reason": "台风停工", "customer_agreed": True, "force_majeure": True},
+    )
     responses = run_at_once([approve, cancel] * 4, django_db_blocker)
     assert_no_server_error(responses)
     assert statuses(responses) == [200] + [409] * 7
