@@ -17,11 +17,11 @@ def log(message: str) -> None:
 
 
 def ensure_database(url: str) -> None:
-    import psycopg2
+    import psycopg
 
     parts = urlparse(url)
     name = parts.path.lstrip("/")
-    conn = psycopg2.connect(
+    conn = psycopg.connect(
         host=parts.hostname,
         port=parts.port or 5432,
         user=parts.username,

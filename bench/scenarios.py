@@ -264,10 +264,10 @@ def due_sweep(log):
     copy = f"{source}_sweep"
     connections.close_all()
     admin = connection.settings_dict.copy()
-    import psycopg2
+    import psycopg
 
     def run_admin(sql):
-        conn = psycopg2.connect(
+        conn = psycopg.connect(
             host=admin["HOST"] or None,
             port=admin["PORT"] or None,
             user=admin["USER"] or None,

@@ -103,7 +103,7 @@ def _deadlocked_on_constraint(exc: OperationalError) -> bool:
     constraint, and PostgreSQL may break the cycle by aborting one of them (make bench: 50 at
     one slot). The aborted one lost the race: another of the cycle goes on and decides."""
     cause = getattr(exc, "__cause__", None)
-    return getattr(cause, "pgcode", None) == "40P01" and "exclusion constraint" in str(exc)
+    return getattr(cause, "sqlstate", None) == "40P01" and "exclusion constraint" in str(exc)
 
 
 def insert_visit(**fields) -> Visit:
