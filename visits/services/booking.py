@@ -254,6 +254,32 @@ def _too_late_message(visit: Visit, now: datetime) -> str:
     ) % {"start": local(visit.start), "minutes": minutes_between(now, visit.start)}
 
 
+def _close(visit: Visit, actor, reason: str, status: str) -> datetime:
+    """End a locked visit as rescheduled or cancelled; its deadlines go with it."""
+    now = timezone.now()
+    visit.closed_reason, visit.closed_at, visit.closed_by = reason, now, actor
+    set_status(visit, status, "closed_reason", "closed_at", "closed_by")
+    deadlines.cancel_deadlines(visit=visit)
+    return now
+
+
+def _count_late_change(visit: Visit, start: datetime, reason: str, approved_by, requested_at):
+    """R11: a change inside the two-hour window, approved by a supervisor, is a violation on the
+    record, counted from when it was asked for. Returns whether it was late."""
+    if approved_by is None:
+        return False
+    asked = requested_at or timezone.now()
+    record_violation(
+        visit=visit,
+        kind=ViolationKind.LATE_RESCHEDULE,
+        minutes=minutes_between(start - RESCHEDULE_LEAD, asked),
+        detail=reason,
+        at=asked,
+        approved_by=approved_by,
+    )
+    return True
+
+
 def _move(
     *,
     old: Visit,
@@ -267,11 +293,8 @@ def _move(
     confirmed_phrases: list[str] | None = None,
 ) -> Visit:
     """Close `old` as rescheduled and book its successor; history is kept (R11)."""
-    now = timezone.now()
     old_start = old.start
-    old.closed_reason, old.closed_at, old.closed_by = reason, now, actor
-    set_status(old, VisitStatus.RESCHEDULED, "closed_reason", "closed_at", "closed_by")
-    deadlines.cancel_deadlines(visit=old)
+    _close(old, actor, reason, VisitStatus.RESCHEDULED)
     new = _create(
         actor=actor,
         ticket=old.ticket,
@@ -280,17 +303,7 @@ def _move(
         end=end,
         rescheduled_from=old,
     )
-    late = approved_by is not None
-    if late:
-        asked = requested_at or now
-        record_violation(
-            visit=old,
-            kind=ViolationKind.LATE_RESCHEDULE,
-            minutes=minutes_between(old_start - RESCHEDULE_LEAD, asked),
-            detail=reason,
-            at=asked,
-            approved_by=approved_by,
-        )
+    late = _count_late_change(old, old_start, reason, approved_by, requested_at)
     visit_event(
         old,
         actor,
@@ -539,11 +552,8 @@ def _call_off(
 ) -> Visit:
     """Cancel a locked visit: deadlines off, pending requests rejected, a late change counted
     (R11), the customer told with an apology, a ticket left without a visit reopened."""
-    now = timezone.now()
     start = visit.start
-    visit.closed_reason, visit.closed_at, visit.closed_by = reason, now, actor
-    set_status(visit, VisitStatus.CANCELLED, "closed_reason", "closed_at", "closed_by")
-    deadlines.cancel_deadlines(visit=visit)
+    now = _close(visit, actor, reason, VisitStatus.CANCELLED)
     pending = visit.reschedule_requests.filter(state=RequestState.PENDING)
     if keep_request is not None:
         pending = pending.exclude(pk=keep_request.pk)
@@ -553,18 +563,8 @@ def _call_off(
         decided_at=now,
         decision_note=_("Visit cancelled"),
     )
-    late = approved_by is not None
-    if late:
-        # R11: a cancellation inside the window counts like a late reschedule.
-        asked = requested_at or now
-        record_violation(
-            visit=visit,
-            kind=ViolationKind.LATE_RESCHEDULE,
-            minutes=minutes_between(start - RESCHEDULE_LEAD, asked),
-            detail=reason,
-            at=asked,
-            approved_by=approved_by,
-        )
+    # R11: a cancellation inside the window counts like a late reschedule.
+    late = _count_late_change(visit, start, reason, approved_by, requested_at)
     visit_event(
         visit,
         actor,
