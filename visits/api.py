@@ -179,6 +179,16 @@ class VisitDetailSerializer(VisitSerializer):
         return VisitNoteSerializer(note, context=self.context).data if note else None
 
 
+class ConfirmWordingField(serializers.BooleanField):
+    """R27: the free text bound for the customer has a banned phrase and is to be sent as
+    written anyway (the first submit without it is refused, naming the phrase)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("default", False)
+        kwargs.setdefault("help_text", "R27: send the text as written despite a banned phrase.")
+        super().__init__(**kwargs)
+
+
 class BookSerializer(serializers.Serializer):
     ticket = serializers.SlugRelatedField(slug_field="number", queryset=Ticket.objects.all())
     engineer = UsernameField()
@@ -199,10 +209,7 @@ class RescheduleSerializer(serializers.Serializer):
     force_majeure = serializers.BooleanField(
         default=False, help_text="R11: under 2 h, a supervisor may reschedule for force majeure."
     )
-    confirm = serializers.BooleanField(
-        default=False,
-        help_text="R27: the text has a banned phrase and is to be sent as written anyway.",
-    )
+    confirm = ConfirmWordingField()
 
 
 class RescheduleRequestSerializer(ModelSerializer):
@@ -240,19 +247,13 @@ class CancelSerializer(serializers.Serializer):
     force_majeure = serializers.BooleanField(
         default=False, help_text="R11: under 2 h, a supervisor may cancel for force majeure."
     )
-    confirm = serializers.BooleanField(
-        default=False,
-        help_text="R27: the text has a banned phrase and is to be sent as written anyway.",
-    )
+    confirm = ConfirmWordingField()
 
 
 class LateNoticeSerializer(serializers.Serializer):
     new_arrival_at = ApiMomentField()
     reason = TextField(max_length=100)
-    confirm = serializers.BooleanField(
-        default=False,
-        help_text="R27: the text has a banned phrase and is to be sent as written anyway.",
-    )
+    confirm = ConfirmWordingField()
 
 
 class ArrivalSerializer(serializers.Serializer):
@@ -289,10 +290,7 @@ class OutcomeSerializer(serializers.Serializer):
 class ReplySerializer(serializers.Serializer):
     message = TextField()
     by_sms = serializers.BooleanField(default=False)
-    confirm = serializers.BooleanField(
-        default=False,
-        help_text="R27: the text has a banned phrase and is to be sent as written anyway.",
-    )
+    confirm = ConfirmWordingField()
 
 
 class HandoverSerializer(serializers.Serializer):
