@@ -205,7 +205,7 @@ def test_engineer_at_a_door_nobody_opens(new_page, dispatcher, engineer, shot):
         assert page.locator("#no-answer-btn").is_enabled()
         shot(page, "02-wait-over")
         page.locator("#no-answer-btn").click()
-        page.get_by_text("已登记无人应答，请立即提交到访留言卡（R13）。").wait_for()
+        page.get_by_text("已登记无人应答，请立即提交到访留言卡。").wait_for()
         assert page.get_by_label("客户姓氏").input_value() == "赵"
         fits_the_phone(page)
         shot(page, "03-note-form")
