@@ -13,7 +13,6 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_field,
     extend_schema_serializer,
-    inline_serializer,
 )
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -316,13 +315,16 @@ class AvailabilityQuerySerializer(serializers.Serializer):
     exclude = serializers.IntegerField(required=False, help_text="A visit being rescheduled.")
 
 
-AvailabilitySerializer = inline_serializer(
-    "Availability",
-    fields={
-        "free": serializers.BooleanField(),
-        "clashes": VisitSerializer(many=True),
-    },
-)
+class BusySerializer(serializers.Serializer):
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+
+
+class AvailabilitySerializer(serializers.Serializer):
+    """Free/busy only: the time ranges, nothing about the visits that fill them."""
+
+    free = serializers.BooleanField()
+    busy = BusySerializer(many=True)
 
 
 class VisitFilter(filters.FilterSet):
@@ -414,18 +416,21 @@ class VisitViewSet(
     )
     @action(detail=False, methods=["get"])
     def availability(self, request):
-        """R7 before booking: is the engineer free in [start, end)? Adjacent visits don't clash."""
+        """R7 before booking: is the engineer free in [start, end)? Adjacent visits don't clash.
+        The desk asks about anyone, an engineer about themselves (403 otherwise); the answer is
+        free/busy time ranges only."""
         query = AvailabilityQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         data = query.validated_data
-        clashes = selectors.clashes(
+        busy = selectors.busy_times(
+            request.user,
             engineer=data["engineer"],
             start=data["start"],
             end=data["end"],
             exclude=data.get("exclude"),
-        ).select_related("engineer")
-        rows = VisitSerializer(clashes, many=True).data
-        return Response({"free": not rows, "clashes": rows})
+        )
+        rows = [{"start": start, "end": end} for start, end in busy]
+        return Response(AvailabilitySerializer({"free": not rows, "busy": rows}).data)
 
     # The desk: R11.
     @extend_schema(request=RescheduleSerializer, responses={201: VisitDetailSerializer})

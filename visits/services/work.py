@@ -334,7 +334,10 @@ def hand_over_visit(
     require_engineer_user(to_engineer)
     if to_engineer.pk == visit.engineer_id:
         raise RuleViolation("same_engineer", _("Choose another engineer."), field="to_engineer")
-    check_engineer_free(engineer=to_engineer, start=visit.start, end=visit.end, exclude=visit)
+    # R16: the engineer handing over sees a colleague's time as free/busy, not their tickets.
+    check_engineer_free(
+        engineer=to_engineer, start=visit.start, end=visit.end, exclude=visit, desk=False
+    )
     previous = visit.engineer
     visit.engineer = to_engineer
     try:
@@ -344,7 +347,7 @@ def hand_over_visit(
         clash = selectors.clashes(
             engineer=to_engineer, start=visit.start, end=visit.end, exclude=visit
         ).first()
-        message = clash_message(to_engineer, clash) if clash else str(exc)
+        message = clash_message(to_engineer, clash, desk=False) if clash else str(exc)
         raise RuleViolation("engineer_busy", message, status=409) from exc
     VisitHandover.objects.create(
         visit=visit,
