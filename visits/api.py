@@ -371,6 +371,40 @@ class VisitViewSet(
     allowed_roles = EVERYONE
     filterset_class = VisitFilter
 
+    # Who may take each step, asked of the services (which ask again under the row lock) before
+    # the body is read: another's visit is 404, a step that isn't the user's 403, then the body
+    # 400, whatever the order of the mistakes.
+    who_acts = {
+        **dict.fromkeys(
+            (
+                "reconfirm",
+                "depart",
+                "late_notice",
+                "arrive",
+                "knock",
+                "call_failed",
+                "no_answer",
+                "note",
+                "start_work",
+                "outcome",
+                "handover",
+                "complaint",
+            ),
+            services.require_engineer,
+        ),
+        "reply": services.require_replier,
+        **dict.fromkeys(("reschedule", "request_reschedule", "cancel"), services.require_desk),
+    }
+
+    def get_object(self):
+        visit = super().get_object()
+        check = self.who_acts.get(self.action)
+        if self.action == "measurements" and self.request.method == "POST":
+            check = services.require_engineer
+        if check is not None:
+            check(self.request.user, visit)
+        return visit
+
     def get_queryset(self):
         if self.action == "list":
             return selectors.visit_list(self.request.user)

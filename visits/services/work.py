@@ -34,6 +34,7 @@ from .common import (
     queue_visit_sms,
     require_engineer,
     require_engineer_user,
+    require_replier,
     require_status,
     set_status,
     visit_event,
@@ -273,8 +274,7 @@ def record_reply(
     R27: a reply sent by SMS is checked for banned phrases (sent only with `confirm_wording`);
     one given by phone was said already and is recorded as said."""
     visit = lock_visit(visit)
-    if visit.ticket.owner_id != actor.pk:
-        require_engineer(actor, visit)
+    require_replier(actor, visit)
     require_status(visit, S.REPLIED)
     message = (message or "").strip()
     if not message:
