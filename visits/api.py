@@ -393,7 +393,9 @@ class VisitViewSet(
             services.require_engineer,
         ),
         "reply": services.require_replier,
-        **dict.fromkeys(("reschedule", "request_reschedule", "cancel"), services.require_desk),
+        **dict.fromkeys(
+            ("reschedule", "request_reschedule", "cancel", "request_cancel"), services.require_desk
+        ),
     }
 
     def get_object(self):

@@ -126,8 +126,16 @@ DESK_STEPS = {
         },
     ),
     "cancel": (
-        lambda a, v: services.cancel_visit(actor=a, visit=v, reason="客户撤诉"),
-        {"reason": "客户撤诉"},
+        lambda a, v: services.cancel_visit(
+            actor=a, visit=v, reason="客户撤诉", customer_agreed=True
+        ),
+        {"reason": "客户撤诉", "customer_agreed": True},
+    ),
+    "request-cancel": (
+        lambda a, v: services.request_late_cancel(
+            actor=a, visit=v, reason="台风", customer_agreed=True
+        ),
+        {"reason": "台风", "customer_agreed": True},
     ),
 }
 
