@@ -99,3 +99,19 @@ def test_r16_a_handover_clash_names_the_time_not_the_colleagues_ticket(
     assert response.json()["code"] == "engineer_busy"
     assert other.ticket.number not in response.json()["detail"]
     assert "14:00" in response.json()["detail"]
+
+
+def test_r21_no_other_read_path_shows_an_engineer_a_colleagues_visits(
+    as_user, login, visit, engineer2
+):
+    """The other ways in: the list's ?engineer= filter stays inside the engineer's own visits,
+    the day board is the desk's, and a colleague's visit page is 404."""
+    api = as_user(engineer2)
+    listed = api.get("/api/visits/", {"engineer": visit.engineer.username}).json()
+    assert listed["results"] == []
+    listed = api.get("/api/visits/", {"ticket": visit.ticket.number}).json()
+    assert listed["results"] == []
+    assert api.get(f"/api/visits/{visit.pk}/").status_code == 404
+    page = login(engineer2)
+    assert page.get("/visits/board/").status_code == 403
+    assert page.get(f"/visits/{visit.pk}/").status_code == 404
