@@ -602,7 +602,7 @@ def test_the_customer_link_opens_its_survey_and_nothing_else(world):
 
 # --- which methods each route serves, read from its view ------------------------------------
 
-REFUSALS = {"403", "405", "L", "A"}
+REFUSALS = {"401", "403", "405", "L", "A"}
 PAGE_METHODS = {"get", "post"}  # dispatch.middleware.page_methods: pages serve no other
 
 
