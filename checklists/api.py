@@ -22,6 +22,7 @@ from dispatch.api_fields import ModelSerializer, TextField
 from dispatch.errors import RuleViolation
 from dispatch.permissions import DESK, HasRole
 from dispatch.roles import Role
+from visits.services import require_engineer
 
 from . import selectors, services
 from .forms import PeriodForm
@@ -100,6 +101,7 @@ class KitViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def tick(self, request, pk=None):
         visit = self.get_object()  # outside the user's scope: 404 whatever the body says
+        require_engineer(request.user, visit)  # a field step: 403 before the body is read
         serializer = TickSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.tick_item(actor=request.user, visit=visit, **serializer.validated_data)

@@ -18,7 +18,7 @@ from dispatch.events import EVENT_LABELS, record_event
 from dispatch.locks import lock_kit_group, lock_kit_item, lock_visit
 from dispatch.roles import Role, has_role
 from visits.models import Visit, VisitStatus
-from visits.services import update_kit_status
+from visits.services import require_engineer, update_kit_status
 
 from . import selectors
 from .models import ChangeKind, ChecklistItem, ChecklistItemChange, ItemGroup, KitRun, KitRunItem
@@ -43,9 +43,9 @@ def kit_is_editable(visit: Visit) -> bool:
 
 
 def _require_visit_engineer(actor, visit: Visit) -> None:
-    # Only the engineer who goes declares what they carry and that they have not drunk (R12).
-    if visit.engineer_id != actor.pk:
-        raise PermissionDenied(_("Only the visit's engineer ticks the kit."))
+    # Only the engineer who goes declares what they carry and that they have not drunk (R12):
+    # a field step, the same check as every other (visits.services.require_engineer).
+    require_engineer(actor, visit)
 
 
 def _require_editable(visit: Visit) -> None:

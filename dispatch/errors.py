@@ -3,6 +3,8 @@
 Views turn it into a form error, the API into HTTP 400/409 with {"code", "detail"}.
 """
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+
 
 class RuleViolation(Exception):
     """A request that a service rule refuses.
@@ -22,6 +24,9 @@ class RuleViolation(Exception):
         return self.message
 
 
-class PermissionDenied(RuleViolation):
+class PermissionDenied(RuleViolation, DjangoPermissionDenied):
+    """The actor may not do this (a service decides who acts). The API answers 403 with
+    {"code", "detail"}; a page that lets it through answers Django's 403 page with the message."""
+
     def __init__(self, message: str, code: str = "forbidden"):
         super().__init__(code, message, status=403)

@@ -28,6 +28,7 @@ from dispatch.notifications import queue_sms, urgent_sms
 from dispatch.people import display_name
 from dispatch.roles import Role, has_role
 from visits.models import Visit, VisitStatus
+from visits.services import require_engineer
 
 from . import rules
 from .integrity import compute_digest, compute_seal, measurement_snapshot
@@ -131,8 +132,10 @@ def issue_link(
         if not (is_engineer or desk):
             raise PermissionDenied(_("Only the visit's engineer or the desk can send the survey."))
     elif not is_engineer:
+        # A field step (R21, R23): only the engineer shows the survey on site.
         raise PermissionDenied(
-            _("Only the visit's engineer can show the survey to the customer on site.")
+            _("Only the visit's engineer can show the survey to the customer on site."),
+            code="not_visit_engineer",
         )
     if visit.status not in rules.WORK_ENDED_STATUSES or visit.work_ended_at is None:
         raise RuleViolation(
@@ -553,8 +556,7 @@ def hand_over_card(
     is told by SMS to call 10000 for any further problem."""
     now = now or timezone.now()
     visit = lock_visit(visit)
-    if visit.engineer_id != actor.pk:
-        raise PermissionDenied(_("Only the visit's engineer hands over the commitment card."))
+    require_engineer(actor, visit)  # R24: a field step, the visit's engineer's own
     if item not in CardItem.values:
         raise RuleViolation("invalid_item", _("Choose what was handed over."), field="item")
     if not SurveyResponse.objects.filter(visit=visit).exists():

@@ -20,6 +20,7 @@ from dispatch.periods import Period
 from dispatch.permissions import role_required
 from dispatch.roles import Role, has_role
 from visits.models import Visit
+from visits.services import require_engineer
 
 from . import selectors, services, signature
 from .charts import QUADRANT_LABELS, quadrant_chart
@@ -134,6 +135,8 @@ def issue(request, pk):
 @role_required(*STAFF)
 def card(request, pk):
     visit = _handoff_visit(request, pk)
+    # R24: a field step; the desk reading the hand-off page gets a 403 with the sentence.
+    require_engineer(request.user, visit)
     form = CardForm(request.POST)
     if not form.is_valid():
         context = _handoff_context(request, visit, card_form=form)

@@ -11,8 +11,10 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, F, JSONField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import JSONObject
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from dispatch.dates import local_moment
+from dispatch.errors import PermissionDenied
 from dispatch.models import Deadline, Event
 from dispatch.roles import Role, has_role, is_staff_member
 
@@ -117,6 +119,24 @@ def clashes(*, engineer, start: datetime, end: datetime, exclude=None) -> QueryS
     if exclude is not None:
         qs = qs.exclude(pk=exclude.pk if isinstance(exclude, Visit) else exclude)
     return qs
+
+
+def busy_times(
+    viewer, *, engineer, start: datetime, end: datetime, exclude=None
+) -> list[tuple[datetime, datetime]]:
+    """R7 before booking: when the engineer is busy in [start, end), as time ranges only.
+
+    Another person's calendar is free/busy, and only for the desk that books it; an engineer
+    asks about their own time alone. Nothing about the visits themselves (ticket, customer,
+    address) leaves here: a colleague's customers are not an engineer's business.
+    """
+    if not (is_staff_member(viewer) or (has_role(viewer, Role.ENGINEER) and engineer == viewer)):
+        raise PermissionDenied(_("You can check only your own calendar."), code="not_your_calendar")
+    return list(
+        clashes(engineer=engineer, start=start, end=end, exclude=exclude)
+        .select_related(None)
+        .values_list("start", "end")
+    )
 
 
 def active_visit_of(ticket, *, exclude=None) -> Visit | None:

@@ -70,7 +70,7 @@ def test_a_supervisor_reads_but_does_not_tick(api, visit, supervisor):
         kit_url(visit, "tick"), {"item": run_item(visit, "badge").pk}, format="json"
     )
     assert response.status_code == 403
-    assert response.json()["code"] == "forbidden"
+    assert response.json()["code"] == "not_visit_engineer"
     assert run.items.filter(ticked_at__isnull=True).count() == 1
 
 

@@ -7,6 +7,8 @@ from django.db import transaction
 from django.test import Client
 
 COLUMNS = ("anonymous", "dispatcher", "supervisor", "engineer", "other_engineer")
+# Every method a route could be sent; the matrix states each route's answer to each of them.
+METHODS = ("get", "post", "put", "patch", "delete")
 
 
 class Clients:
@@ -27,11 +29,11 @@ class Clients:
         client = self._client
         client.cookies = SimpleCookie(self._cookies[column])
         with transaction.atomic():
-            if method == "post" and data is not None:
-                response = client.post(url, data, content_type="application/json")
-            elif method == "post" and url.startswith("/api/"):
+            if data is not None:
+                response = getattr(client, method)(url, data, content_type="application/json")
+            elif method != "get" and url.startswith("/api/"):
                 # The API reads JSON only: an empty JSON body, as a program would send it.
-                response = client.post(url, content_type="application/json")
+                response = getattr(client, method)(url, content_type="application/json")
             else:
                 response = getattr(client, method)(url)
             transaction.set_rollback(True)

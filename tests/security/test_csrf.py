@@ -59,7 +59,7 @@ def world(settings, tmp_path):
 
 def url_of(name, world, query=True):
     url = reverse(name, kwargs=kwargs_for(MATRIX[name][0], world, False))
-    return url + (QUERIES.get(name, lambda w: "")(world) if query else "")
+    return url + (QUERIES.get(name, lambda w, other: "")(world, False) if query else "")
 
 
 def pages_by_role():

@@ -1,144 +1,466 @@
-"""The permission matrix: every URL of the project, visited by every role (issue 8).
+"""The permission matrix: every URL of the project, every method, visited by every role (issues 8
+and 11).
 
-URLs are enumerated from the resolver, so a URL added without a row here fails
-`test_every_url_is_in_the_matrix`. Each row names the object its URL needs and the answer each
-role gets to a GET and to a POST, in the order of COLUMNS:
+URLs are enumerated from the resolver (the URL conf and the API router), so a URL added without
+a row here fails `test_every_url_is_in_the_matrix`. Each row names the object its URL needs and
+the answer each role gets to GET, POST, PUT, PATCH and DELETE, in the order of COLUMNS:
 
     anonymous  dispatcher  supervisor  engineer (own object)  engineer (another engineer's object)
 
 Codes: L = redirect to the login page, A = redirect to the admin's login page, otherwise the
-HTTP status. An anonymous visitor is sent to the login page (pages) or refused with 401 (API); a
-role without access gets 403; an engineer asking for another engineer's visit (or its kit,
-survey, reschedule request) gets 404, as if it did not exist (R21: an engineer sees only their
-own visits). POSTs carry no body: a 400/409 shows the request reached the rule checks, which only
-the roles allowed through get to; every POST runs in a savepoint rolled back afterwards.
+HTTP status; X = 405 for everyone (not a method of this route). An anonymous visitor is sent to
+the login page (pages) or refused with 401 (API); a role without access gets 403; an engineer
+asking for another engineer's visit (or its kit, survey, reschedule request) gets 404, as if it
+did not exist (R21: an engineer sees only their own visits). The field steps are the visit's
+engineer's alone and the desk steps the desk's: anyone else gets 403, before the body is read.
+Bodies are empty: a 400/409 shows the request reached the rule checks, which only the roles
+allowed through get to; every request runs in a savepoint rolled back afterwards.
+
+Which methods a route serves is read from its view as well (a viewset's router mapping, a class
+view's handlers, a function view's require_http_methods), and must be the methods its row
+answers, so a method added to a view without its row fails
+`test_the_rows_serve_what_the_views_declare`.
 """
 
+import inspect
 import re
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 
-from tests.security.matrix import COLUMNS, Clients
-from tests.security.world import build_world, url_patterns
+from tests.security.matrix import COLUMNS, METHODS, Clients
+from tests.security.world import build_world, url_callbacks, url_patterns
 
 pytestmark = pytest.mark.django_db
 
+# Not a method of this route, for anyone.
+X = "405 405 405 405 405"
+
+# name: (object kind, GET, POST, PUT, PATCH, DELETE)
 MATRIX = {
-    "login": ("", "200 302 302 302 302", "200 302 302 302 302"),
-    "logout": ("", "405 405 405 405 405", "L L L L L"),
-    "set_language": ("", "302 302 302 302 302", "302 302 302 302 302"),
+    "login": ("", "200 302 302 302 302", "200 302 302 302 302", X, X, X),
+    "logout": ("", X, "L L L L L", X, X, X),
+    "set_language": ("", "302 302 302 302 302", "302 302 302 302 302", X, X, X),
     # Open to all, no secret in the answer; 503 as no sweep has run in this world.
-    "health": ("", "503 503 503 503 503", "405 405 405 405 405"),
-    "health-live": ("", "200 200 200 200 200", "405 405 405 405 405"),
-    "api-dashboard": ("", "401 403 200 403 403", "401 403 405 403 403"),
-    "ticket-list": ("", "401 200 200 403 403", "401 400 400 403 403"),
-    "ticket-detail": ("ticket", "401 200 200 403 403", "401 405 405 403 403"),
-    "ticket-close": ("ticket", "401 405 405 403 403", "401 400 400 403 403"),
-    "ticket-contact": ("ticket", "401 405 405 403 403", "401 400 400 403 403"),
-    "ticket-transfer": ("ticket", "401 405 405 403 403", "401 400 400 403 403"),
-    "visit-list": ("", "401 200 200 200 200", "401 400 400 400 400"),
-    "visit-availability": ("", "401 400 400 400 400", "401 405 405 405 405"),
-    "visit-detail": ("visit", "401 200 200 200 404", "401 405 405 405 405"),
-    "visit-arrive": ("visit", "401 405 405 405 405", "401 403 409 409 404"),
-    "visit-call-failed": ("visit", "401 405 405 405 405", "401 403 409 409 404"),
-    "visit-cancel": ("visit", "401 405 405 405 405", "401 400 400 400 404"),
-    "visit-complaint": ("visit", "401 405 405 405 405", "401 400 400 400 404"),
-    "visit-depart": ("visit", "401 405 405 405 405", "401 403 409 409 404"),
-    "visit-handover": ("visit", "401 405 405 405 405", "401 400 400 400 404"),
-    "visit-knock": ("visit", "401 405 405 405 405", "401 403 409 409 404"),
-    "visit-late-notice": ("visit", "401 405 405 405 405", "401 400 400 400 404"),
-    "visit-measurements": ("visit", "401 200 200 200 404", "401 400 400 400 404"),
-    "visit-no-answer": ("visit", "401 405 405 405 405", "401 403 409 409 404"),
-    "visit-note": ("visit", "401 405 405 405 405", "401 400 400 400 404"),
-    "visit-outcome": ("visit", "401 405 405 405 405", "401 400 400 400 404"),
-    "visit-reconfirm": ("visit", "401 405 405 405 405", "401 403 409 409 404"),
-    "visit-reply": ("visit", "401 405 405 405 405", "401 400 400 400 404"),
-    "visit-request-cancel": ("visit", "401 405 405 405 405", "401 400 400 400 404"),
-    "visit-request-reschedule": ("visit", "401 405 405 405 405", "401 400 400 400 404"),
-    "visit-reschedule": ("visit", "401 405 405 405 405", "401 400 400 400 404"),
-    "visit-start-work": ("visit", "401 405 405 405 405", "401 400 400 400 404"),
-    "reschedule-request-list": ("", "401 200 200 403 403", "401 405 405 403 403"),
-    "reschedule-request-approve": ("request", "401 405 405 403 403", "401 403 409 403 403"),
-    "reschedule-request-reject": ("request", "401 405 405 403 403", "401 403 200 403 403"),
-    "kit-visit-detail": ("visit", "401 200 200 200 404", "401 405 405 405 405"),
-    "kit-visit-gate": ("visit", "401 409 409 409 404", "401 405 405 405 405"),
-    "kit-visit-tick": ("visit", "401 405 405 405 405", "401 400 400 400 404"),
-    "kit-item-list": ("", "401 403 200 403 403", "401 403 400 403 403"),
-    "kit-item-detail": ("item", "401 403 405 403 403", "401 403 405 403 403"),
-    "kit-item-move": ("item", "401 403 405 403 403", "401 403 400 403 403"),
-    "kit-item-restore": ("item", "401 403 405 403 403", "401 403 200 403 403"),
-    "kit-item-retire": ("item", "401 403 405 403 403", "401 403 200 403 403"),
-    "kit-report-list": ("", "401 403 200 403 403", "401 403 405 403 403"),
-    "survey-link-list": ("", "401 405 405 405 405", "401 201 201 201 404"),
-    "survey-response-list": ("", "401 200 200 200 200", "401 405 405 405 405"),
-    "survey-response-detail": ("response", "401 200 200 200 404", "401 405 405 405 405"),
-    "survey-question-list": ("", "401 200 200 200 200", "401 405 405 405 405"),
-    "survey-question-detail": ("question", "401 200 200 200 200", "401 405 405 405 405"),
-    "api-schema": ("", "401 200 200 200 200", "401 405 405 405 405"),
-    "api-docs": ("", "L 200 200 200 200", "L 405 405 405 405"),
-    "visits:board": ("", "L 200 200 403 403", "L 200 200 403 403"),
-    "visits:book": ("ticket", "L 200 200 403 403", "L 200 200 403 403"),
-    "visits:check": ("", "L 200 200 403 403", "L 200 200 403 403"),
-    "visits:reschedule": ("visit", "L 200 200 403 403", "L 200 200 403 403"),
-    "visits:cancel": ("visit", "L 200 200 403 403", "L 200 200 403 403"),
-    "visits:decide": ("request", "405 405 405 405 405", "L 403 400 403 403"),
-    "visits:today": ("", "L 403 403 200 200", "L 403 403 200 200"),
-    "visits:detail": ("visit", "L 200 200 200 404", "L 200 200 200 404"),
-    "visits:reconfirm": ("visit", "405 405 405 405 405", "L 403 403 302 404"),
-    "visits:depart": ("visit", "405 405 405 405 405", "L 403 403 302 404"),
-    "visits:late": ("visit", "405 405 405 405 405", "L 403 403 400 404"),
-    "visits:arrive": ("visit", "405 405 405 405 405", "L 403 403 302 404"),
-    "visits:knock": ("visit", "405 405 405 405 405", "L 403 403 302 404"),
-    "visits:call_failed": ("visit", "405 405 405 405 405", "L 403 403 302 404"),
-    "visits:no_answer": ("visit", "405 405 405 405 405", "L 403 403 302 404"),
-    "visits:note": ("visit", "405 405 405 405 405", "L 403 403 400 404"),
-    "visits:start_work": ("visit", "405 405 405 405 405", "L 403 403 400 404"),
-    "visits:measure": ("visit", "405 405 405 405 405", "L 403 403 400 404"),
-    "visits:outcome": ("visit", "405 405 405 405 405", "L 403 403 400 404"),
-    "visits:reply": ("visit", "405 405 405 405 405", "L 403 403 400 404"),
-    "visits:handover": ("visit", "405 405 405 405 405", "L 403 403 400 404"),
-    "visits:complaint": ("visit", "405 405 405 405 405", "L 403 403 400 404"),
-    "checklists:my_kits": ("", "L 403 403 200 200", "L 403 403 200 200"),
-    "checklists:visit_kit": ("visit", "L 200 200 200 404", "L 200 200 200 404"),
-    "checklists:visit_kit_tick": ("visit", "405 405 405 405 405", "L 403 403 302 404"),
-    "checklists:items": ("", "L 403 200 403 403", "L 403 200 403 403"),
-    "checklists:item_add": ("", "405 405 405 405 405", "L 403 400 403 403"),
-    "checklists:item_edit": ("item", "L 403 200 403 403", "L 403 200 403 403"),
-    "checklists:item_move": ("item", "405 405 405 405 405", "L 403 302 403 403"),
-    "checklists:item_active": ("item", "405 405 405 405 405", "L 403 302 403 403"),
-    "checklists:report": ("", "L 403 200 403 403", "L 403 200 403 403"),
-    "surveys:home": ("", "L 302 302 302 302", "L 302 302 302 302"),
-    "surveys:visits": ("", "L 200 200 200 200", "L 200 200 200 200"),
-    "surveys:handoff": ("visit", "L 200 200 200 404", "L 200 200 200 404"),
-    "surveys:handoff_status": ("visit", "L 200 200 200 404", "L 200 200 200 404"),
-    "surveys:issue": ("visit", "405 405 405 405 405", "L 302 302 302 404"),
-    "surveys:card": ("visit", "405 405 405 405 405", "L 400 400 400 404"),
-    "surveys:customer": ("token", "200 200 200 200 200", "200 200 200 200 200"),
-    "surveys:results": ("", "L 403 200 403 403", "L 403 200 403 403"),
-    "surveys:comments": ("", "L 403 200 403 403", "L 403 200 403 403"),
-    "surveys:response": ("response", "L 200 200 200 404", "L 200 200 200 404"),
-    "surveys:signature": ("response", "L 200 200 200 404", "L 200 200 200 404"),
-    "surveys:questions": ("", "L 403 200 403 403", "L 403 200 403 403"),
-    "surveys:question_new": ("", "L 403 200 403 403", "L 403 200 403 403"),
-    "surveys:question_edit": ("question", "L 403 200 403 403", "L 403 200 403 403"),
-    "dispatch:home": ("", "L 200 302 302 302", "L 200 302 302 302"),
-    "dispatch:ticket_list": ("", "L 200 200 403 403", "L 200 200 403 403"),
-    "dispatch:ticket_create": ("", "L 200 200 403 403", "L 200 200 403 403"),
-    "dispatch:ticket_detail": ("ticket", "L 200 200 403 403", "L 200 200 403 403"),
-    "dispatch:ticket_transfer": ("ticket", "405 405 405 405 405", "L 400 400 403 403"),
-    "dispatch:ticket_contact": ("ticket", "405 405 405 405 405", "L 400 400 403 403"),
-    "dispatch:ticket_close": ("ticket", "405 405 405 405 405", "L 400 400 403 403"),
-    "dispatch:supervisor": ("", "L 403 200 403 403", "L 403 200 403 403"),
-    "dispatch:dashboard_row_actions": ("ticket", "L 403 200 403 403", "405 405 405 405 405"),
-    "dispatch:dashboard_contact": ("ticket", "405 405 405 405 405", "L 403 200 403 403"),
-    "dispatch:dashboard_reassign": ("ticket", "405 405 405 405 405", "L 403 200 403 403"),
-    "dispatch:alerts": ("", "L 200 200 200 200", "L 200 200 200 200"),
-    "dispatch:alerts_read": ("", "405 405 405 405 405", "L 302 302 302 302"),
-    "dispatch:outbox": ("", "L 403 200 403 403", "L 403 200 403 403"),
-    "dispatch:outbox_retry": ("notification", "405 405 405 405 405", "L 403 302 403 403"),
-    "dispatch:language_check": ("", "405 405 405 405 405", "L 200 200 200 200"),
+    "health": ("", "503 503 503 503 503", X, X, X, X),
+    "health-live": ("", "200 200 200 200 200", X, X, X, X),
+    "api-dashboard": (
+        "",
+        "401 403 200 403 403",
+        "401 403 405 403 403",
+        "401 403 405 403 403",
+        "401 403 405 403 403",
+        "401 403 405 403 403",
+    ),
+    "ticket-list": (
+        "",
+        "401 200 200 403 403",
+        "401 400 400 403 403",
+        "401 405 405 403 403",
+        "401 405 405 403 403",
+        "401 405 405 403 403",
+    ),
+    "ticket-detail": (
+        "ticket",
+        "401 200 200 403 403",
+        "401 405 405 403 403",
+        "401 405 405 403 403",
+        "401 405 405 403 403",
+        "401 405 405 403 403",
+    ),
+    "ticket-close": (
+        "ticket",
+        "401 405 405 403 403",
+        "401 400 400 403 403",
+        "401 405 405 403 403",
+        "401 405 405 403 403",
+        "401 405 405 403 403",
+    ),
+    "ticket-contact": (
+        "ticket",
+        "401 405 405 403 403",
+        "401 400 400 403 403",
+        "401 405 405 403 403",
+        "401 405 405 403 403",
+        "401 405 405 403 403",
+    ),
+    "ticket-transfer": (
+        "ticket",
+        "401 405 405 403 403",
+        "401 400 400 403 403",
+        "401 405 405 403 403",
+        "401 405 405 403 403",
+        "401 405 405 403 403",
+    ),
+    "visit-list": (
+        "",
+        "401 200 200 200 200",
+        "401 400 400 400 400",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+    ),
+    "visit-availability": (
+        "",
+        "401 200 200 200 403",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+    ),
+    "visit-detail": (
+        "visit",
+        "401 200 200 200 404",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+    ),
+    "visit-arrive": (
+        "visit",
+        "401 405 405 405 405",
+        "401 403 403 409 404",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+    ),
+    "visit-call-failed": (
+        "visit",
+        "401 405 405 405 405",
+        "401 403 403 409 404",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+    ),
+    "visit-cancel": (
+        "visit",
+        "401 405 405 405 405",
+        "401 400 400 403 404",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+    ),
+    "visit-complaint": (
+        "visit",
+        "401 405 405 405 405",
+        "401 403 403 400 404",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+    ),
+    "visit-depart": (
+        "visit",
+        "401 405 405 405 405",
+        "401 403 403 409 404",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+    ),
+    "visit-handover": (
+        "visit",
+        "401 405 405 405 405",
+        "401 403 403 400 404",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+    ),
+    "visit-knock": (
+        "visit",
+        "401 405 405 405 405",
+        "401 403 403 409 404",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+    ),
+    "visit-late-notice": (
+        "visit",
+        "401 405 405 405 405",
+        "401 403 403 400 404",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+    ),
+    "visit-measurements": (
+        "visit",
+        "401 200 200 200 404",
+        "401 403 403 400 404",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+    ),
+    "visit-no-answer": (
+        "visit",
+        "401 405 405 405 405",
+        "401 403 403 409 404",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+    ),
+    "visit-note": (
+        "visit",
+        "401 405 405 405 405",
+        "401 403 403 400 404",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+    ),
+    "visit-outcome": (
+        "visit",
+        "401 405 405 405 405",
+        "401 403 403 400 404",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+    ),
+    "visit-reconfirm": (
+        "visit",
+        "401 405 405 405 405",
+        "401 403 403 409 404",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+    ),
+    "visit-reply": (
+        "visit",
+        "401 405 405 405 405",
+        "401 400 403 400 404",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+    ),
+    "visit-request-cancel": (
+        "visit",
+        "401 405 405 405 405",
+        "401 400 400 403 404",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+    ),
+    "visit-request-reschedule": (
+        "visit",
+        "401 405 405 405 405",
+        "401 400 400 403 404",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+    ),
+    "visit-reschedule": (
+        "visit",
+        "401 405 405 405 405",
+        "401 400 400 403 404",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+    ),
+    "visit-start-work": (
+        "visit",
+        "401 405 405 405 405",
+        "401 403 403 400 404",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+    ),
+    "reschedule-request-list": (
+        "",
+        "401 200 200 403 403",
+        "401 405 405 403 403",
+        "401 405 405 403 403",
+        "401 405 405 403 403",
+        "401 405 405 403 403",
+    ),
+    "reschedule-request-approve": (
+        "request",
+        "401 405 405 403 403",
+        "401 403 409 403 403",
+        "401 405 405 403 403",
+        "401 405 405 403 403",
+        "401 405 405 403 403",
+    ),
+    "reschedule-request-reject": (
+        "request",
+        "401 405 405 403 403",
+        "401 403 200 403 403",
+        "401 405 405 403 403",
+        "401 405 405 403 403",
+        "401 405 405 403 403",
+    ),
+    "kit-visit-detail": (
+        "visit",
+        "401 200 200 200 404",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+    ),
+    "kit-visit-gate": (
+        "visit",
+        "401 409 409 409 404",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+    ),
+    "kit-visit-tick": (
+        "visit",
+        "401 405 405 405 405",
+        "401 403 403 400 404",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+    ),
+    "kit-item-list": (
+        "",
+        "401 403 200 403 403",
+        "401 403 400 403 403",
+        "401 403 405 403 403",
+        "401 403 405 403 403",
+        "401 403 405 403 403",
+    ),
+    "kit-item-detail": (
+        "item",
+        "401 403 405 403 403",
+        "401 403 405 403 403",
+        "401 403 400 403 403",
+        "401 403 200 403 403",
+        "401 403 405 403 403",
+    ),
+    "kit-item-move": (
+        "item",
+        "401 403 405 403 403",
+        "401 403 400 403 403",
+        "401 403 405 403 403",
+        "401 403 405 403 403",
+        "401 403 405 403 403",
+    ),
+    "kit-item-restore": (
+        "item",
+        "401 403 405 403 403",
+        "401 403 200 403 403",
+        "401 403 405 403 403",
+        "401 403 405 403 403",
+        "401 403 405 403 403",
+    ),
+    "kit-item-retire": (
+        "item",
+        "401 403 405 403 403",
+        "401 403 200 403 403",
+        "401 403 405 403 403",
+        "401 403 405 403 403",
+        "401 403 405 403 403",
+    ),
+    "kit-report-list": (
+        "",
+        "401 403 200 403 403",
+        "401 403 405 403 403",
+        "401 403 405 403 403",
+        "401 403 405 403 403",
+        "401 403 405 403 403",
+    ),
+    "survey-link-list": (
+        "",
+        "401 405 405 405 405",
+        "401 201 201 201 404",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+    ),
+    "survey-response-list": (
+        "",
+        "401 200 200 200 200",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+    ),
+    "survey-response-detail": (
+        "response",
+        "401 200 200 200 404",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+    ),
+    "survey-question-list": (
+        "",
+        "401 200 200 200 200",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+    ),
+    "survey-question-detail": (
+        "question",
+        "401 200 200 200 200",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+    ),
+    # Staff only: the schema answers 401 to the anonymous, the docs page sends them to log in.
+    "api-schema": ("", "401 200 200 200 200", *["401 405 405 405 405"] * 4),
+    "api-docs": ("", "L 200 200 200 200", *["L 405 405 405 405"] * 4),
+    "visits:board": ("", "L 200 200 403 403", "L 200 200 403 403", X, X, X),
+    "visits:book": ("ticket", "L 200 200 403 403", "L 200 200 403 403", X, X, X),
+    "visits:check": ("", "L 200 200 403 403", "L 200 200 403 403", X, X, X),
+    "visits:reschedule": ("visit", "L 200 200 403 403", "L 200 200 403 403", X, X, X),
+    "visits:cancel": ("visit", "L 200 200 403 403", "L 200 200 403 403", X, X, X),
+    "visits:decide": ("request", X, "L 403 400 403 403", X, X, X),
+    "visits:today": ("", "L 403 403 200 200", "L 403 403 200 200", X, X, X),
+    "visits:detail": ("visit", "L 200 200 200 404", "L 200 200 200 404", X, X, X),
+    "visits:reconfirm": ("visit", X, "L 403 403 302 404", X, X, X),
+    "visits:depart": ("visit", X, "L 403 403 302 404", X, X, X),
+    "visits:late": ("visit", X, "L 403 403 400 404", X, X, X),
+    "visits:arrive": ("visit", X, "L 403 403 302 404", X, X, X),
+    "visits:knock": ("visit", X, "L 403 403 302 404", X, X, X),
+    "visits:call_failed": ("visit", X, "L 403 403 302 404", X, X, X),
+    "visits:no_answer": ("visit", X, "L 403 403 302 404", X, X, X),
+    "visits:note": ("visit", X, "L 403 403 400 404", X, X, X),
+    "visits:start_work": ("visit", X, "L 403 403 400 404", X, X, X),
+    "visits:measure": ("visit", X, "L 403 403 400 404", X, X, X),
+    "visits:outcome": ("visit", X, "L 403 403 400 404", X, X, X),
+    "visits:reply": ("visit", X, "L 403 403 400 404", X, X, X),
+    "visits:handover": ("visit", X, "L 403 403 400 404", X, X, X),
+    "visits:complaint": ("visit", X, "L 403 403 400 404", X, X, X),
+    "checklists:my_kits": ("", "L 403 403 200 200", "L 403 403 200 200", X, X, X),
+    "checklists:visit_kit": ("visit", "L 200 200 200 404", "L 200 200 200 404", X, X, X),
+    "checklists:visit_kit_tick": ("visit", X, "L 403 403 302 404", X, X, X),
+    "checklists:items": ("", "L 403 200 403 403", "L 403 200 403 403", X, X, X),
+    "checklists:item_add": ("", X, "L 403 400 403 403", X, X, X),
+    "checklists:item_edit": ("item", "L 403 200 403 403", "L 403 200 403 403", X, X, X),
+    "checklists:item_move": ("item", X, "L 403 302 403 403", X, X, X),
+    "checklists:item_active": ("item", X, "L 403 302 403 403", X, X, X),
+    "checklists:report": ("", "L 403 200 403 403", "L 403 200 403 403", X, X, X),
+    "surveys:home": ("", "L 302 302 302 302", "L 302 302 302 302", X, X, X),
+    "surveys:visits": ("", "L 200 200 200 200", "L 200 200 200 200", X, X, X),
+    "surveys:handoff": ("visit", "L 200 200 200 404", "L 200 200 200 404", X, X, X),
+    "surveys:handoff_status": ("visit", "L 200 200 200 404", "L 200 200 200 404", X, X, X),
+    "surveys:issue": ("visit", X, "L 302 302 302 404", X, X, X),
+    "surveys:card": ("visit", X, "L 403 403 400 404", X, X, X),
+    "surveys:customer": ("token", "200 200 200 200 200", "200 200 200 200 200", X, X, X),
+    "surveys:results": ("", "L 403 200 403 403", "L 403 200 403 403", X, X, X),
+    "surveys:comments": ("", "L 403 200 403 403", "L 403 200 403 403", X, X, X),
+    "surveys:response": ("response", "L 200 200 200 404", "L 200 200 200 404", X, X, X),
+    "surveys:signature": ("response", "L 200 200 200 404", "L 200 200 200 404", X, X, X),
+    "surveys:questions": ("", "L 403 200 403 403", "L 403 200 403 403", X, X, X),
+    "surveys:question_new": ("", "L 403 200 403 403", "L 403 200 403 403", X, X, X),
+    "surveys:question_edit": ("question", "L 403 200 403 403", "L 403 200 403 403", X, X, X),
+    "dispatch:home": ("", "L 200 302 302 302", "L 200 302 302 302", X, X, X),
+    "dispatch:ticket_list": ("", "L 200 200 403 403", "L 200 200 403 403", X, X, X),
+    "dispatch:ticket_create": ("", "L 200 200 403 403", "L 200 200 403 403", X, X, X),
+    "dispatch:ticket_detail": ("ticket", "L 200 200 403 403", "L 200 200 403 403", X, X, X),
+    "dispatch:ticket_transfer": ("ticket", X, "L 400 400 403 403", X, X, X),
+    "dispatch:ticket_contact": ("ticket", X, "L 400 400 403 403", X, X, X),
+    "dispatch:ticket_close": ("ticket", X, "L 400 400 403 403", X, X, X),
+    "dispatch:supervisor": ("", "L 403 200 403 403", "L 403 200 403 403", X, X, X),
+    "dispatch:dashboard_row_actions": ("ticket", "L 403 200 403 403", X, X, X, X),
+    "dispatch:dashboard_contact": ("ticket", X, "L 403 200 403 403", X, X, X),
+    "dispatch:dashboard_reassign": ("ticket", X, "L 403 200 403 403", X, X, X),
+    "dispatch:alerts": ("", "L 200 200 200 200", "L 200 200 200 200", X, X, X),
+    "dispatch:alerts_read": ("", X, "L 302 302 302 302", X, X, X),
+    "dispatch:outbox": ("", "L 403 200 403 403", "L 403 200 403 403", X, X, X),
+    "dispatch:outbox_retry": ("notification", X, "L 403 302 403 403", X, X, X),
+    "dispatch:language_check": ("", X, "L 200 200 200 200", X, X, X),
 }
 
 # Bodies for POSTs whose object is named in the body rather than the URL.
@@ -168,7 +490,13 @@ def kwargs_for(kind: str, w, other: bool) -> dict:
 
 # Query strings for pages that need one to say anything (the booking form's htmx check).
 QUERIES = {
-    "visits:check": lambda w: f"?ticket={w.ticket.number}",
+    "visits:check": lambda w, other: f"?ticket={w.ticket.number}",
+    # R7's free/busy: about the engineer themselves, or (the other column) about a colleague.
+    "visit-availability": lambda w, other: (
+        f"?engineer={(w.engineer2 if other else w.engineer).username}"
+        f"&start={w.visit.start.isoformat().replace('+', '%2B')}"
+        f"&end={w.visit.end.isoformat().replace('+', '%2B')}"
+    ),
 }
 
 
@@ -178,7 +506,7 @@ def answers(clients: Clients, w, name: str, kind: str, method: str) -> str:
     for column in COLUMNS:
         other = column == "other_engineer"
         url = reverse(name, kwargs=kwargs_for(kind, w, other))
-        url += QUERIES.get(name, lambda w: "")(w)
+        url += QUERIES.get(name, lambda w, other: "")(w, other)
         body = BODIES[name](w, other) if method == "post" and name in BODIES else None
         codes.append(clients.answer(column, method, url, body))
     return " ".join(codes)
@@ -219,8 +547,8 @@ def test_each_role_gets_the_answer_it_should(world):
     for name, _ in project_urls():
         if not name:
             continue
-        kind, expected_get, expected_post = MATRIX[name]
-        for method, expected in (("get", expected_get), ("post", expected_post)):
+        kind, *expected_answers = MATRIX[name]
+        for method, expected in zip(METHODS, expected_answers, strict=True):
             got = answers(clients, world, name, kind, method)
             if got != expected:
                 wrong.append(f"{method.upper()} {name}: expected {expected}, got {got}")
@@ -237,9 +565,10 @@ def test_the_admin_lets_no_role_in(world):
         path = admin_path(route)
         if path in ("/admin/login/", "/admin/logout/"):
             continue
-        for method in ("get", "post"):
+        for method in METHODS:
             got = " ".join(clients.answer(c, method, path) for c in COLUMNS[:4])
-            if got != "A A A A":
+            # The admin's pages serve GET and POST; the other methods are 405 for anyone.
+            if got != ("A A A A" if method in ("get", "post") else "405 405 405 405"):
                 wrong.append(f"{method.upper()} {path}: {got}")
     assert not wrong, "\n" + "\n".join(wrong)
 
@@ -269,3 +598,49 @@ def test_the_customer_link_opens_its_survey_and_nothing_else(world):
         if not refused:
             wrong.append(f"{name}: {response.status_code}")
     assert not wrong, wrong
+
+
+# --- which methods each route serves, read from its view ------------------------------------
+
+REFUSALS = {"401", "403", "405", "L", "A"}
+PAGE_METHODS = {"get", "post"}  # dispatch.middleware.page_methods: pages serve no other
+
+
+def declared_methods(route: str, callback) -> set[str]:
+    """The methods the route's view serves: a viewset's router mapping, a class view's handlers,
+    a function view's require_http_methods list; pages are cut to GET and POST."""
+    actions = getattr(callback, "actions", None)
+    cls = getattr(callback, "cls", None) or getattr(callback, "view_class", None)
+    if actions:
+        methods = set(actions)
+    elif cls is not None:
+        methods = {m for m in cls.http_method_names if hasattr(cls, m)}
+    else:
+        methods, fn = set(METHODS), callback
+        while fn is not None:
+            listed = inspect.getclosurevars(fn).nonlocals.get("request_method_list")
+            if listed:
+                methods = {m.lower() for m in listed}
+                break
+            fn = getattr(fn, "__wrapped__", None)
+    methods &= set(METHODS)
+    return methods if route.startswith("api/") else methods & PAGE_METHODS
+
+
+def served_in_matrix(answers: str) -> bool:
+    """A row serves a method unless every column is refused and someone gets 405."""
+    codes = set(answers.split())
+    return "405" not in codes or not codes <= REFUSALS
+
+
+def test_the_rows_serve_what_the_views_declare():
+    wrong = []
+    for name, route, callback in url_callbacks():
+        if not name or route.startswith("admin/"):
+            continue
+        rows = dict(zip(METHODS, MATRIX[name][1:], strict=True))
+        in_matrix = {m for m, answers in rows.items() if served_in_matrix(answers)}
+        declared = declared_methods(route, callback)
+        if in_matrix != declared:
+            wrong.append(f"{name}: the view serves {sorted(declared)}, the row {sorted(in_matrix)}")
+    assert not wrong, "\n" + "\n".join(wrong)

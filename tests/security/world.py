@@ -103,15 +103,21 @@ def build_world() -> World:
     )
 
 
-def url_patterns(resolver=None, prefix="", namespace=""):
+def url_patterns():
     """Every URL pattern of the project as (name, route), names with their namespace."""
+    for name, route, _ in url_callbacks():
+        yield name, route
+
+
+def url_callbacks(resolver=None, prefix="", namespace=""):
+    """Every URL pattern as (name, route, view callback), for reading which methods it serves."""
     resolver = resolver or get_resolver()
     for p in resolver.url_patterns:
         if isinstance(p, URLResolver):
             ns = namespace
             if p.namespace:
                 ns = f"{namespace}:{p.namespace}" if namespace else p.namespace
-            yield from url_patterns(p, prefix + str(p.pattern), ns)
+            yield from url_callbacks(p, prefix + str(p.pattern), ns)
         elif isinstance(p, URLPattern):
             name = f"{namespace}:{p.name}" if namespace and p.name else (p.name or "")
-            yield name, prefix + str(p.pattern)
+            yield name, prefix + str(p.pattern), p.callback

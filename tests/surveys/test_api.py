@@ -40,7 +40,7 @@ class TestIssueLinkApi:
         api.force_authenticate(dispatcher)
         response = api.post("/api/survey-links/", {"visit": visit.pk, "channel": "qr"})
         assert response.status_code == 403
-        assert response.data["code"] == "forbidden"
+        assert response.data["code"] == "not_visit_engineer"
         signed_response(visit, engineer)
         api.force_authenticate(engineer)
         response = api.post("/api/survey-links/", {"visit": visit.pk, "channel": "sms"})

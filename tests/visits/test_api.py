@@ -71,7 +71,7 @@ class TestBookingApi:
             "end": (AFTERNOON + minutes(90)).isoformat(),
         }
         data = api.get(url(action="availability"), params).json()
-        assert data["free"] is False and data["clashes"][0]["id"] == visit.pk
+        assert data["free"] is False and data["busy"][0]["start"] == visit.start.isoformat()
         params["exclude"] = visit.pk
         assert api.get(url(action="availability"), params).json()["free"] is True
         params.update(start=(AFTERNOON + minutes(60)).isoformat(), exclude="")

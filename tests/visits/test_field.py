@@ -48,10 +48,12 @@ class TestReconfirm:
         with pytest.raises(PermissionDenied):
             services.reconfirm_visit(actor=engineer2, visit=visit)
 
-    def test_a_supervisor_may_act_for_the_engineer(self, clock, visit, supervisor):
-        services.reconfirm_visit(actor=supervisor, visit=visit)
+    def test_r21_a_supervisor_does_not_act_for_the_engineer(self, clock, visit, supervisor):
+        # Every field step, every path: tests/visits/test_who_acts.py.
+        with pytest.raises(PermissionDenied):
+            services.reconfirm_visit(actor=supervisor, visit=visit)
         visit.refresh_from_db()
-        assert visit.status == VisitStatus.CONFIRMED
+        assert visit.status == VisitStatus.BOOKED
 
 
 class TestArrival:

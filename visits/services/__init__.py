@@ -28,7 +28,14 @@ from .booking import (
     request_late_reschedule,
     reschedule_visit,
 )
-from .common import lock_visit, update_kit_status
+from .common import (
+    lock_visit,
+    may_act_in_field,
+    require_desk,
+    require_engineer,
+    require_replier,
+    update_kit_status,
+)
 from .work import (
     add_measurement,
     hand_over_visit,
@@ -52,6 +59,7 @@ __all__ = [
     "is_late_for_reschedule",
     "lock_visit",
     "mark_no_answer",
+    "may_act_in_field",
     "notify_late",
     "reconfirm_due",
     "reconfirm_visit",
@@ -64,6 +72,9 @@ __all__ = [
     "report_complaint_on_site",
     "request_late_cancel",
     "request_late_reschedule",
+    "require_desk",
+    "require_engineer",
+    "require_replier",
     "reschedule_visit",
     "start_work",
     "update_kit_status",

@@ -70,7 +70,15 @@ def check_slot(*, start: datetime, end: datetime, now: datetime | None = None) -
         )
 
 
-def clash_message(engineer, clash: Visit) -> str:
+def clash_message(engineer, clash: Visit, *, desk: bool = True) -> str:
+    """The desk books every visit and may see which ticket holds the time; anyone else (an
+    engineer handing over) learns only that the colleague is busy then (free/busy)."""
+    if not desk:
+        return _("%(engineer)s is already booked %(start)s–%(end)s. Choose another engineer.") % {
+            "engineer": display_name(engineer),
+            "start": local(clash.start),
+            "end": local(clash.end, "%H:%M"),
+        }
     return _(
         "%(engineer)s is already booked %(start)s–%(end)s for ticket %(number)s (R7). "
         "Choose another time or another engineer."
@@ -82,14 +90,17 @@ def clash_message(engineer, clash: Visit) -> str:
     }
 
 
-def check_engineer_free(*, engineer, start: datetime, end: datetime, exclude=None) -> None:
+def check_engineer_free(
+    *, engineer, start: datetime, end: datetime, exclude=None, desk: bool = True
+) -> None:
     """R7, for a clear message, under the engineer's lock (last in the lock order, see
     dispatch/locks.py: every path that gives an engineer a time comes here after its ticket,
-    visit and request locks); the exclusion constraint stays the guarantee (see insert_visit)."""
+    visit and request locks); the exclusion constraint stays the guarantee (see insert_visit).
+    `desk=False`: the message names no ticket (free/busy)."""
     lock_engineer(engineer)
     clash = selectors.clashes(engineer=engineer, start=start, end=end, exclude=exclude).first()
     if clash is not None:
-        raise RuleViolation("engineer_busy", clash_message(engineer, clash), status=409)
+        raise RuleViolation("engineer_busy", clash_message(engineer, clash, desk=desk), status=409)
 
 
 def _lost_race(exc: IntegrityError) -> bool:

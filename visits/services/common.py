@@ -66,18 +66,42 @@ def minutes_between(earlier: datetime, later: datetime) -> int:
     return max(0, math.ceil((later - earlier).total_seconds() / 60))
 
 
+# Who may act on a visit, asked by every service (and, before reading a body, by the API), so the
+# pages, the API, the admin and the tasks agree. Two kinds of step:
+# - the field steps of R21 (re-confirm, depart, late notice, arrive, knock, call, no answer, the
+#   visit note, the kit, start work, measurements, outcome, reply, handover, complaint, the
+#   commitment card) are the visit's engineer's own: nobody acts for them, a supervisor neither,
+#   since the record says what the engineer did where the customer is;
+# - the desk steps (book, reschedule, cancel) are the dispatchers' and supervisors'.
+
+
+def may_act_in_field(actor, visit: Visit) -> bool:
+    return bool(actor and actor.is_authenticated and visit.engineer_id == actor.pk)
+
+
 def require_engineer(actor, visit: Visit) -> None:
-    """Field steps belong to the visit's engineer; a supervisor may act for them."""
-    if visit.engineer_id != actor.pk and not has_role(actor, Role.SUPERVISOR):
+    """A field step: the visit's engineer alone."""
+    if not may_act_in_field(actor, visit):
         raise PermissionDenied(
             _("Only the visit's engineer (%(name)s) may do this.")
-            % {"name": display_name(visit.engineer)}
+            % {"name": display_name(visit.engineer)},
+            code="not_visit_engineer",
         )
 
 
-def require_desk(actor) -> None:
+def require_replier(actor, visit: Visit) -> None:
+    """R15 with R3: the promised reply is given by the visit's engineer or by the ticket's owner,
+    who answers to the customer for the whole complaint."""
+    if visit.ticket.owner_id != getattr(actor, "pk", None):
+        require_engineer(actor, visit)
+
+
+def require_desk(actor, visit: Visit | None = None) -> None:
+    """A desk step: dispatchers and supervisors."""
     if not is_staff_member(actor):
-        raise PermissionDenied(_("Only dispatchers and supervisors book and change visits."))
+        raise PermissionDenied(
+            _("Only dispatchers and supervisors book and change visits."), code="desk_only"
+        )
 
 
 def require_engineer_user(user) -> None:
@@ -185,8 +209,7 @@ def update_kit_status(
     labels, so the gate can name them.
     """
     visit = lock_visit(visit)
-    if visit.engineer_id != actor.pk and not has_role(actor, Role.SUPERVISOR):
-        raise PermissionDenied(_("Only the visit's engineer ticks the kit."))
+    require_engineer(actor, visit)  # R20: the engineer who goes declares their kit
     fields = []
     if visit.kit_missing != missing:
         visit.kit_missing = missing

@@ -34,6 +34,7 @@ from .common import (
     queue_visit_sms,
     require_engineer,
     require_engineer_user,
+    require_replier,
     require_status,
     set_status,
     visit_event,
@@ -273,8 +274,7 @@ def record_reply(
     R27: a reply sent by SMS is checked for banned phrases (sent only with `confirm_wording`);
     one given by phone was said already and is recorded as said."""
     visit = lock_visit(visit)
-    if visit.ticket.owner_id != actor.pk:
-        require_engineer(actor, visit)
+    require_replier(actor, visit)
     require_status(visit, S.REPLIED)
     message = (message or "").strip()
     if not message:
@@ -334,7 +334,10 @@ def hand_over_visit(
     require_engineer_user(to_engineer)
     if to_engineer.pk == visit.engineer_id:
         raise RuleViolation("same_engineer", _("Choose another engineer."), field="to_engineer")
-    check_engineer_free(engineer=to_engineer, start=visit.start, end=visit.end, exclude=visit)
+    # R16: the engineer handing over sees a colleague's time as free/busy, not their tickets.
+    check_engineer_free(
+        engineer=to_engineer, start=visit.start, end=visit.end, exclude=visit, desk=False
+    )
     previous = visit.engineer
     visit.engineer = to_engineer
     try:
@@ -344,7 +347,7 @@ def hand_over_visit(
         clash = selectors.clashes(
             engineer=to_engineer, start=visit.start, end=visit.end, exclude=visit
         ).first()
-        message = clash_message(to_engineer, clash) if clash else str(exc)
+        message = clash_message(to_engineer, clash, desk=False) if clash else str(exc)
         raise RuleViolation("engineer_busy", message, status=409) from exc
     VisitHandover.objects.create(
         visit=visit,
