@@ -35,6 +35,7 @@ from .models import (
     RescheduleRequest,
     Violation,
     Visit,
+    VisitHandover,
     VisitNote,
     VisitStatus,
 )
@@ -141,12 +142,25 @@ class VisitSerializer(ModelSerializer):
         return visit.kit_completed_at is not None
 
 
+class HandoverNoteSerializer(ModelSerializer):
+    """R16: the handover note, for the engineer who takes the visit over."""
+
+    from_engineer = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    to_engineer = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = VisitHandover
+        fields = ["from_engineer", "to_engineer", "note", "created_at"]
+        read_only_fields = fields
+
+
 class VisitDetailSerializer(VisitSerializer):
     rescheduled_from = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     measurements = MeasurementSerializer(many=True, read_only=True)
     deadlines = VisitDeadlineSerializer(many=True, read_only=True)
     violations = ViolationSerializer(many=True, read_only=True)
     note = serializers.SerializerMethodField()
+    handovers = HandoverNoteSerializer(many=True, read_only=True)
     no_survey_reason = serializers.CharField(
         read_only=True,
         help_text="R24: why there is no signed survey: refused, nobody_home, or empty.",
@@ -181,6 +195,7 @@ class VisitDetailSerializer(VisitSerializer):
             "deadlines",
             "violations",
             "note",
+            "handovers",
         ]
         read_only_fields = fields
 

@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from dispatch import deadlines
+from dispatch import deadlines, notifications
 from dispatch.errors import PermissionDenied, RuleViolation
 from dispatch.language import check_customer_text
 from dispatch.models import Deadline, DeadlineKind, DeadlineState
@@ -379,6 +379,15 @@ def hand_over_visit(
         actor=actor,
     )
     Deadline.objects.filter(visit=visit, state=DeadlineState.OPEN).update(responsible=to_engineer)
+    # R16: the note reaches the receiving engineer: an alert now, the note on their visit page
+    # and in the API.
+    notifications.notify_staff(
+        user=to_engineer,
+        template="visit_handover_staff",
+        context={"visit": visit, "from_engineer": previous, "note": note},
+        ticket=visit.ticket,
+        key=f"visit:{visit.pk}:handover:{to_engineer.pk}:{VisitHandover.objects.filter(visit=visit).count()}",
+    )
     visit_event(
         visit,
         actor,

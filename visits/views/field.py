@@ -119,6 +119,10 @@ def _field_page(request, visit: Visit, status: int = 200, **forms):
         "leave_form": forms.get("leave_form") or LeaveForm(),
         # R24: what leaving needs, as the engineer's page shows it.
         "signed": hasattr(visit, "survey_response"),
+        # R16: the note of the handover that gave this engineer the visit.
+        "handover_in": visit.handovers.filter(to_engineer=visit.engineer)
+        .select_related("from_engineer")
+        .last(),
         "card": getattr(visit, "card_handover", None),
         "open_panel": next(iter(forms), None),
     }
