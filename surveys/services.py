@@ -559,7 +559,8 @@ def hand_over_card(
     require_engineer(actor, visit)  # R24: a field step, the visit's engineer's own
     if item not in CardItem.values:
         raise RuleViolation("invalid_item", _("Choose what was handed over."), field="item")
-    if not SurveyResponse.objects.filter(visit=visit).exists():
+    # R24: after the signed work order, or once the reason there is none is recorded.
+    if not visit.no_survey_reason and not SurveyResponse.objects.filter(visit=visit).exists():
         raise RuleViolation(
             "not_signed",
             _("The customer signs the work order first; then hand over the card."),

@@ -30,9 +30,11 @@ from . import selectors, services
 from .models import (
     DoorCheck,
     Measurement,
+    NoSurveyReason,
     RescheduleRequest,
     Violation,
     Visit,
+    VisitHandover,
     VisitNote,
     VisitStatus,
 )
@@ -139,12 +141,29 @@ class VisitSerializer(ModelSerializer):
         return visit.kit_completed_at is not None
 
 
+class HandoverNoteSerializer(ModelSerializer):
+    """R16: the handover note, for the engineer who takes the visit over."""
+
+    from_engineer = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    to_engineer = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = VisitHandover
+        fields = ["from_engineer", "to_engineer", "note", "created_at"]
+        read_only_fields = fields
+
+
 class VisitDetailSerializer(VisitSerializer):
     rescheduled_from = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     measurements = MeasurementSerializer(many=True, read_only=True)
     deadlines = VisitDeadlineSerializer(many=True, read_only=True)
     violations = ViolationSerializer(many=True, read_only=True)
     note = serializers.SerializerMethodField()
+    handovers = HandoverNoteSerializer(many=True, read_only=True)
+    no_survey_reason = serializers.CharField(
+        read_only=True,
+        help_text="R24: why there is no signed survey: refused, nobody_home, or empty.",
+    )
 
     class Meta(VisitSerializer.Meta):
         fields = [
@@ -164,11 +183,18 @@ class VisitDetailSerializer(VisitSerializer):
             "result_summary",
             "reply_message",
             "complaint_on_site",
+            "complaint_note",
+            "complaint_followed_up_at",
+            "complaint_follow_up",
+            "customer_tried",
+            "no_survey_reason",
+            "left_at",
             "closed_reason",
             "measurements",
             "deadlines",
             "violations",
             "note",
+            "handovers",
         ]
         read_only_fields = fields
 
@@ -284,6 +310,10 @@ class OutcomeSerializer(serializers.Serializer):
         allow_null=True,
         help_text="R15: when the test ended, not later than now; default: the last measurement.",
     )
+    customer_tried = serializers.BooleanField(
+        default=False,
+        help_text="R24: resolved needs this or a measurement in the after phase.",
+    )
 
 
 class ReplySerializer(serializers.Serializer):
@@ -300,6 +330,17 @@ class HandoverSerializer(serializers.Serializer):
 
 class NoteSerializer(serializers.Serializer):
     note = TextField()
+
+
+class NoSurveySerializer(serializers.Serializer):
+    reason = serializers.ChoiceField(choices=NoSurveyReason.choices)
+
+
+class LeaveSerializer(serializers.Serializer):
+    complained = serializers.BooleanField(
+        allow_null=True, help_text="R17: did the customer complain about the service?"
+    )
+    complaint_note = TextField(required=False, allow_blank=True, default="")
 
 
 class DecisionSerializer(serializers.Serializer):
@@ -658,6 +699,30 @@ class VisitViewSet(
         return self._act(
             NoteSerializer,
             lambda v, d: services.report_complaint_on_site(actor=request.user, visit=v, **d),
+        )
+
+    @_body(NoSurveySerializer)
+    @action(detail=True, methods=["post"], url_path="no-survey")
+    def no_survey(self, request, pk=None):
+        return self._act(
+            NoSurveySerializer,
+            lambda v, d: services.record_no_survey(actor=request.user, visit=v, **d),
+        )
+
+    @_body(LeaveSerializer)
+    @action(detail=True, methods=["post"])
+    def leave(self, request, pk=None):
+        return self._act(
+            LeaveSerializer,
+            lambda v, d: services.leave_visit(actor=request.user, visit=v, **d),
+        )
+
+    @_body(NoteSerializer)
+    @action(detail=True, methods=["post"], url_path="complaint-follow-up")
+    def complaint_follow_up(self, request, pk=None):
+        return self._act(
+            NoteSerializer,
+            lambda v, d: services.follow_up_complaint(actor=request.user, visit=v, **d),
         )
 
 

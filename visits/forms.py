@@ -11,7 +11,7 @@ from dispatch.forms import BannedPhraseCheck
 from dispatch.people import display_name
 
 from . import selectors
-from .models import DoorCheck, Measurement
+from .models import DoorCheck, Measurement, NoSurveyReason
 
 DURATIONS = [
     (30, _("30 minutes")),
@@ -218,6 +218,11 @@ class OutcomeForm(forms.Form):
         widget=DATETIME,
         help_text=_("Leave empty if the test ended with the last network test."),
     )
+    customer_tried = forms.BooleanField(
+        label=_("The customer tried the service after the fix"),
+        required=False,
+        help_text=_("Resolved needs this, or a network test after the fix."),
+    )
 
 
 class ReplyForm(BannedPhraseCheck, forms.Form):
@@ -251,6 +256,35 @@ class ComplaintForm(forms.Form):
     note = forms.CharField(
         label=_("What the customer complained about"),
         widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class NoSurveyForm(forms.Form):
+    reason = forms.ChoiceField(
+        label=_("Why there is no signed survey"),
+        choices=NoSurveyReason.choices,
+        widget=forms.RadioSelect,
+    )
+
+
+class LeaveForm(forms.Form):
+    complained = forms.TypedChoiceField(
+        label=_("Did the customer complain about the service?"),
+        choices=[("no", _("No")), ("yes", _("Yes"))],
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+    )
+    complaint_note = forms.CharField(
+        label=_("What the customer complained about"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("If yes: the supervisor hears of it."),
+    )
+
+
+class FollowUpForm(forms.Form):
+    note = forms.CharField(
+        label=_("Follow-up"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
     )
 
 

@@ -24,6 +24,13 @@ class VisitStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
+class NoSurveyReason(models.TextChoices):
+    """R22/R24: why the customer did not sign the survey and work order."""
+
+    REFUSED = "refused", _("The customer refused to sign")
+    NOBODY_HOME = "nobody_home", _("Nobody was home at the end of the work")
+
+
 S = VisitStatus
 # The one transition map (docs/design.md#a-state-change) of a visit, read by services and templates.
 VISIT_TRANSITIONS: dict[str, frozenset[str]] = {
@@ -88,6 +95,30 @@ class Visit(models.Model):
     replied_at = models.DateTimeField(_("replied at"), null=True, blank=True)  # R15
     complaint_on_site = models.BooleanField(_("customer complained on site"), default=False)  # R17
     complaint_note = models.TextField(_("what the customer complained about"), blank=True)
+    # R17: the supervisor's follow-up of a complaint on site; until it is recorded the
+    # complaint stays on the supervisor's dashboard.
+    complaint_followed_up_at = models.DateTimeField(
+        _("complaint followed up at"), null=True, blank=True
+    )
+    complaint_follow_up = models.TextField(_("complaint follow-up"), blank=True)
+    complaint_followed_up_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # R24: "resolved" needs the customer to have tried the service after the fix (an after-fix
+    # measurement, or this record).
+    customer_tried = models.BooleanField(_("the customer tried the service"), default=False)
+    # R21 step 5: when the engineer left, and why there is no signed survey if there is none.
+    left_at = models.DateTimeField(_("left at"), null=True, blank=True)
+    no_survey_reason = models.CharField(
+        _("why there is no signed survey"),
+        max_length=20,
+        choices=NoSurveyReason.choices,
+        blank=True,
+    )
     # R10: when the customer was told the engineer will be late, and the new arrival time.
     late_notified_at = models.DateTimeField(_("late notice sent at"), null=True, blank=True)
     expected_arrival_at = models.DateTimeField(_("new arrival time"), null=True, blank=True)

@@ -332,3 +332,13 @@ def engineer_violation_stats(*, since: datetime, until: datetime) -> Subquery:
         .values("counters")
     )
     return Subquery(violations, output_field=JSONField())
+
+
+def complaints_awaiting_follow_up() -> QuerySet[Visit]:
+    """R17: complaints on site whose follow-up the supervisor has not recorded yet, oldest
+    first; they stay on the supervisor's dashboard until it is."""
+    return (
+        Visit.objects.filter(complaint_on_site=True, complaint_followed_up_at__isnull=True)
+        .select_related("ticket", "engineer")
+        .order_by("arrived_at", "id")
+    )

@@ -53,7 +53,9 @@ def steps(visit: Visit) -> list[Step]:
     if visit.status in (S.RESCHEDULED, S.CANCELLED):
         return []
     now = current_step(visit)
-    finished = visit.status in (S.RESOLVED, S.REPLIED) or (visit.status == S.NO_ANSWER and now == 5)
+    # R21/R24: "leave" is done only once the engineer has left: card handed over, survey signed
+    # or its absence explained, the complaint question answered (visits.services.leave_visit).
+    finished = visit.left_at is not None or (visit.status == S.NO_ANSWER and now == 5)
     result = []
     for number, title in TITLES.items():
         if number < now or (finished and number == now):

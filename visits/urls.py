@@ -28,4 +28,7 @@ urlpatterns = [
     path("<int:pk>/reply/", field.reply, name="reply"),
     path("<int:pk>/handover/", field.handover, name="handover"),
     path("<int:pk>/complaint/", field.complaint, name="complaint"),
+    path("<int:pk>/no-survey/", field.no_survey, name="no_survey"),
+    path("<int:pk>/leave/", field.leave, name="leave"),
+    path("<int:pk>/complaint-follow-up/", field.complaint_follow_up, name="complaint_follow_up"),
 ]

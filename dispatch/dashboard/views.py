@@ -8,6 +8,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from visits import selectors as visit_selectors
+
 from .. import services
 from ..forms import ContactForm, TransferForm, run_service
 from ..models import DeadlineKind, Ticket
@@ -125,6 +127,10 @@ def dashboard(request):
         "limit": selectors.SECTION_LIMIT,
         "all_overdue_url": reverse("dispatch:ticket_list") + "?overdue=on",
         "now": timezone.now(),
+        # R17: complaints on site stay here until the supervisor records the follow-up.
+        "complaints": list(
+            visit_selectors.complaints_awaiting_follow_up()[: selectors.SECTION_LIMIT]
+        ),
         "punctuality_chart": charts.bar_chart(
             _("Punctuality by engineer (R9)"),
             list(zip(names, [r.punctuality for r in records], strict=True)),

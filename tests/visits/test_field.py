@@ -343,6 +343,7 @@ class TestWork:
 
     def test_resolved_on_site(self, clock, visit):
         measured(at_work(visit))
+        measured(visit, phase="after", rsrp_dbm="-90", call_result="ok")  # R24: after the fix
         services.record_outcome(
             actor=visit.engineer, visit=visit, resolved=True, summary="调整天线后信号恢复"
         )

@@ -5,14 +5,16 @@ and a complaint on site (R17)."""
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
+from django.apps import apps
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from dispatch import deadlines
-from dispatch.errors import RuleViolation
+from dispatch import deadlines, notifications
+from dispatch.errors import PermissionDenied, RuleViolation
 from dispatch.language import check_customer_text
 from dispatch.models import Deadline, DeadlineKind, DeadlineState
+from dispatch.roles import Role, has_role
 from dispatch.rules import REPLY_WITHIN
 
 from .. import selectors
@@ -21,6 +23,7 @@ from ..models import (
     DoorCheck,
     Measurement,
     Network,
+    NoSurveyReason,
     Phase,
     Visit,
     VisitHandover,
@@ -199,6 +202,7 @@ def record_outcome(
     summary: str,
     promised_reply_at: datetime | None = None,
     test_ended_at: datetime | None = None,
+    customer_tried: bool = False,
 ) -> Visit:
     """The on-site result. Unresolved: a reply time agreed with the customer, no later than
     4 h after the end of the test (R15: the last network test, or the test end the engineer
@@ -222,6 +226,17 @@ def record_outcome(
     test_end = test_ended_at or last_test_at(visit)
     if resolved:
         promised_reply_at = None
+        # R24: resolved only once the customer tried the service after the fix: a network test
+        # in the after phase, or the customer's own try recorded.
+        if not customer_tried and not visit.measurements.filter(phase=Phase.AFTER).exists():
+            raise RuleViolation(
+                "after_fix_test_required",
+                _(
+                    "Before calling it resolved, test after the fix: record a network test "
+                    "after the fix, or tick that the customer tried the service."
+                ),
+                field="customer_tried",
+            )
     else:
         latest = test_end + REPLY_WITHIN
         if promised_reply_at is None:
@@ -246,7 +261,15 @@ def record_outcome(
     visit.work_ended_at = now
     visit.result_summary = summary
     visit.promised_reply_at = promised_reply_at
-    set_status(visit, new_status, "work_ended_at", "result_summary", "promised_reply_at")
+    visit.customer_tried = bool(customer_tried)
+    set_status(
+        visit,
+        new_status,
+        "work_ended_at",
+        "result_summary",
+        "promised_reply_at",
+        "customer_tried",
+    )
     if promised_reply_at:
         deadlines.open_deadline(
             kind=DeadlineKind.REPLY,
@@ -262,6 +285,7 @@ def record_outcome(
         summary,
         promised_reply_at=promised_reply_at,
         test_ended_at=test_end,
+        customer_tried=bool(customer_tried),
     )
     return visit
 
@@ -358,6 +382,15 @@ def hand_over_visit(
         actor=actor,
     )
     Deadline.objects.filter(visit=visit, state=DeadlineState.OPEN).update(responsible=to_engineer)
+    # R16: the note reaches the receiving engineer: an alert now, the note on their visit page
+    # and in the API.
+    notifications.notify_staff(
+        user=to_engineer,
+        template="visit_handover_staff",
+        context={"visit": visit, "from_engineer": previous, "note": note},
+        ticket=visit.ticket,
+        key=f"visit:{visit.pk}:handover:{to_engineer.pk}:{VisitHandover.objects.filter(visit=visit).count()}",
+    )
     visit_event(
         visit,
         actor,
@@ -387,8 +420,139 @@ def report_complaint_on_site(*, actor, visit: Visit, note: str) -> Visit:
         raise RuleViolation(
             "note_required", _("Write what the customer complained about."), field="note"
         )
+    _record_complaint(visit, actor, note)
+    return visit
+
+
+def _record_complaint(visit: Visit, actor, note: str) -> None:
     visit.complaint_on_site, visit.complaint_note = True, note
     visit.save(update_fields=["complaint_on_site", "complaint_note", "updated_at"])
     visit_event(visit, actor, "visit.complaint", note)
     notify_supervisors(template="visit_complaint_staff", visit=visit, key="complaint", note=note)
+
+
+FINISHED = (S.RESOLVED, S.UNRESOLVED, S.REPLIED)
+
+
+def _require_finished_not_left(visit: Visit) -> None:
+    if visit.status not in FINISHED:
+        raise RuleViolation(
+            "work_not_finished", _("Record the result of the work first."), status=409
+        )
+    if visit.left_at is not None:
+        raise RuleViolation("already_left", _("You have already left this visit."), status=409)
+
+
+def _signed(visit: Visit) -> bool:
+    return apps.get_model("surveys", "SurveyResponse").objects.filter(visit=visit).exists()
+
+
+def _card_handed(visit: Visit) -> bool:
+    return apps.get_model("surveys", "CardHandover").objects.filter(visit=visit).exists()
+
+
+@transaction.atomic
+def record_no_survey(*, actor, visit: Visit, reason: str) -> Visit:
+    """R22/R24: the customer did not sign the survey and work order; the reason (refused,
+    nobody home) is recorded instead, and the commitment card may then be handed over."""
+    visit = lock_visit(visit)
+    require_engineer(actor, visit)
+    _require_finished_not_left(visit)
+    if reason not in NoSurveyReason.values:
+        raise RuleViolation("invalid_choice", _("Choose why there is no survey."), field="reason")
+    if _signed(visit):
+        raise RuleViolation(
+            "already_signed", _("The customer has signed the survey already."), status=409
+        )
+    visit.no_survey_reason = reason
+    visit.save(update_fields=["no_survey_reason", "updated_at"])
+    visit_event(visit, actor, "visit.no_survey", NoSurveyReason(reason).label, reason=reason)
+    return visit
+
+
+@transaction.atomic
+def leave_visit(*, actor, visit: Visit, complained: bool | None, complaint_note: str = "") -> Visit:
+    """R21 step 5, leaving. R24: the commitment card (or the handbook) is handed over and the
+    customer signed the survey and work order, or the reason they didn't is recorded. R17: the
+    engineer answers whether the customer complained about the service: yes needs what about
+    (the supervisor hears), no is recorded as none."""
+    visit = lock_visit(visit)
+    require_engineer(actor, visit)
+    _require_finished_not_left(visit)
+    signed = _signed(visit)
+    if not signed and not visit.no_survey_reason:
+        raise RuleViolation(
+            "survey_missing",
+            _(
+                "The customer signs the survey and work order before you leave, or record why "
+                "not (refused, nobody home)."
+            ),
+            status=409,
+        )
+    if not _card_handed(visit):
+        raise RuleViolation(
+            "card_missing",
+            _("Hand over the service commitment card before you leave."),
+            status=409,
+        )
+    if complained is None:
+        raise RuleViolation(
+            "complaint_answer_required",
+            _("Did the customer complain about the service? Answer yes or no."),
+            field="complained",
+        )
+    complaint_note = (complaint_note or "").strip()
+    if complained and not visit.complaint_on_site:
+        if not complaint_note:
+            raise RuleViolation(
+                "note_required",
+                _("Write what the customer complained about."),
+                field="complaint_note",
+            )
+        _record_complaint(visit, actor, complaint_note)
+    visit.left_at = timezone.now()
+    visit.save(update_fields=["left_at", "updated_at"])
+    visit_event(
+        visit,
+        actor,
+        "visit.left",
+        complained=bool(complained or visit.complaint_on_site),
+        signed=signed,
+        no_survey_reason=visit.no_survey_reason,
+    )
+    return visit
+
+
+@transaction.atomic
+def follow_up_complaint(*, actor, visit: Visit, note: str) -> Visit:
+    """R17: the supervisor records the follow-up of a complaint on site; until then it stays on
+    the dashboard."""
+    if not has_role(actor, Role.SUPERVISOR):
+        raise PermissionDenied(_("Only a supervisor records the follow-up of a complaint."))
+    visit = lock_visit(visit)
+    if not visit.complaint_on_site:
+        raise RuleViolation(
+            "no_complaint", _("No complaint on site was reported for this visit."), status=409
+        )
+    if visit.complaint_followed_up_at is not None:
+        raise RuleViolation(
+            "already_followed_up", _("The follow-up is already recorded."), status=409
+        )
+    note = (note or "").strip()
+    if not note:
+        raise RuleViolation(
+            "note_required", _("Write what was done about the complaint."), field="note"
+        )
+    visit.complaint_followed_up_at = timezone.now()
+    visit.complaint_follow_up = note
+    visit.complaint_followed_up_by = actor
+    visit.save(
+        update_fields=[
+            "complaint_followed_up_at",
+            "complaint_follow_up",
+            "complaint_followed_up_by",
+            "updated_at",
+        ]
+    )
+    visit_event(visit, actor, "visit.complaint_followed_up", note)
     return visit

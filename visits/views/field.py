@@ -23,9 +23,12 @@ from ..forms import (
     ArrivalForm,
     ComplaintForm,
     DoorChecksForm,
+    FollowUpForm,
     HandoverForm,
     LateNoticeForm,
+    LeaveForm,
     MeasurementForm,
+    NoSurveyForm,
     OutcomeForm,
     ReplyForm,
     VisitNoteForm,
@@ -112,6 +115,15 @@ def _field_page(request, visit: Visit, status: int = 200, **forms):
         "reply_form": forms.get("reply_form") or ReplyForm(),
         "handover_form": forms.get("handover_form") or HandoverForm(visit=visit),
         "complaint_form": forms.get("complaint_form") or ComplaintForm(),
+        "no_survey_form": forms.get("no_survey_form") or NoSurveyForm(),
+        "leave_form": forms.get("leave_form") or LeaveForm(),
+        # R24: what leaving needs, as the engineer's page shows it.
+        "signed": hasattr(visit, "survey_response"),
+        # R16: the note of the handover that gave this engineer the visit.
+        "handover_in": visit.handovers.filter(to_engineer=visit.engineer)
+        .select_related("from_engineer")
+        .last(),
+        "card": getattr(visit, "card_handover", None),
         "open_panel": next(iter(forms), None),
     }
     return render(request, "visits/visit_field.html", context, status=status)
@@ -362,3 +374,51 @@ def complaint(request, pk):
         lambda v, d: services.report_complaint_on_site(actor=request.user, visit=v, **d),
         _("Reported to the supervisor (R17)."),
     )
+
+
+@step
+@role_required(Role.ENGINEER)
+def no_survey(request, pk):
+    return _with_form(
+        request,
+        pk,
+        "no_survey_form",
+        NoSurveyForm(request.POST),
+        lambda v, d: services.record_no_survey(actor=request.user, visit=v, **d),
+        _("Recorded why there is no signed survey."),
+        "step-5",
+    )
+
+
+@step
+@role_required(Role.ENGINEER)
+def leave(request, pk):
+    return _with_form(
+        request,
+        pk,
+        "leave_form",
+        LeaveForm(request.POST),
+        lambda v, d: services.leave_visit(actor=request.user, visit=v, **d),
+        _("You have left the visit."),
+        "step-5",
+    )
+
+
+@step
+@role_required(Role.SUPERVISOR)
+def complaint_follow_up(request, pk):
+    """R17: the supervisor records the follow-up from the dashboard; the service decides."""
+    visit = get_visit(request, pk)
+    form = FollowUpForm(request.POST)
+    if form.is_valid():
+        try:
+            services.follow_up_complaint(
+                actor=request.user, visit=visit, note=form.cleaned_data["note"]
+            )
+        except RuleViolation as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Follow-up recorded."))
+    else:
+        messages.error(request, _("Write what was done about the complaint."))
+    return redirect(reverse("dispatch:supervisor") + "#complaints")
