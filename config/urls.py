@@ -40,3 +40,6 @@ if settings.DEBUG:
     from django.conf.urls.static import static
 
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+# A path no route matches: JSON under /api/, the page elsewhere.
+handler404 = "dispatch.api_errors.not_found"

@@ -8,8 +8,9 @@ shape, with the invalid fields of a 400 under "errors". dispatch.api_schema docu
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import IntegrityError
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
+from django.views.defaults import page_not_found
 from rest_framework import exceptions, serializers
 from rest_framework.exceptions import ErrorDetail
 from rest_framework.response import Response
@@ -134,3 +135,13 @@ def exception_handler(exc, context):
             "detail": str(exc.detail),
         }
     return response
+
+
+def not_found(request, exception=None):
+    """Django's 404 for a path no route matches. Under /api/ it answers the API's one error
+    shape in JSON, as the schema says every 404 does; elsewhere the HTML page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            {"code": "not_found", "detail": _("There is nothing at this address.")}, status=404
+        )
+    return page_not_found(request, exception)

@@ -94,3 +94,13 @@ class TestTheSchema:
     def test_the_note_takes_json_or_a_photo_as_multipart(self, schema):
         body = schema["paths"]["/api/visits/{id}/note/"]["post"]["requestBody"]["content"]
         assert set(body) == {"application/json", "multipart/form-data"}
+
+
+def test_an_api_path_no_route_matches_answers_json_and_a_page_path_html(client, settings):
+    settings.DEBUG = False
+    api = client.get("/api/kit/items/-5.75e-52/retire/")
+    assert api.status_code == 404
+    assert api.json() == {"code": "not_found", "detail": api.json()["detail"]}
+    page = client.get("/no/such/page/")
+    assert page.status_code == 404
+    assert page["Content-Type"].startswith("text/html")
