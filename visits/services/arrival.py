@@ -29,6 +29,7 @@ from .common import (
     queue_visit_sms,
     record_violation,
     require_engineer,
+    require_fresh_self_check,
     require_status,
     set_status,
     visit_event,
@@ -59,6 +60,7 @@ def require_kit(visit: Visit) -> None:
     """R20: nothing starts on site until the kit and self-check are complete (409
     "kit_incomplete", naming the items the checklists app reported missing)."""
     if visit.kit_completed_at is not None:
+        require_fresh_self_check(visit)  # R19: a self-check counts only just before arrival
         return
     if visit.kit_missing:
         message = _("The kit check is not complete (R20). Still missing: %(items)s.") % {
