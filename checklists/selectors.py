@@ -20,6 +20,7 @@ from django.db.models.functions import Coalesce, TruncWeek
 from django.utils import timezone
 
 from dispatch.periods import Period
+from dispatch.rules import self_check_window
 from visits.models import INACTIVE_STATUSES, Visit
 from visits.selectors import visits_for
 
@@ -90,6 +91,19 @@ def missing_labels(run: KitRun) -> list[str]:
     )
 
 
+def self_checked_at(run: KitRun):
+    """R19: when the self-check was done: the oldest tick of the required self-check items
+    (None when the kit asks none, or one is still unticked)."""
+    rows = list(
+        run.items.filter(group=ItemGroup.SELF_CHECK, required=True).values_list(
+            "ticked_at", flat=True
+        )
+    )
+    if not rows or None in rows:
+        return None
+    return min(rows)
+
+
 def kit_missing(visit: Visit) -> list[str]:
     """What the gate names: the run's unticked required items, or, when the engineer has not
     opened the kit yet, every required item in use."""
@@ -129,11 +143,15 @@ class KitState:
 
     @property
     def missing(self) -> list[str]:
-        return [item.label for item in self.required if not item.ticked]
+        return [
+            item.label for item in self.required if not item.ticked or getattr(item, "stale", False)
+        ]
 
     @property
     def complete(self) -> bool:
-        return self.visit.kit_completed_at is not None
+        # R19: a self-check done too long before arrival must be done again.
+        stale = any(getattr(item, "stale", False) for item in self.items)
+        return self.visit.kit_completed_at is not None and not stale
 
     @property
     def groups(self) -> list[KitGroup]:
@@ -151,6 +169,16 @@ def kit_state(visit: Visit, *, editable: bool = False) -> KitState:
     """Uses the items prefetched by `kit_visit`: no query per item."""
     run = _run_of(visit)
     items = list(run.items.all()) if run is not None else []
+    # R19: before arrival, a self-check ticked longer ago than the window no longer counts: the
+    # page shows it to be done again.
+    now, window = timezone.now(), self_check_window()
+    for item in items:
+        item.stale = (
+            visit.arrived_at is None
+            and item.group == ItemGroup.SELF_CHECK
+            and item.ticked_at is not None
+            and now - item.ticked_at > window
+        )
     return KitState(visit=visit, run=run, items=items, editable=editable)
 
 

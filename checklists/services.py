@@ -17,8 +17,9 @@ from dispatch.errors import PermissionDenied, RuleViolation
 from dispatch.events import EVENT_LABELS, record_event
 from dispatch.locks import lock_kit_group, lock_kit_item, lock_visit
 from dispatch.roles import Role, has_role
+from dispatch.rules import self_check_window
 from visits.models import Visit, VisitStatus
-from visits.services import require_engineer, update_kit_status
+from visits.services import require_engineer, require_fresh_self_check, update_kit_status
 
 from . import selectors
 from .models import ChangeKind, ChecklistItem, ChecklistItemChange, ItemGroup, KitRun, KitRunItem
@@ -81,7 +82,13 @@ def _sync_visit(*, actor, visit: Visit, run: KitRun) -> None:
     if completed_at != run.completed_at:
         run.completed_at = completed_at
         run.save(update_fields=["completed_at"])
-    update_kit_status(actor=actor, visit=visit, missing=missing, at=completed_at)
+    update_kit_status(
+        actor=actor,
+        visit=visit,
+        missing=missing,
+        at=completed_at,
+        self_checked_at=selectors.self_checked_at(run),
+    )
 
 
 def _open_run(*, actor, visit: Visit) -> KitRun:
@@ -131,11 +138,15 @@ def tick_item(
             field="substitute",
         )
     substitute = bool(ticked and substitute)
-    if row.ticked == ticked and row.used_substitute == substitute:
+    now = timezone.now()
+    # R19: a self-check ticked longer ago than the window is done again: the same tap counts.
+    redo = ticked and row.group == ItemGroup.SELF_CHECK and row.ticked_at is not None
+    redo = redo and now - row.ticked_at > self_check_window()
+    if row.ticked == ticked and row.used_substitute == substitute and not redo:
         return run
     before = {"ticked": row.ticked, "substitute": row.used_substitute}
-    if ticked and row.ticked_at is None:
-        row.ticked_at = timezone.now()
+    if ticked and (row.ticked_at is None or redo):
+        row.ticked_at = now
     elif not ticked:
         row.ticked_at = None
     row.used_substitute = substitute
@@ -162,6 +173,7 @@ def require_kit_complete(*, visit: Visit) -> None:
     Reads the stamp the visits gate reads (`kit_completed_at`), so both always agree.
     """
     if visit.kit_completed_at is not None:
+        require_fresh_self_check(visit)  # R19: only a self-check just before arrival counts
         return
     missing = selectors.kit_missing(visit)
     raise RuleViolation(

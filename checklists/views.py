@@ -12,6 +12,7 @@ from dispatch.errors import RuleViolation
 from dispatch.forms import run_service
 from dispatch.permissions import DESK, role_required
 from dispatch.roles import Role
+from dispatch.rules import self_check_window
 from visits.models import Visit
 
 from . import selectors, services
@@ -48,6 +49,7 @@ def visit_kit(request, pk):
             "visit": visit,
             "state": state,
             "visit_page": _visit_page(visit),
+            "self_check_minutes": int(self_check_window().total_seconds() // 60),
         },
     )
 

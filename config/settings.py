@@ -370,6 +370,10 @@ SEED_RULES = {
     "ACK_MAX_PROMISE_HOURS": int(os.environ.get("ACK_MAX_PROMISE_HOURS", "24")),
     "NO_ANSWER_WAIT_MINUTES": int(os.environ.get("NO_ANSWER_WAIT_MINUTES", "10")),  # R13
     "VISIT_NOTE_DEADLINE_MINUTES": int(os.environ.get("VISIT_NOTE_DEADLINE_MINUTES", "30")),
+    # R13: how far the visit note's arrival may be from the recorded arrival.
+    "NOTE_TIME_TOLERANCE_MINUTES": int(os.environ.get("NOTE_TIME_TOLERANCE_MINUTES", "5")),
+    # R19: a self-check older than this at arrival must be redone (the seed says 5 minutes).
+    "SELF_CHECK_WINDOW_MINUTES": int(os.environ.get("SELF_CHECK_WINDOW_MINUTES", "30")),
     "RECONFIRM_LEAD_MINUTES": int(os.environ.get("RECONFIRM_LEAD_MINUTES", "60")),  # R8
     "DUE_SOON_MINUTES": int(os.environ.get("DUE_SOON_MINUTES", "30")),
 }

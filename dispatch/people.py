@@ -9,3 +9,10 @@ def display_name(user) -> str:
     if any("\u4e00" <= ch <= "\u9fff" for ch in first + last):
         return f"{last}{first}"
     return user.get_full_name() or user.username
+
+
+def own_phone(user) -> str:
+    """The phone a customer calls the engineer back on (R13's visit note): their profile's phone
+    where one is kept, else blank, for the engineer to write. Never the 10000 hotline."""
+    profile = getattr(user, "profile", None)
+    return str(getattr(profile, "phone", "") or "")

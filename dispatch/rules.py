@@ -44,6 +44,19 @@ def visit_note_window() -> timedelta:
     return timedelta(minutes=_setting("VISIT_NOTE_DEADLINE_MINUTES"))
 
 
+# R13: the arrival written on the visit note is the recorded arrival, give or take this much
+# (the card is written by hand, to the minute).
+def note_time_tolerance() -> timedelta:
+    return timedelta(minutes=settings.SEED_RULES.get("NOTE_TIME_TOLERANCE_MINUTES", 5))
+
+
+# R19: the self-check (uniform, badge, hair) counts only if done this long before arrival at
+# most. The seed says 5 minutes before meeting the customer; the centre's default is wider
+# (docs/operations.md).
+def self_check_window() -> timedelta:
+    return timedelta(minutes=settings.SEED_RULES.get("SELF_CHECK_WINDOW_MINUTES", 30))
+
+
 # R8: the engineer re-confirms with the customer this long before the appointment at the latest.
 def reconfirm_lead() -> timedelta:
     return timedelta(minutes=_setting("RECONFIRM_LEAD_MINUTES"))

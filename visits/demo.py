@@ -171,7 +171,7 @@ def _no_answer(clock, visit, *, note_after):
             customer_surname=name[:1],
             arrived_at=arrival,
             departed_at=gone,
-            contact_phone="10000",
+            contact_phone="13800138100",  # R13: the engineer's own phone
         )
 
 

@@ -80,6 +80,9 @@ class Visit(models.Model):
     # R20: labels of the kit/self-check items still unticked, kept by the checklists app, so the
     # gate can say what is missing without visits importing checklists.
     kit_missing = models.JSONField(_("kit items missing"), default=list, blank=True)
+    # R19: when the oldest required self-check tick was made; it counts only within the window
+    # before arrival (SEED_RULES["SELF_CHECK_WINDOW_MINUTES"]). Kept by the checklists app.
+    self_checked_at = models.DateTimeField(_("self-check done at"), null=True, blank=True)
     departed_at = models.DateTimeField(_("departed at"), null=True, blank=True)
     arrived_at = models.DateTimeField(_("arrived at"), null=True, blank=True)  # R9
     arrival_punctual = models.BooleanField(_("punctual"), null=True, blank=True)  # R9

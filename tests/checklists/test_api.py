@@ -202,3 +202,22 @@ def test_report_counts_kits_completed_before_arrival(api, ticket, supervisor):
     assert body["missing"][0]["item"] == "water_bottle"
     assert body["missing"][0]["missing"] == 1
     assert api.get("/api/kit/report/?start=2020-02-01&end=2020-01-01").status_code == 400
+
+
+def test_r19_a_self_check_hours_old_is_refused_at_the_gate_and_at_arrival(api, visit):
+    """R19 through the API: a self-check older than the window is ticked again before arrival."""
+    import time_machine
+
+    api.force_authenticate(visit.engineer)
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        tick_all(visit)
+        clock.shift(timedelta(minutes=100))
+        refused = api.get(kit_url(visit, "gate"))
+        assert (refused.status_code, refused.json()["code"]) == (409, "self_check_stale")
+        arrive = api.post(f"/api/visits/{visit.pk}/arrive/", {}, format="json")
+        assert (arrive.status_code, arrive.json()["code"]) == (409, "self_check_stale")
+        body = api.get(kit_url(visit)).json()
+        assert body["complete"] is False
+        api.post(kit_url(visit, "tick"), {"item": run_item(visit, "self_check").pk}, format="json")
+        assert api.get(kit_url(visit, "gate")).status_code == 200
+        assert api.post(f"/api/visits/{visit.pk}/arrive/", {}, format="json").status_code == 200

@@ -316,3 +316,42 @@ def test_concurrent_first_ticks_open_one_run_and_keep_both(seeded_items, ticket,
     }
     visit.refresh_from_db()
     assert len(visit.kit_missing) == 7
+
+
+# R19: the self-check counts only in the window before arrival (SELF_CHECK_WINDOW_MINUTES).
+
+
+@pytest.mark.django_db
+def test_r19_a_self_check_done_hours_ahead_is_redone_before_arrival(visit):
+    from visits import services as visit_services
+
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        tick_all(visit)
+        clock.shift(timedelta(minutes=100))  # 20 minutes before the appointment
+        with pytest.raises(RuleViolation) as refused:
+            services.require_kit_complete(visit=visit)
+        assert (refused.value.status, refused.value.code) == (409, "self_check_stale")
+        with pytest.raises(RuleViolation) as refused:
+            visit_services.record_arrival(actor=visit.engineer, visit=visit)
+        assert refused.value.code == "self_check_stale"
+        assert "30" in refused.value.message  # the window, said in words
+        visit.refresh_from_db()
+        assert visit.arrived_at is None
+        # The engineer checks again at the door: the same tap now counts.
+        services.tick_item(actor=visit.engineer, visit=visit, item=run_item(visit, "self_check").pk)
+        assert len(events(visit, "kit.ticked")) == 10
+        visit_services.record_arrival(actor=visit.engineer, visit=visit)
+        visit.refresh_from_db()
+        assert visit.arrived_at == timezone.now()
+
+
+@pytest.mark.django_db
+def test_r19_a_self_check_inside_the_window_counts(visit, settings):
+    from visits import services as visit_services
+
+    settings.SEED_RULES = {**settings.SEED_RULES, "SELF_CHECK_WINDOW_MINUTES": 5}
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        tick_all(visit)
+        clock.shift(timedelta(minutes=5))
+        services.require_kit_complete(visit=visit)
+        visit_services.record_arrival(actor=visit.engineer, visit=visit)

@@ -214,3 +214,29 @@ def test_the_gate_line_for_the_visit_page_names_what_is_missing(visit):
     visit.refresh_from_db()
     html = render_to_string("checklists/_kit_gate.html", {"visit": visit})
     assert "kit-gate-line ok" in html and "✓ 七个一与自检完成" in html
+
+
+def test_r19_the_page_asks_for_the_self_check_again_when_it_is_too_old(login, visit):
+    """R19 on the pages: a self-check older than the window shows to be done again, arrival is
+    refused in words, and one tap redoes it."""
+    import time_machine
+    from django.utils import timezone
+
+    client = login(visit.engineer)
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        tick_all(visit)
+        clock.shift(timedelta(minutes=100))
+        page = client.get(kit_page(visit)).content.decode()
+        assert "data-kit-redo" in page and "30 分钟" in page
+        response = client.post(reverse("visits:arrive", args=[visit.pk]), follow=True)
+        assert "重新自检" in response.content.decode()
+        visit.refresh_from_db()
+        assert visit.arrived_at is None
+        client.post(
+            reverse("checklists:visit_kit_tick", args=[visit.pk]),
+            {"item": run_item(visit, "self_check").pk, "ticked": "1"},
+        )
+        assert "data-kit-redo" not in client.get(kit_page(visit)).content.decode()
+        client.post(reverse("visits:arrive", args=[visit.pk]))
+        visit.refresh_from_db()
+        assert visit.arrived_at is not None

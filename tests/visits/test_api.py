@@ -219,6 +219,35 @@ class TestFieldApi:
         assert response.json()["photo"]
         assert Notification.objects.filter(key=f"visit:{visit.pk}:note").exists()
 
+    def test_r13_the_note_times_and_phone_are_facts_through_the_api(self, clock, as_user, visit):
+        # R13: the card's times agree with the recorded arrival, no-answer mark and clock.
+        arrived(visit)  # 09:00
+        api = as_user(visit.engineer)
+        response = api.post(url(visit, "call-failed"))
+        assert (response.status_code, response.json()["code"]) == (409, "knock_first")
+        api.post(url(visit, "knock"))
+        api.post(url(visit, "call-failed"))
+        clock.shift(minutes(10))
+        api.post(url(visit, "no-answer"))
+        body = {
+            "customer_surname": "赵",
+            "arrived_at": at(7, 0).isoformat(),
+            "departed_at": at(9, 10).isoformat(),
+            "contact_phone": "13800139000",
+        }
+        for change, code in (
+            ({}, "arrival_not_recorded"),
+            ({"arrived_at": at(9, 0).isoformat(), "departed_at": at(9, 5).isoformat()}, None),
+            ({"departed_at": at(9, 20).isoformat()}, "departure_in_future"),
+            ({"departed_at": at(9, 10).isoformat(), "contact_phone": "10000"}, "hotline_phone"),
+        ):
+            body.update(change)
+            response = api.post(url(visit, "note"), body, format="json")
+            assert response.status_code == 400
+            assert response.json()["code"] == (code or "departed_before_no_answer")
+        body["contact_phone"] = "13800139000"
+        assert api.post(url(visit, "note"), body, format="json").status_code == 201
+
     def test_r10_late_notice_through_the_api(self, clock, as_user, visit):
         api = as_user(visit.engineer)
         response = api.post(

@@ -284,9 +284,50 @@ class TestNoAnswer:
     )
     def test_r13_the_note_needs_its_facts(self, clock, visit, overrides, code):
         self.no_answer(clock, visit)
+        clock.shift(minutes(2))
         with pytest.raises(RuleViolation) as exc:
             self.note(visit, **overrides)
         assert exc.value.code == code
+
+    def test_r13_the_call_comes_after_the_knock(self, clock, visit):
+        arrived(visit)
+        with pytest.raises(RuleViolation) as exc:
+            services.record_failed_call(actor=visit.engineer, visit=visit)
+        assert exc.value.code == "knock_first"
+        visit.refresh_from_db()
+        assert visit.call_failed_at is None
+
+    def test_r13_the_notes_arrival_is_the_recorded_arrival(self, clock, visit):
+        self.no_answer(clock, visit)  # arrived 09:00, no answer 09:10
+        clock.shift(minutes(2))
+        with pytest.raises(RuleViolation) as exc:
+            self.note(visit, arrived_at=at(7, 0))
+        assert (exc.value.code, exc.value.field) == ("arrival_not_recorded", "arrived_at")
+        assert "09:00" in exc.value.message
+        with pytest.raises(RuleViolation) as exc:
+            self.note(visit, arrived_at=at(9, 6))
+        assert exc.value.code == "arrival_not_recorded"
+        assert self.note(visit, arrived_at=at(9, 5)).arrived_at == at(9, 5)  # within tolerance
+
+    def test_r13_the_departure_is_after_the_no_answer_mark_and_not_in_the_future(
+        self, clock, visit
+    ):
+        self.no_answer(clock, visit)  # no answer at 09:10
+        with pytest.raises(RuleViolation) as exc:
+            self.note(visit, departed_at=at(9, 5))
+        assert (exc.value.code, exc.value.field) == ("departed_before_no_answer", "departed_at")
+        assert "09:10" in exc.value.message
+        with pytest.raises(RuleViolation) as exc:
+            self.note(visit, departed_at=at(9, 11))  # the clock says 09:10
+        assert (exc.value.code, exc.value.field) == ("departure_in_future", "departed_at")
+        assert self.note(visit, departed_at=at(9, 10)).departed_at == at(9, 10)
+
+    def test_r13_the_phone_is_the_engineers_own_not_the_hotline(self, clock, visit):
+        self.no_answer(clock, visit)
+        for phone, code in (("10000", "hotline_phone"), ("", "phone_required")):
+            with pytest.raises(RuleViolation) as exc:
+                self.note(visit, departed_at=at(9, 10), contact_phone=phone)
+            assert (exc.value.code, exc.value.field) == (code, "contact_phone")
 
     def test_r13_a_note_only_after_no_answer(self, clock, visit):
         arrived(visit)

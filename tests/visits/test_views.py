@@ -337,6 +337,43 @@ class TestEngineerPages:
         assert 'data-seconds-left="360"' in page and "06:00" in page
         assert 'id="no-answer-btn"' in page and "disabled" in page
 
+    def test_r13_the_note_form_keeps_its_times_to_the_facts(self, clock, login, visit):
+        # R13: the card's times agree with the recorded arrival, no-answer mark and clock.
+        arrived(visit)  # 09:00
+        client = login(visit.engineer)
+        response = client.post(reverse("visits:call_failed", args=[visit.pk]), follow=True)
+        visit.refresh_from_db()
+        assert visit.call_failed_at is None  # no call before the knock
+        assert "先敲门" in text(response)
+        client.post(reverse("visits:knock", args=[visit.pk]))
+        client.post(reverse("visits:call_failed", args=[visit.pk]))
+        clock.shift(minutes(10))
+        client.post(reverse("visits:no_answer", args=[visit.pk]))
+        page = text(client.get(reverse("visits:detail", args=[visit.pk])))
+        assert 'value="10000"' not in page  # the phone is the engineer's own, not the hotline
+        clock.shift(minutes(2))
+        body = {
+            "customer_surname": "赵",
+            "arrived_at": "2026-11-23T07:00",
+            "departed_at": "2026-11-23T09:30",
+            "engineer_name": "王工",
+            "contact_phone": "13800139000",
+        }
+        response = client.post(reverse("visits:note", args=[visit.pk]), body)
+        assert response.status_code == 400
+        form = response.context["note_form"]
+        assert "09:00" in form.errors["arrived_at"][0]
+        body["arrived_at"] = "2026-11-23T09:00"
+        response = client.post(reverse("visits:note", args=[visit.pk]), body)
+        assert "晚于现在" in response.context["note_form"].errors["departed_at"][0]
+        body["departed_at"], body["contact_phone"] = "2026-11-23T09:12", "10000"
+        response = client.post(reverse("visits:note", args=[visit.pk]), body)
+        assert "10000" in response.context["note_form"].errors["contact_phone"][0]
+        body["contact_phone"] = "13800139000"
+        client.post(reverse("visits:note", args=[visit.pk]), body)
+        visit.refresh_from_db()
+        assert visit.note.contact_phone == "13800139000"
+
     def test_r14_start_work_form_errors_stay_on_the_page(self, clock, login, visit):
         arrived(visit)
         client = login(visit.engineer)

@@ -33,6 +33,7 @@ from .common import (
     may_act_in_field,
     require_desk,
     require_engineer,
+    require_fresh_self_check,
     require_replier,
     update_kit_status,
 )
@@ -83,5 +84,6 @@ __all__ = [
     "require_replier",
     "reschedule_visit",
     "start_work",
+    "require_fresh_self_check",
     "update_kit_status",
 ]

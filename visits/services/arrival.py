@@ -13,8 +13,13 @@ from dispatch import deadlines
 from dispatch.errors import RuleViolation
 from dispatch.language import check_customer_text
 from dispatch.models import DeadlineKind
-from dispatch.people import display_name
-from dispatch.rules import LATE_NOTICE_LEAD, no_answer_wait, visit_note_window
+from dispatch.people import display_name, own_phone
+from dispatch.rules import (
+    LATE_NOTICE_LEAD,
+    no_answer_wait,
+    note_time_tolerance,
+    visit_note_window,
+)
 
 from ..models import ViolationKind, Visit, VisitNote, VisitStatus
 from .booking import local
@@ -24,6 +29,7 @@ from .common import (
     queue_visit_sms,
     record_violation,
     require_engineer,
+    require_fresh_self_check,
     require_status,
     set_status,
     visit_event,
@@ -37,6 +43,7 @@ PHOTO_TYPES = {
     b"RIFF": "webp",
 }
 PHOTO_MAX_BYTES = 5 * 1024 * 1024
+HOTLINE = "10000"  # the centre's hotline: never the engineer's own phone on a visit note (R13)
 
 
 def _require_reconfirmed(visit: Visit, new_status: str) -> None:
@@ -53,6 +60,7 @@ def require_kit(visit: Visit) -> None:
     """R20: nothing starts on site until the kit and self-check are complete (409
     "kit_incomplete", naming the items the checklists app reported missing)."""
     if visit.kit_completed_at is not None:
+        require_fresh_self_check(visit)  # R19: a self-check counts only just before arrival
         return
     if visit.kit_missing:
         message = _("The kit check is not complete (R20). Still missing: %(items)s.") % {
@@ -282,10 +290,16 @@ def record_knock(*, actor, visit: Visit) -> Visit:
 
 @transaction.atomic
 def record_failed_call(*, actor, visit: Visit) -> Visit:
-    """R13: the customer could not be reached by phone from the door."""
+    """R13: the customer could not be reached by phone from the door: after the knock."""
     visit = lock_visit(visit)
     require_engineer(actor, visit)
     _require_at_door(visit)
+    if visit.knocked_at is None:
+        raise RuleViolation(
+            "knock_first",
+            _("Knock first, then call the customer if nobody answers (no-answer rule)."),
+            status=409,
+        )
     visit.call_failed_at = timezone.now()
     visit.save(update_fields=["call_failed_at", "updated_at"])
     visit_event(visit, actor, "visit.call_failed")
@@ -353,6 +367,49 @@ def _check_photo(photo) -> None:
         )
 
 
+def _minute(moment: datetime) -> datetime:
+    return moment.replace(second=0, microsecond=0)
+
+
+def _check_note_times(visit: Visit, arrived_at: datetime, departed_at: datetime) -> None:
+    """R13: the card's times are facts. Its arrival is the recorded arrival (within the
+    tolerance); its departure is not before the no-answer mark nor later than now. The card is
+    written to the minute, so the recorded times are compared to the minute."""
+    if departed_at < arrived_at:
+        raise RuleViolation(
+            "departed_before_arrival",
+            _("The departure time can't be before the arrival time."),
+            field="departed_at",
+        )
+    tolerance = note_time_tolerance()
+    if abs(arrived_at - visit.arrived_at) > tolerance:
+        raise RuleViolation(
+            "arrival_not_recorded",
+            _(
+                "Write the arrival time you recorded, %(time)s (within %(minutes)s minutes): "
+                "the card's times are facts."
+            )
+            % {
+                "time": local(visit.arrived_at, "%H:%M"),
+                "minutes": int(tolerance.total_seconds() // 60),
+            },
+            field="arrived_at",
+        )
+    if departed_at < _minute(visit.no_answer_at):
+        raise RuleViolation(
+            "departed_before_no_answer",
+            _("You recorded no answer at %(time)s: the departure is at that time or later.")
+            % {"time": local(visit.no_answer_at, "%H:%M")},
+            field="departed_at",
+        )
+    if departed_at > timezone.now():
+        raise RuleViolation(
+            "departure_in_future",
+            _("The departure time can't be in the future."),
+            field="departed_at",
+        )
+
+
 @transaction.atomic
 def file_visit_note(
     *,
@@ -383,27 +440,30 @@ def file_visit_note(
         raise RuleViolation(
             "surname_required", _("Write the customer's surname."), field="customer_surname"
         )
-    phone = "".join((contact_phone or "").split())
+    # R13: the phone is the engineer's own, for the customer to call back; blank means the
+    # engineer's profile phone, and with none on file the engineer must write one.
+    phone = "".join((contact_phone or "").split()) or own_phone(visit.engineer)
+    if not phone:
+        raise RuleViolation(
+            "phone_required",
+            _("Write your own phone number, for the customer to call you back."),
+            field="contact_phone",
+        )
+    if phone.replace("-", "") == HOTLINE:
+        raise RuleViolation(
+            "hotline_phone",
+            _("Write your own phone number, not the 10000 hotline."),
+            field="contact_phone",
+        )
     if not (5 <= len(phone) <= 20 and phone.replace("-", "").isdigit()):
         raise RuleViolation(
             "invalid_phone",
             _("Write a phone number the customer can call back."),
             field="contact_phone",
         )
-    now = timezone.now()
-    if departed_at < arrived_at:
-        raise RuleViolation(
-            "departed_before_arrival",
-            _("The departure time can't be before the arrival time."),
-            field="departed_at",
-        )
-    if departed_at > now + LATE_NOTICE_LEAD:
-        raise RuleViolation(
-            "departure_in_future",
-            _("The departure time can't be far in the future."),
-            field="departed_at",
-        )
+    _check_note_times(visit, arrived_at, departed_at)
     _check_photo(photo)
+    now = timezone.now()
     note = VisitNote(
         visit=visit,
         customer_surname=surname,

@@ -16,6 +16,7 @@ from dispatch.events import EVENT_LABELS, record_event
 from dispatch.locks import lock_visit
 from dispatch.people import display_name
 from dispatch.roles import Role, has_role, is_staff_member
+from dispatch.rules import self_check_window
 
 from ..models import Violation, Visit, VisitStatus
 
@@ -200,17 +201,27 @@ def notify_supervisors(*, template: str, visit: Visit, key: str, **context) -> N
 
 @transaction.atomic
 def update_kit_status(
-    *, actor, visit: Visit, missing: list[str], at: datetime | None = None
+    *,
+    actor,
+    visit: Visit,
+    missing: list[str],
+    at: datetime | None = None,
+    self_checked_at: datetime | None = None,
 ) -> Visit:
     """R20: the checklists app reports which kit/self-check items are still unticked.
 
     When nothing is missing the visit is stamped kit-complete; arrival and work are gated on that
     stamp. An item unticked again before arrival clears the stamp. `missing` holds the items'
-    labels, so the gate can name them.
+    labels, so the gate can name them. `self_checked_at` is when the self-check was ticked (R19):
+    the gate lets it count only within the window before arrival.
     """
     visit = lock_visit(visit)
     require_engineer(actor, visit)  # R20: the engineer who goes declares their kit
     fields = []
+    if visit.arrived_at is None and visit.self_checked_at != self_checked_at:
+        # R19: the self-check's time, for the arrival gate's window.
+        visit.self_checked_at = self_checked_at
+        fields.append("self_checked_at")
     if visit.kit_missing != missing:
         visit.kit_missing = missing
         fields.append("kit_missing")
@@ -240,3 +251,28 @@ def update_kit_status(
     if fields:
         visit.save(update_fields=[*fields, "updated_at"])
     return visit
+
+
+def require_fresh_self_check(visit: Visit, at: datetime | None = None) -> None:
+    """R19: the self-check (uniform, badge, hair) is done just before meeting the customer; one
+    older than the window (SEED_RULES["SELF_CHECK_WINDOW_MINUTES"]) at arrival is redone (409
+    "self_check_stale"). Only before arrival: afterwards it is the record."""
+    done = visit.self_checked_at
+    if done is None or visit.arrived_at is not None:
+        return
+    window = self_check_window()
+    if (at or timezone.now()) - done <= window:
+        return
+    raise RuleViolation(
+        "self_check_stale",
+        _(
+            "Your self-check (uniform, badge, hair) was done at %(time)s, more than %(minutes)s "
+            "minutes ago. Check yourself again now, just before meeting the customer, and tick "
+            "it again."
+        )
+        % {
+            "time": timezone.localtime(done).strftime("%H:%M"),
+            "minutes": int(window.total_seconds() // 60),
+        },
+        status=409,
+    )

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from dispatch.errors import RuleViolation
 from dispatch.forms import run_service
-from dispatch.people import display_name
+from dispatch.people import display_name, own_phone
 from dispatch.permissions import role_required
 from dispatch.roles import Role, is_staff_member
 from dispatch.rules import no_answer_wait
@@ -66,7 +66,8 @@ def _note_initial(visit: Visit) -> dict:
         "arrived_at": timezone.localtime(visit.arrived_at) if visit.arrived_at else now,
         "departed_at": now,
         "engineer_name": display_name(visit.engineer),
-        "contact_phone": "10000",
+        # R13: the engineer's own phone (blank to write when none is on file), not the hotline.
+        "contact_phone": own_phone(visit.engineer),
     }
 
 
