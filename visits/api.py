@@ -428,9 +428,12 @@ class VisitViewSet(
                 "outcome",
                 "handover",
                 "complaint",
+                "no_survey",
+                "leave",
             ),
             services.require_engineer,
         ),
+        "complaint_follow_up": services.require_supervisor,
         "reply": services.require_replier,
         **dict.fromkeys(
             ("reschedule", "request_reschedule", "cancel", "request_cancel"), services.require_desk

@@ -149,6 +149,30 @@ MATRIX = {
         "401 405 405 405 405",
         "401 405 405 405 405",
     ),
+    "visit-leave": (
+        "visit",
+        "401 405 405 405 405",
+        "401 403 403 400 404",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+    ),
+    "visit-no-survey": (
+        "visit",
+        "401 405 405 405 405",
+        "401 403 403 400 404",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+    ),
+    "visit-complaint-follow-up": (
+        "visit",
+        "401 405 405 405 405",
+        "401 403 400 403 404",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+    ),
     "visit-depart": (
         "visit",
         "401 405 405 405 405",
@@ -422,6 +446,11 @@ MATRIX = {
     "visits:reply": ("visit", X, "L 403 403 400 404", X, X, X),
     "visits:handover": ("visit", X, "L 403 403 400 404", X, X, X),
     "visits:complaint": ("visit", X, "L 403 403 400 404", X, X, X),
+    "visits:no_survey": ("visit", X, "L 403 403 400 404", X, X, X),
+    "visits:leave": ("visit", X, "L 403 403 400 404", X, X, X),
+    # A supervisor's step: an engineer is refused whatever the visit; an empty form goes back to
+    # the visit page with its error.
+    "visits:complaint_follow_up": ("visit", X, "L 403 302 403 403", X, X, X),
     "checklists:my_kits": ("", "L 403 403 200 200", "L 403 403 200 200", X, X, X),
     "checklists:visit_kit": ("visit", "L 200 200 200 404", "L 200 200 200 404", X, X, X),
     "checklists:visit_kit_tick": ("visit", X, "L 403 403 302 404", X, X, X),

@@ -35,6 +35,7 @@ from .common import (
     require_engineer,
     require_fresh_self_check,
     require_replier,
+    require_supervisor,
     update_kit_status,
 )
 from .work import (
@@ -80,6 +81,7 @@ __all__ = [
     "request_late_cancel",
     "request_late_reschedule",
     "require_desk",
+    "require_supervisor",
     "require_engineer",
     "require_replier",
     "reschedule_visit",

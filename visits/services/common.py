@@ -105,6 +105,14 @@ def require_desk(actor, visit: Visit | None = None) -> None:
         )
 
 
+def require_supervisor(actor, visit: Visit | None = None) -> None:
+    """A supervisor's step (R17's follow-up, approvals)."""
+    if not has_role(actor, Role.SUPERVISOR):
+        raise PermissionDenied(
+            _("Only a supervisor records the follow-up of a complaint."), code="supervisor_only"
+        )
+
+
 def require_engineer_user(user) -> None:
     if user is None or not user.is_active or not has_role(user, Role.ENGINEER):
         raise RuleViolation(

@@ -11,10 +11,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dispatch import deadlines, notifications
-from dispatch.errors import PermissionDenied, RuleViolation
+from dispatch.errors import RuleViolation
 from dispatch.language import check_customer_text
 from dispatch.models import Deadline, DeadlineKind, DeadlineState
-from dispatch.roles import Role, has_role
 from dispatch.rules import REPLY_WITHIN
 
 from .. import selectors
@@ -39,6 +38,7 @@ from .common import (
     require_engineer_user,
     require_replier,
     require_status,
+    require_supervisor,
     set_status,
     visit_event,
 )
@@ -527,8 +527,7 @@ def leave_visit(*, actor, visit: Visit, complained: bool | None, complaint_note:
 def follow_up_complaint(*, actor, visit: Visit, note: str) -> Visit:
     """R17: the supervisor records the follow-up of a complaint on site; until then it stays on
     the dashboard."""
-    if not has_role(actor, Role.SUPERVISOR):
-        raise PermissionDenied(_("Only a supervisor records the follow-up of a complaint."))
+    require_supervisor(actor)
     visit = lock_visit(visit)
     if not visit.complaint_on_site:
         raise RuleViolation(
