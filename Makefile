@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-APPS := dispatch visits checklists surveys
+APPS := dispatch visits checklists surveys supervision
 
 # Tests use PostgreSQL and Redis; these defaults are the local servers.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/seed

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "visits",
     "checklists",
     "surveys",
+    "supervision",
 ]
 
 MIDDLEWARE = [

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from . import selectors, services
 from .events import event_label
 from .forms import CloseForm, ContactForm, TicketFilterForm, TicketForm, TransferForm, run_service
+from .language import find_banned_phrases, find_sensitive_topics
 from .models import Ticket
 from .permissions import DESK, role_required
 from .roles import Role, has_role
@@ -21,7 +22,7 @@ from .roles import Role, has_role
 def home(request):
     user = request.user
     if has_role(user, Role.SUPERVISOR):
-        target = "dispatch:supervisor"
+        target = "supervision:supervisor"
     elif has_role(user, Role.ENGINEER) and not has_role(user, Role.DISPATCHER):
         target = "visits:today"
     else:
@@ -138,3 +139,16 @@ def ticket_close(request, number):
         messages.success(request, _("Ticket closed."))
         return redirect("dispatch:ticket_detail", number=number)
     return _detail(request, ticket, close_form=form)
+
+
+@require_POST
+@login_required
+def language_check(request):
+    """R27 and R28: banned phrases and tariff/price topics in the posted text, as a fragment for
+    htmx to show under the field."""
+    text = "\n".join(v for k, v in request.POST.items() if k != "csrfmiddlewaretoken")
+    return render(
+        request,
+        "dispatch/banned_phrases.html",
+        {"found": find_banned_phrases(text), "sensitive": find_sensitive_topics(text)},
+    )

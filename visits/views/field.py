@@ -422,4 +422,4 @@ def complaint_follow_up(request, pk):
             messages.success(request, _("Follow-up recorded."))
     else:
         messages.error(request, _("Write what was done about the complaint."))
-    return redirect(reverse("dispatch:supervisor") + "#complaints")
+    return redirect(reverse("supervision:supervisor") + "#complaints")
