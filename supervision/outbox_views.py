@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -24,16 +24,14 @@ from dispatch.roles import Role, is_staff_member
 
 
 def _link_for(user, ticket, visit):
-    """Where an alert leads: the ticket for the desk, the visit page for its engineer."""
+    """Where an alert leads: the ticket for the desk, the visit page for its engineer (who has
+    no ticket page); nowhere for anyone else."""
     if ticket is None:
         return None
     if is_staff_member(user):
         return reverse("dispatch:ticket_detail", args=[ticket.number])
-    if visit is not None:
-        try:
-            return reverse("visits:visit_detail", args=[visit.pk])
-        except NoReverseMatch:
-            return None
+    if visit is not None and visit.engineer_id == user.pk:
+        return reverse("visits:detail", args=[visit.pk])
     return None
 
 
