@@ -9,7 +9,6 @@ from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -20,6 +19,7 @@ from dispatch.forms import OutboxFilterForm
 from dispatch.models import Notification, NotificationState
 from dispatch.notifications import template_label
 from dispatch.permissions import role_required
+from dispatch.redirects import back_to
 from dispatch.roles import Role, is_staff_member
 
 
@@ -101,7 +101,4 @@ def outbox_retry(request, pk):
         messages.error(request, exc.message)
     else:
         messages.success(request, _("The message will be sent again."))
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, {request.get_host()}):
-        target = reverse("supervision:outbox")
-    return redirect(target)
+    return redirect(back_to(request, reverse("supervision:outbox")))

@@ -15,6 +15,7 @@ from dispatch.errors import RuleViolation
 from dispatch.forms import run_service
 from dispatch.people import display_name, own_phone
 from dispatch.permissions import role_required
+from dispatch.redirects import back_to
 from dispatch.roles import Role, is_staff_member
 from dispatch.rules import no_answer_wait
 
@@ -422,4 +423,5 @@ def complaint_follow_up(request, pk):
             messages.success(request, _("Follow-up recorded."))
     else:
         messages.error(request, _("Write what was done about the complaint."))
-    return redirect(reverse("supervision:supervisor") + "#complaints")
+    # The dashboard's form names the page to come back to; visits names no page above it.
+    return redirect(back_to(request, reverse("visits:detail", args=[visit.pk])))
