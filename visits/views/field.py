@@ -19,7 +19,7 @@ from dispatch.redirects import back_to
 from dispatch.roles import Role, is_staff_member
 from dispatch.rules import no_answer_wait
 
-from .. import selectors, services
+from .. import extensions, selectors, services
 from ..forms import (
     ArrivalForm,
     ComplaintForm,
@@ -84,9 +84,9 @@ def _field_page(request, visit: Visit, status: int = 200, **forms):
         "visit": visit,
         "steps": steps(visit),
         "step": current_step(visit),
-        # Steps 2 and 5 live in the checklists and surveys apps (R21).
-        "kit_url": reverse("checklists:visit_kit", args=[visit.pk]),
-        "survey_url": reverse("surveys:handoff", args=[visit.pk]),
+        # Steps 2 and 5 live in the checklists and surveys apps (R21), which name their pages.
+        "kit_url": extensions.step_page("kit", visit),
+        "survey_url": extensions.step_page("survey", visit),
         "timeline": timeline(visit),
         "wait_minutes": int(wait.total_seconds() // 60),
         "wait_until": wait_until,
