@@ -11,6 +11,7 @@ COPY dispatch ./dispatch
 COPY visits ./visits
 COPY checklists ./checklists
 COPY surveys ./surveys
+COPY supervision ./supervision
 RUN pip install .
 COPY . .
 # collectstatic needs settings that load; a throwaway key is enough to build.

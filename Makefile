@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-APPS := dispatch visits checklists surveys
+APPS := dispatch visits checklists surveys supervision
 
 # Tests use PostgreSQL and Redis; these defaults are the local servers.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/seed
@@ -37,7 +37,9 @@ run: $(STAMP)
 # the browser and Celery tests take their own ports, queues and temporary folders. More workers
 # than cores, as much of the suite waits (browsers, workers, polls). TEST_WORKERS=0: one process.
 TEST_WORKERS ?= 4
+# The layers first: a second, and an upward import fails before the suite starts.
 test: $(STAMP)
+	$(BIN)/lint-imports
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 		$(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
@@ -47,7 +49,9 @@ bench: $(STAMP)
 	DATABASE_URL=$${DATABASE_URL:-$(BENCH_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 		$(BIN)/python -m bench $(BENCH_ARGS)
 
+# The layers (docs/design.md#layers): `lint-imports` fails on an upward import or an import circle.
 lint: $(STAMP)
+	$(BIN)/lint-imports
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "visits",
     "checklists",
     "surveys",
+    "supervision",
 ]
 
 MIDDLEWARE = [
@@ -139,6 +140,14 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dispatch:home"
 LOGOUT_REDIRECT_URL = "login"
+# Where / sends a person (dispatch.views.home): the first of their roles in this list, by URL
+# name; None is the desk's own home page, as for anyone without a listed role. Named here, in
+# the layer above every app, so dispatch names no page of the apps above it.
+HOME_PAGES = [
+    ("supervisor", "supervision:supervisor"),
+    ("dispatcher", None),
+    ("engineer", "visits:today"),
+]
 
 # Language and time: Simplified Chinese first, English second; the centre works in Beijing time.
 LANGUAGE_CODE = "zh-hans"

@@ -18,6 +18,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
+from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
@@ -28,6 +29,9 @@ from .customer_secrets import SecretGone, scrub
 from .models import Notification, NotificationState
 
 logger = logging.getLogger(__name__)
+
+# The Celery task that runs deliver_pending (dispatch.tasks, config/celery.py's schedule).
+DELIVER_TASK = "dispatch.tasks.deliver_notifications"
 
 
 def _config(name: str):
@@ -208,19 +212,21 @@ def deliver_pending(*, now: datetime | None = None, max_batches: int = 10) -> De
 def enqueue_delivery() -> None:
     """Ask a worker to send the outbox now. Called on commit, never inside a request's
     transaction. With the broker down the caller still succeeds: the rows wait in the outbox
-    and the periodic delivery (config/celery.py) sends them once the broker is back."""
-    from .tasks import deliver_notifications
+    and the periodic delivery (config/celery.py) sends them once the broker is back.
 
+    The task is sent by its name: dispatch.tasks runs this module, so this module doesn't
+    import it back (one direction: tasks → delivery)."""
+    app = current_app
     try:
-        with deliver_notifications.app.producer_or_acquire() as producer:
+        with app.producer_or_acquire() as producer:
             # One quick try, no retry loop: kombu's and redis-py's defaults would hold the
             # request for seconds, and the periodic run makes retrying here pointless.
             producer.connection.ensure_connection(
                 max_retries=1, interval_start=0, interval_step=0.1, interval_max=0.1
             )
             # A request not picked up by the next periodic run is moot by then.
-            deliver_notifications.apply_async(
-                producer=producer, retry=False, expires=_config("EVERY_SECONDS")
+            app.send_task(
+                DELIVER_TASK, producer=producer, retry=False, expires=_config("EVERY_SECONDS")
             )
     except Exception:
         logger.warning("Broker unavailable: the outbox will be sent by the next periodic run.")

@@ -25,7 +25,7 @@ def sweep_deadlines() -> dict:
     return result
 
 
-@shared_task(name="dispatch.tasks.deliver_notifications", ignore_result=True)
+@shared_task(name=delivery.DELIVER_TASK, ignore_result=True)
 def deliver_notifications() -> dict:
     """Send what the outbox holds and may send now (quiet hours, backoff)."""
     result = asdict(delivery.deliver_pending())

@@ -1,7 +1,6 @@
 from django.urls import path
 
-from . import outbox_views, views
-from .dashboard import views as dashboard
+from . import views
 
 app_name = "dispatch"
 urlpatterns = [
@@ -12,19 +11,5 @@ urlpatterns = [
     path("tickets/<str:number>/transfer/", views.ticket_transfer, name="ticket_transfer"),
     path("tickets/<str:number>/contact/", views.ticket_contact, name="ticket_contact"),
     path("tickets/<str:number>/close/", views.ticket_close, name="ticket_close"),
-    path("supervisor/", dashboard.dashboard, name="supervisor"),
-    path(
-        "supervisor/tickets/<str:number>/actions/",
-        dashboard.row_actions,
-        name="dashboard_row_actions",
-    ),
-    path("supervisor/tickets/<str:number>/contact/", dashboard.contact, name="dashboard_contact"),
-    path(
-        "supervisor/tickets/<str:number>/reassign/", dashboard.reassign, name="dashboard_reassign"
-    ),
-    path("alerts/", outbox_views.alerts, name="alerts"),
-    path("alerts/read/", outbox_views.alerts_read, name="alerts_read"),
-    path("outbox/", outbox_views.outbox, name="outbox"),
-    path("outbox/<int:pk>/retry/", outbox_views.outbox_retry, name="outbox_retry"),
-    path("language/check/", outbox_views.language_check, name="language_check"),
+    path("language/check/", views.language_check, name="language_check"),
 ]

@@ -1,36 +1,30 @@
 """Pages of the centre's desk. Views read through selectors and change state through services."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from . import selectors, services
 from .events import event_label
 from .forms import CloseForm, ContactForm, TicketFilterForm, TicketForm, TransferForm, run_service
+from .language import find_banned_phrases, find_sensitive_topics
 from .models import Ticket
 from .permissions import DESK, role_required
-from .roles import Role, has_role
+from .roles import has_role
 
 
 @login_required
 def home(request):
+    """A person's start page: settings.HOME_PAGES by role, else the desk's tickets."""
     user = request.user
-    if has_role(user, Role.SUPERVISOR):
-        target = "dispatch:supervisor"
-    elif has_role(user, Role.ENGINEER) and not has_role(user, Role.DISPATCHER):
-        target = "visits:today"
-    else:
-        target = None
+    target = next((name for role, name in settings.HOME_PAGES if has_role(user, role)), None)
     if target:
-        try:
-            return redirect(reverse(target))
-        except NoReverseMatch:
-            pass
+        return redirect(target)
     return render(
         request,
         "dispatch/home.html",
@@ -138,3 +132,16 @@ def ticket_close(request, number):
         messages.success(request, _("Ticket closed."))
         return redirect("dispatch:ticket_detail", number=number)
     return _detail(request, ticket, close_form=form)
+
+
+@require_POST
+@login_required
+def language_check(request):
+    """R27 and R28: banned phrases and tariff/price topics in the posted text, as a fragment for
+    htmx to show under the field."""
+    text = "\n".join(v for k, v in request.POST.items() if k != "csrfmiddlewaretoken")
+    return render(
+        request,
+        "dispatch/banned_phrases.html",
+        {"found": find_banned_phrases(text), "sensitive": find_sensitive_topics(text)},
+    )

@@ -7,7 +7,18 @@ class SurveysConfig(AppConfig):
     verbose_name = _("Surveys")
 
     def ready(self):
-        # R23: the outbox derives the survey's link and codes only when it sends them.
+        from django.urls import reverse
+
+        from visits import extensions
+
+        from . import selectors
         from .phone_secrets import register_resolvers
 
+        # R23: the outbox derives the survey's link and codes only when it sends them.
         register_resolvers()
+        # R21 step 5 and what leaving asks (R22, R24): visits asks, without importing surveys.
+        extensions.register_step_page(
+            "survey", lambda visit: reverse("surveys:handoff", args=[visit.pk])
+        )
+        extensions.register_fact(extensions.SURVEY_SIGNED, selectors.survey_signed)
+        extensions.register_fact(extensions.CARD_HANDED, selectors.card_handed)

@@ -16,6 +16,8 @@ from decimal import Decimal
 from django.core.signing import salted_hmac
 from django.utils.translation import gettext as _
 
+from visits.models import Measurement
+
 SEAL_SALT = "surveys.response.seal"
 DIGEST_VERSION = 1
 
@@ -39,8 +41,6 @@ def _decimal(value, places: int) -> str:
 
 def measurement_snapshot(visit_id: int) -> list[dict]:
     """The visit's measurements as plain data, in a stable order and format."""
-    from visits.models import Measurement
-
     rows = Measurement.objects.filter(visit_id=visit_id).order_by("measured_at", "id")
     return [
         {
@@ -106,12 +106,12 @@ def compute_seal(digest: str) -> str:
 
 
 def integrity_problems(response) -> list[str]:
-    """What no longer matches the signature, in sentences a supervisor understands."""
-    from .models import Answer
-
+    """What no longer matches the signature, in sentences a supervisor understands.
+    `response` is a SurveyResponse; this module reads its rows through it and imports no model
+    of its own app (surveys.models uses it, not the other way round)."""
     # Re-read from the database: the check is about the stored rows, not this instance.
     stored = type(response).objects.get(pk=response.pk)
-    answers = list(Answer.objects.filter(response_id=response.pk))
+    answers = list(stored.answers.all())
     live = measurement_snapshot(stored.visit_id)
     problems = []
     if not hmac.compare_digest(compute_seal(stored.digest), stored.seal):

@@ -15,6 +15,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
+from .integrity import integrity_problems
+
 
 class QuestionKind(models.TextChoices):
     RATING = "rating", _("Satisfaction 1–5")
@@ -206,8 +208,6 @@ class SurveyResponse(ImmutableModel):
         return f"{self.visit_id} {self.signed_at:%Y-%m-%d %H:%M}"
 
     def integrity_problems(self) -> list[str]:
-        from .integrity import integrity_problems
-
         return integrity_problems(self)
 
     def verify(self) -> bool:

@@ -16,7 +16,7 @@ from visits.models import Visit
 from visits.selectors import visits_for
 
 from . import rules
-from .models import Answer, Question, QuestionKind, SurveyLink, SurveyResponse
+from .models import Answer, CardHandover, Question, QuestionKind, SurveyLink, SurveyResponse
 
 User = get_user_model()
 
@@ -52,6 +52,16 @@ def survey_visits(user, *, days: int = 30) -> QuerySet[Visit]:
         .prefetch_related(live_links())
         .order_by("-work_ended_at", "-id")
     )
+
+
+def survey_signed(visit: Visit) -> bool:
+    """R22: the customer signed the survey and work order of this visit."""
+    return SurveyResponse.objects.filter(visit=visit).exists()
+
+
+def card_handed(visit: Visit) -> bool:
+    """R24: the commitment card (or the handbook) was handed over at this visit."""
+    return CardHandover.objects.filter(visit=visit).exists()
 
 
 def questions(active_only: bool = True) -> QuerySet[Question]:

@@ -17,6 +17,37 @@ def test_login_lands_on_the_role_home(client, dispatcher):
     assert client.get(response.url).status_code == 200
 
 
+@pytest.mark.parametrize(
+    ("roles", "home"),
+    [
+        (["supervisor"], "/supervisor/"),
+        (["supervisor", "engineer"], "/supervisor/"),
+        (["engineer"], "/visits/today/"),
+        # A dispatcher who also goes on site starts at the desk.
+        (["dispatcher", "engineer"], None),
+        (["dispatcher"], None),
+    ],
+)
+def test_each_role_starts_on_its_own_page(client, roles, home):
+    """/ sends a supervisor to the dashboard, an engineer to today's visits, the desk to its
+    own tickets (settings.HOME_PAGES)."""
+    from django.contrib.auth.models import Group
+
+    from tests.factories import make_user
+
+    user = make_user(roles[0])
+    user.groups.add(*Group.objects.filter(name__in=roles[1:]))
+    client.force_login(user)
+    response = client.get("/")
+    if home is None:
+        assert response.status_code == 200
+        assert response.templates[0].name == "dispatch/home.html"
+    else:
+        assert response.status_code == 302
+        assert response.url == home
+        assert client.get(home).status_code == 200
+
+
 def test_wrong_password_shows_a_form_error(client, dispatcher):
     response = client.post("/login/", {"username": dispatcher.username, "password": "nope"})
     assert response.status_code == 200

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from dispatch.errors import RuleViolation
 from dispatch.models import Deadline, DeadlineState, Notification, NotificationState
+from dispatch.rules import reconfirm_lead
 from dispatch.services import close_ticket
 
 from . import services
@@ -324,12 +325,15 @@ def _today(clock, demo, tickets):
         when = max(ticket.created_at + 2 * M, min(start - 20 * H, now - 10 * M))
         return _book(clock, demo, when, ticket, start, minutes, engineer)
 
-    # engineer1: at work now (on time), one to re-confirm soon, one tomorrow.
+    # engineer1: at work now (on time), one whose re-confirmation (R8, an hour before) fell due
+    # on the quarter hour, so the sweep alerts engineer1 and the alert leads to the visit, and
+    # one tomorrow. No later step of the loader passes that quarter hour: the sweep, not the
+    # loader, marks it overdue.
     a = booked_for(older[0], now - 45 * M, e1, 90)
     arrival = _to_door(clock, a)
     clock(arrival + 3 * M, services.start_work, actor=e1, visit=a, door_checks=DoorCheck.values)
     _measure(clock, arrival + 15 * M, a, rng, "before", good=False)
-    booked_for(newest[0], now + 90 * M, e1)
+    booked_for(newest[0], now + reconfirm_lead(), e1)
     tomorrow = timezone.localtime(now + timedelta(days=1)).replace(hour=10, minute=0)
     booked_for(newest[1], tomorrow, e1)
     # engineer2: at a door nobody opens (the wait is over), one later with the kit done,

@@ -81,7 +81,7 @@ def test_r6_the_contact_form_refuses_beyond_the_bound(login, dispatcher):
 def test_r6_the_supervisors_dashboard_row_may_go_beyond(login, dispatcher, supervisor):
     ticket = open_ticket(dispatcher)
     login(supervisor).post(
-        reverse("dispatch:dashboard_contact", args=[ticket.number]),
+        reverse("supervision:dashboard_contact", args=[ticket.number]),
         {"channel": "phone", "progress": "需协调厂家", "new_promised_at": "2027-02-21T09:00"},
     )
     assert promised(ticket) == FAR

@@ -57,7 +57,7 @@ def missed_arrival(dispatcher, engineer):
 def test_engineer_taps_the_badge_and_sees_the_missed_arrival(
     new_page, dispatcher, engineer, supervisor, shot
 ):
-    missed_arrival(dispatcher, engineer)
+    ticket = missed_arrival(dispatcher, engineer)
     page = new_page(engineer, PHONE)
     badge = page.locator("a.badge")
     assert badge.inner_text() == "1"
@@ -73,6 +73,13 @@ def test_engineer_taps_the_badge_and_sees_the_missed_arrival(
     page.wait_for_url("**/alerts/")
     assert not Notification.objects.filter(recipient=engineer, read_at__isnull=True).exists()
     shot(page, "03-read")
+    # The alert leads to the visit it is about: the engineer's page, not the desk's ticket.
+    visit = ticket.visits.get()
+    page.get_by_role("link", name=ticket.number).first.click()
+    page.wait_for_url(f"**/visits/{visit.pk}/")
+    expect(page.get_by_role("heading", level=1)).to_have_text(ticket.customer_name)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 361
+    shot(page, "04-visit-from-alert")
 
 
 def test_supervisor_reads_the_outbox_and_resends_a_failure(

@@ -63,3 +63,25 @@ def test_supervisor_records_a_contact_in_place(new_page, supervisor, overdue_rep
     assert response.value.status == 204
     shot(page, "after-contact")
     assert overdue_reply.ticket.contacts.count() == 1
+
+
+def test_supervisor_follows_up_a_complaint_and_comes_back_to_the_dashboard(
+    new_page, supervisor, overdue_reply, shot
+):
+    """R17: a complaint on site waits on the dashboard; the follow-up is recorded there and the
+    page comes back without it (the visits app handles the POST, the dashboard says where to
+    return)."""
+    visit = overdue_reply.visit
+    Visit.objects.filter(pk=visit.pk).update(
+        complaint_on_site=True, complaint_note="工程师迟到", left_at=timezone.now()
+    )
+    page = new_page(supervisor, PHONE)
+    card = page.locator(f"#complaint-{visit.pk}")
+    assert card.get_by_text("工程师迟到").is_visible()
+    card.get_by_label("跟进情况").fill("已致电客户道歉")
+    shot(page, "complaint-360")
+    card.get_by_role("button", name="登记跟进").click()
+    page.wait_for_url("**/supervisor/#complaints")
+    assert page.get_by_text("已登记跟进情况。").is_visible()
+    assert page.locator(f"#complaint-{visit.pk}").count() == 0
+    shot(page, "followed-up-360")

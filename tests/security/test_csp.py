@@ -127,7 +127,7 @@ def test_htmx_partials_and_the_admin_follow_the_policy_too(world):
         "/api/docs/",
     ]
     wrong = [f"{url}: {p}" for url in pages for p in check_page(client.get(url))]
-    partial = client.get(reverse("dispatch:supervisor"), HTTP_HX_REQUEST="true")
+    partial = client.get(reverse("supervision:supervisor"), HTTP_HX_REQUEST="true")
     wrong += [f"dashboard partial: {p}" for p in check_page(partial)]
     assert not wrong, wrong
 

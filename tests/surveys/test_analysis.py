@@ -2,7 +2,7 @@
 
 import pytest
 
-from dispatch.dashboard import selectors as dashboard
+from supervision.dashboard import selectors as dashboard
 from surveys import services
 from surveys.charts import quadrant_chart
 from surveys.models import Question

@@ -4,9 +4,10 @@ import io
 
 import pytest
 from django.core.management import call_command
+from django.test import Client
 from django.utils import timezone
 
-from dispatch.models import Deadline
+from dispatch.models import Deadline, Notification
 from visits.models import RescheduleRequest, Violation, Visit, VisitStatus
 
 pytestmark = pytest.mark.django_db
@@ -41,6 +42,15 @@ def test_demo_has_history_and_a_busy_today():
         assert Visit.objects.filter(
             engineer__username=username, start__gte=now - timezone.timedelta(hours=6)
         ).exists()
+    # An engineer's alert about their own visit, which leads to that visit's page (R8).
+    alert = Notification.objects.get(
+        channel="in_app", recipient__username="engineer1", deadline__kind="reconfirm"
+    )
+    visit = alert.deadline.visit
+    assert visit.engineer == alert.recipient
+    client = Client()
+    client.force_login(alert.recipient)
+    assert f'href="/visits/{visit.pk}/"' in client.get("/alerts/").content.decode()
 
 
 def test_without_the_dev_extras_the_demo_says_so_and_loads_nothing(monkeypatch):

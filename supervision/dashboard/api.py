@@ -5,12 +5,13 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ..api_errors import form_errors
-from ..api_fields import ModelSerializer, TextField
-from ..models import Deadline
-from ..people import display_name
-from ..permissions import HasRole
-from ..roles import Role
+from dispatch.api_errors import form_errors
+from dispatch.api_fields import ModelSerializer, TextField
+from dispatch.models import Deadline
+from dispatch.people import display_name
+from dispatch.permissions import HasRole
+from dispatch.roles import Role
+
 from .board import read_board
 
 

@@ -1,5 +1,5 @@
 """Pages of the outbox and the alerts: a person's alerts and overdue items (the badge links
-here), the supervisors' outbox, and the live banned-phrase check (R27) forms call with htmx."""
+here) and the supervisors' outbox."""
 
 from django.conf import settings
 from django.contrib import messages
@@ -7,34 +7,31 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from . import selectors, services
-from .delivery import in_quiet_hours
-from .errors import RuleViolation
-from .forms import OutboxFilterForm
-from .language import find_banned_phrases, find_sensitive_topics
-from .models import Notification, NotificationState
-from .notifications import template_label
-from .permissions import role_required
-from .roles import Role, is_staff_member
+from dispatch import selectors, services
+from dispatch.delivery import in_quiet_hours
+from dispatch.errors import RuleViolation
+from dispatch.forms import OutboxFilterForm
+from dispatch.models import Notification, NotificationState
+from dispatch.notifications import template_label
+from dispatch.permissions import role_required
+from dispatch.redirects import back_to
+from dispatch.roles import Role, is_staff_member
 
 
 def _link_for(user, ticket, visit):
-    """Where an alert leads: the ticket for the desk, the visit page for its engineer."""
+    """Where an alert leads: the ticket for the desk, the visit page for its engineer (who has
+    no ticket page); nowhere for anyone else."""
     if ticket is None:
         return None
     if is_staff_member(user):
         return reverse("dispatch:ticket_detail", args=[ticket.number])
-    if visit is not None:
-        try:
-            return reverse("visits:visit_detail", args=[visit.pk])
-        except NoReverseMatch:
-            return None
+    if visit is not None and visit.engineer_id == user.pk:
+        return reverse("visits:detail", args=[visit.pk])
     return None
 
 
@@ -46,7 +43,7 @@ def alerts(request):
     rows = [(n, _link_for(user, n.ticket, n.deadline.visit if n.deadline else None)) for n in page]
     return render(
         request,
-        "dispatch/alerts.html",
+        "supervision/alerts.html",
         {
             "overdue": overdue,
             "page": page,
@@ -62,7 +59,7 @@ def alerts_read(request):
     count = services.mark_alerts_read(actor=request.user)
     if count:
         messages.success(request, _("Alerts marked as read."))
-    return redirect("dispatch:alerts")
+    return redirect("supervision:alerts")
 
 
 @role_required(Role.SUPERVISOR)
@@ -77,7 +74,7 @@ def outbox(request):
     query.pop("page", None)
     return render(
         request,
-        "dispatch/outbox.html",
+        "supervision/outbox.html",
         {
             "form": form,
             "page": page,
@@ -104,20 +101,4 @@ def outbox_retry(request, pk):
         messages.error(request, exc.message)
     else:
         messages.success(request, _("The message will be sent again."))
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, {request.get_host()}):
-        target = reverse("dispatch:outbox")
-    return redirect(target)
-
-
-@require_POST
-@login_required
-def language_check(request):
-    """R27 and R28: banned phrases and tariff/price topics in the posted text, as a fragment for
-    htmx to show under the field."""
-    text = "\n".join(v for k, v in request.POST.items() if k != "csrfmiddlewaretoken")
-    return render(
-        request,
-        "dispatch/banned_phrases.html",
-        {"found": find_banned_phrases(text), "sensitive": find_sensitive_topics(text)},
-    )
+    return redirect(back_to(request, reverse("supervision:outbox")))

@@ -5,9 +5,10 @@ from datetime import timedelta
 import pytest
 import time_machine
 
+from dispatch import deadlines
 from dispatch.backends import DeliveryError
 from dispatch.delivery import deliver_pending
-from dispatch.models import Notification, NotificationState
+from dispatch.models import DeadlineKind, Notification, NotificationState
 from dispatch.sweep import sweep_deadlines
 from tests.dispatch.conftest import NOW
 from tests.factories import open_ticket
@@ -44,6 +45,31 @@ class TestAlerts:
         overdue_tickets(dispatcher)
         html = login(engineer).get("/alerts/").content.decode()
         assert "alert-item unread" not in html
+
+    def test_engineers_alert_links_to_their_visit_and_the_link_works(
+        self, login, dispatcher, engineer, supervisor, make_visit
+    ):
+        """R9: the engineer's overdue arrival, in their alerts and overdue items, leads to the
+        visit's page (the engineer has no ticket page), and that page opens for them."""
+        start = NOW + timedelta(hours=1)
+        with time_machine.travel(NOW, tick=False):
+            ticket = open_ticket(dispatcher)
+            visit = make_visit(ticket, engineer, start=start)
+            deadlines.open_deadline(
+                kind=DeadlineKind.ARRIVAL,
+                ticket=ticket,
+                visit=visit,
+                due_at=start,
+                responsible=engineer,
+            )
+        client = login(engineer)
+        with time_machine.travel(start + timedelta(minutes=5), tick=False):
+            sweep_deadlines()
+            html = client.get("/alerts/").content.decode()
+            link = f'href="/visits/{visit.pk}/"'
+            assert html.count(link) == 2  # the overdue item and the alert about it
+            assert f'href="/tickets/{ticket.number}/"' not in html
+            assert client.get(f"/visits/{visit.pk}/").status_code == 200
 
     def test_constant_number_of_queries(
         self, login, dispatcher, supervisor, django_assert_max_num_queries

@@ -42,7 +42,7 @@ def bar_chart(title: str, items: list[tuple[str, float | None]], *, good=95, fai
     ]
     height = max(len(bars), 1) * (BAR_HEIGHT + BAR_GAP)
     return render_to_string(
-        "dispatch/dashboard/bar_chart.svg",
+        "supervision/dashboard/bar_chart.svg",
         {
             "title": title,
             "bars": bars,
@@ -75,7 +75,7 @@ def line_chart(title: str, series: dict[str, list[float]], labels: list[str]) ->
     ticks = [{"x": point(i, 0)[0], "label": label} for i, label in enumerate(labels)]
     grid = [{"y": point(0, v)[1], "value": v} for v in (0, 50, 80, 100)]
     return render_to_string(
-        "dispatch/dashboard/line_chart.svg",
+        "supervision/dashboard/line_chart.svg",
         {
             "title": title,
             "lines": lines,

@@ -10,13 +10,13 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from dispatch.dashboard.selectors import SECTION_LIMIT
 from dispatch.models import Deadline, DeadlineKind, DeadlineState, Team
+from supervision.dashboard.selectors import SECTION_LIMIT
 from tests.factories import open_ticket
 from visits.models import Visit
 
 pytestmark = pytest.mark.django_db
-URL = reverse("dispatch:supervisor")
+URL = reverse("supervision:supervisor")
 
 
 def make_visit(ticket, engineer, *, start, arrived_at=None, kit_at=None, punctual=None, **extra):
@@ -71,7 +71,7 @@ def test_a_kept_promise_leaves_the_dashboard(login, supervisor, dispatcher):
     assert "已联系客户" in client.get(URL).content.decode()
     # R6: the supervisor records the contact in place; the row goes.
     response = client.post(
-        reverse("dispatch:dashboard_contact", args=[ticket.number]),
+        reverse("supervision:dashboard_contact", args=[ticket.number]),
         {"channel": "phone", "progress": "已答复", "answered": "on"},
         HTTP_HX_REQUEST="true",
     )
@@ -83,7 +83,7 @@ def test_a_kept_promise_leaves_the_dashboard(login, supervisor, dispatcher):
 def test_in_place_action_errors_are_shown_in_the_row(login, supervisor, dispatcher):
     ticket = open_ticket(dispatcher)
     response = login(supervisor).post(
-        reverse("dispatch:dashboard_reassign", args=[ticket.number]),
+        reverse("supervision:dashboard_reassign", args=[ticket.number]),
         {"to_user": dispatcher.pk, "note": ""},
     )
     assert response.status_code == 200
@@ -219,7 +219,7 @@ def test_row_actions_load_when_opened_and_offer_everyone_but_the_owner(
     assert "dashboard_row_actions" not in page  # the forms are not on the page itself ...
     assert f"/supervisor/tickets/{ticket.number}/actions/" in page  # ... but one tap away
     html = client.get(
-        reverse("dispatch:dashboard_row_actions", args=[ticket.number]), {"row": "7"}
+        reverse("supervision:dashboard_row_actions", args=[ticket.number]), {"row": "7"}
     ).content.decode()
     assert 'id="progress-7"' in html
     assert f'value="{dispatcher2.pk}"' in html

@@ -24,13 +24,12 @@ from django.db.models import (
 from django.db.models.functions import JSONObject, RowNumber, TruncWeek
 from django.utils import timezone
 
+from dispatch.models import CustomerContact, Deadline, DeadlineKind, DeadlineState, Team
+from dispatch.periods import Period
+from dispatch.roles import Role
 from surveys import selectors as survey_selectors
 from visits import selectors as visit_selectors
 from visits.models import INACTIVE_STATUSES, Visit
-
-from ..models import CustomerContact, Deadline, DeadlineKind, DeadlineState, Team
-from ..periods import Period
-from ..roles import Role
 
 User = get_user_model()
 

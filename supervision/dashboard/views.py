@@ -8,14 +8,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from dispatch import services
+from dispatch.forms import ContactForm, TransferForm, run_service
+from dispatch.models import DeadlineKind, Ticket
+from dispatch.people import display_name
+from dispatch.permissions import role_required
+from dispatch.roles import Role
 from visits import selectors as visit_selectors
 
-from .. import services
-from ..forms import ContactForm, TransferForm, run_service
-from ..models import DeadlineKind, Ticket
-from ..people import display_name
-from ..permissions import role_required
-from ..roles import Role
 from . import charts, selectors
 from .board import read_board
 from .export import export
@@ -149,9 +149,9 @@ def dashboard(request):
         ),
     }
     template = (
-        "dispatch/dashboard/live.html"
+        "supervision/dashboard/live.html"
         if request.headers.get("HX-Request")
-        else ("dispatch/dashboard/page.html")
+        else ("supervision/dashboard/page.html")
     )
     return render(request, template, context)
 
@@ -165,7 +165,7 @@ def row_actions(request, number):
     row = request.GET.get("row", "")
     return render(
         request,
-        "dispatch/dashboard/row_actions.html",
+        "supervision/dashboard/row_actions.html",
         {
             "ticket": ticket,
             "row": row if row.isdigit() else ticket.pk,
@@ -193,7 +193,7 @@ def contact(request, number):
     ):
         return _refresh()
     # 200, not 4xx: htmx swaps the errors into the row only for a successful response.
-    return render(request, "dispatch/dashboard/row_errors.html", {"form": form})
+    return render(request, "supervision/dashboard/row_errors.html", {"form": form})
 
 
 @require_POST
@@ -213,4 +213,4 @@ def reassign(request, number):
     ):
         return _refresh()
     # 200, not 4xx: htmx swaps the errors into the row only for a successful response.
-    return render(request, "dispatch/dashboard/row_errors.html", {"form": form})
+    return render(request, "supervision/dashboard/row_errors.html", {"form": form})

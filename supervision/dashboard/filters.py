@@ -7,10 +7,10 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ..dates import DayField
-from ..models import DeadlineKind
-from ..people import display_name
-from ..periods import Period
+from dispatch.dates import DayField
+from dispatch.models import DeadlineKind
+from dispatch.people import display_name
+from dispatch.periods import Period
 
 DEFAULT_PERIOD_DAYS = 28
 

@@ -1,0 +1,38 @@
+"""What the apps above visits add to a visit, asked without importing them (docs/design.md#layers).
+
+visits sits below checklists and surveys, yet two of the five steps (R21) live there: step 2,
+the kit (checklists), and step 5's survey and commitment card (surveys). As dispatch.closing
+does for dispatch, visits owns this registry and the apps above fill it in their
+AppConfig.ready():
+
+- a step's page: `register_step_page("kit", url_of)`; the visit page links to `step_page(...)`;
+- a fact about the visit that only an app above knows: `register_fact(SURVEY_SIGNED, check)`;
+  the leaving rules (R22, R24) ask `fact(...)`. A fact no installed app reports is false.
+"""
+
+from collections.abc import Callable
+
+# Facts leaving asks for (R22, R24); surveys reports them.
+SURVEY_SIGNED = "survey_signed"
+CARD_HANDED = "card_handed"
+
+_step_pages: dict[str, Callable[[object], str]] = {}
+_facts: dict[str, Callable[[object], bool]] = {}
+
+
+def register_step_page(step: str, url_of: Callable[[object], str]) -> None:
+    _step_pages[step] = url_of
+
+
+def step_page(step: str, visit) -> str | None:
+    url_of = _step_pages.get(step)
+    return url_of(visit) if url_of else None
+
+
+def register_fact(name: str, check: Callable[[object], bool]) -> None:
+    _facts[name] = check
+
+
+def fact(name: str, visit) -> bool:
+    check = _facts.get(name)
+    return bool(check and check(visit))
