@@ -500,10 +500,23 @@ class TestPages:
         at_work(visit)
         handover = ask(visit, engineer2)
         code = code_of(handover)
+        supervisor.is_staff = supervisor.is_superuser = True
+        supervisor.save()
         client = login(supervisor)
-        for url in (f"/visits/{visit.pk}/", "/outbox/", f"/tickets/{visit.ticket.number}/"):
-            text = client.get(url).content.decode()
-            assert code not in text, url
+        sms = sms_of(handover)
+        for url in (
+            f"/visits/{visit.pk}/",
+            "/outbox/",
+            f"/tickets/{visit.ticket.number}/",
+            f"/api/visits/{visit.pk}/",
+            "/admin/dispatch/notification/",
+            f"/admin/dispatch/notification/{sms.pk}/change/",
+            "/admin/dispatch/event/",
+            f"/admin/visits/visithandover/{handover.pk}/change/",
+        ):
+            response = client.get(url)
+            assert response.status_code == 200, url
+            assert code not in response.content.decode(), url
         desk = client.get(f"/visits/{visit.pk}/").content.decode()
         assert MARK in desk and REASON in desk
 
