@@ -359,39 +359,31 @@ def _today(clock, demo, tickets):
     _measure(clock, arrival + 15 * M, a, rng, "before", good=False)
     # R16: engineer1 asks for a colleague to take `a` over; the customer's code is still to come
     # (the SMS went now: on the demo's customer phone, var/sms/, with NOTIFICATION_BACKEND=file).
+    # Asked at the seeding minute, past the quarter hour: so before the visit whose
+    # re-confirmation falls due then is booked below.
     _ask_handover(
         clock,
         demo,
         a,
-        now,
+        clock.now,  # not the quarter hour: the code lives minutes from the seeding
         now + 4 * H,
         reason="需要光纤熔接设备",
         note="光猫到分纤箱的尾纤断裂，需熔接；已测客厅、书房，RSRP约-112",
     )
-    # R16: handed over this morning with the customer's code; engineer2 is awaited this
-    # afternoon and does their own kit, self-check and door checks.
+    # R16: handed over four hours ago with the customer's code; the colleague (engineer2) is
+    # awaited later today and does their own kit, self-check and door checks.
     k = booked_for(older[6], now - 4 * H, e1)
     arrival = _to_door(clock, k)
     clock(arrival + 3 * M, services.start_work, actor=e1, visit=k, door_checks=DoorCheck.values)
     _measure(clock, arrival + 12 * M, k, rng, "before", good=False)
-    clock(
+    _hand_over(
+        clock,
+        demo,
+        k,
         arrival + 20 * M,
-        services.request_handover,
-        actor=e1,
-        visit=k,
-        to_engineer=e2,
-        start=now + 5 * H,
-        end=now + 6 * H,
+        now + 5 * H,
         reason="需登高作业，由持证同事处理",
         note="阳台外墙天线松动，需登高加固；已测客厅、阳台，客户下午在家",
-    )
-    handover = k.handovers.get(state="pending")
-    clock(
-        arrival + 22 * M,
-        services.confirm_handover,
-        actor=e1,
-        visit=k,
-        code=handover_code(handover),
     )
     booked_for(newest[0], now + reconfirm_lead(), e1)
     tomorrow = timezone.localtime(now + timedelta(days=1)).replace(hour=10, minute=0)

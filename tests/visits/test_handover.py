@@ -635,3 +635,29 @@ def test_r16_the_admin_shows_handovers_read_only_without_their_code(
     assert response.status_code == 403
     handover.refresh_from_db()
     assert handover.state == HandoverState.PENDING
+
+
+def test_r16_handovers_from_before_consent_by_code_are_marked_as_the_engineers_tick(
+    clock, visit, engineer, engineer2, login
+):
+    """Old records changed the visit's engineer in place on the engineer's own tick: the
+    migration keeps them as confirmed, with the consent method saying what it was, and the
+    receiving engineer's page still shows their note."""
+    import importlib
+
+    from django.apps import apps
+
+    at_work(visit)
+    Visit.objects.filter(pk=visit.pk).update(engineer=engineer2)
+    # A row as the schema step leaves an old one: the new columns at their defaults.
+    old = VisitHandover.objects.create(
+        visit=visit, from_engineer=engineer, to_engineer=engineer2, note=NOTE, requested_by=engineer
+    )
+    migration = importlib.import_module("visits.migrations.0009_handover_by_customer_consent")
+    migration.mark_old_handovers(apps, None)
+    old.refresh_from_db()
+    assert old.state == HandoverState.CONFIRMED
+    assert old.consent_method == ConsentMethod.ENGINEER_TICK
+    assert old.consented_at == old.created_at
+    page = login(engineer2).get(f"/visits/{visit.pk}/").content.decode()
+    assert 'class="card handover-in"' in page and NOTE in page
