@@ -26,7 +26,7 @@ class VisitStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
     # R16: handed to another engineer mid-visit, with the customer's consent; the receiving
     # engineer's visit (`handed_over_to`) continues the work.
-    HANDED_OVER = "handed_over", _("Handed over")
+    HANDED_OVER = "handed_over", _("Handed over mid-visit")
 
 
 class NoSurveyReason(models.TextChoices):

@@ -185,7 +185,7 @@ class Migration(migrations.Migration):
                     ("replied", "Replied"),
                     ("rescheduled", "Rescheduled"),
                     ("cancelled", "Cancelled"),
-                    ("handed_over", "Handed over"),
+                    ("handed_over", "Handed over mid-visit"),
                 ],
                 default="booked",
                 max_length=20,
