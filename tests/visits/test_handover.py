@@ -12,6 +12,7 @@ from django.urls import reverse
 from checklists.models import KitRun
 from dispatch import deadlines
 from dispatch.customer_secrets import MARK, SecretGone, customer_text, secret_for
+from dispatch.delivery import deliver_pending
 from dispatch.errors import PermissionDenied, RuleViolation
 from dispatch.models import Deadline, DeadlineKind, Event, Notification
 from tests.visits.conftest import at, minutes
@@ -126,6 +127,24 @@ class TestAsking:
         assert (exc.value.code, exc.value.field) == (code, field)
         assert not VisitHandover.objects.exists()
         assert not Notification.objects.filter(template="visit_handover_code").exists()
+
+    def test_r16_the_code_goes_at_once_even_in_quiet_hours(
+        self, clock, settings, tmp_path, visit, engineer2
+    ):
+        """The customer is waiting for the code on site: quiet hours (21:00–08:00) hold it not."""
+        settings.NOTIFICATIONS = {
+            **settings.NOTIFICATIONS,
+            "BACKEND": "file",
+            "FILE_DIR": str(tmp_path / "phones"),
+        }
+        at_work(visit)
+        clock.move_to(at(22, 0))
+        handover = ask(visit, engineer2, start=at(22, 30), end=at(23, 30))
+        sms = sms_of(handover)
+        assert sms.urgent and sms.send_after is None
+        assert deliver_pending().sent >= 1
+        received = (tmp_path / "phones" / "+8613800138000.txt").read_text(encoding="utf-8")
+        assert code_of(handover) in received
 
     def test_r16_r27_a_banned_phrase_goes_only_when_confirmed(self, clock, visit, engineer2):
         at_work(visit)
@@ -483,6 +502,19 @@ class TestPages:
         assert response.status_code == 409
         assert 'name="code"' not in response.content.decode()
         assert client.get(url).status_code == 302  # nothing waits for a code any more
+
+    def test_r16_an_expired_code_is_said_on_the_engineers_page(
+        self, clock, visit, engineer2, login
+    ):
+        at_work(visit)
+        ask(visit, engineer2)
+        client = login(visit.engineer)
+        page = client.get(f"/visits/{visit.pk}/").content.decode()
+        assert reverse("visits:handover_consent", args=[visit.pk]) in page
+        clock.move_to(at(9, 11))
+        page = client.get(f"/visits/{visit.pk}/").content.decode()
+        assert "已过期" in page
+        assert reverse("visits:handover_consent", args=[visit.pk]) not in page
 
     def test_r16_the_receiving_engineers_page_shows_the_note_the_tests_and_the_kit_gate(
         self, clock, visit, engineer2, login
