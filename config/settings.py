@@ -384,6 +384,10 @@ SEED_RULES = {
     # R19: a self-check older than this at arrival must be redone (the seed says 5 minutes).
     "SELF_CHECK_WINDOW_MINUTES": int(os.environ.get("SELF_CHECK_WINDOW_MINUTES", "30")),
     "RECONFIRM_LEAD_MINUTES": int(os.environ.get("RECONFIRM_LEAD_MINUTES", "60")),  # R8
+    # R16: how long the customer's code for a handover mid-visit is valid.
+    "HANDOVER_CODE_MINUTES": int(os.environ.get("HANDOVER_CODE_MINUTES", "10")),
+    # R18/R24: the centre allows the FAQ handbook in place of the service commitment card.
+    "FAQ_HANDBOOK_ALLOWED": env_bool("FAQ_HANDBOOK_ALLOWED", True),
     "DUE_SOON_MINUTES": int(os.environ.get("DUE_SOON_MINUTES", "30")),
 }
 

@@ -15,6 +15,8 @@ stale message is not sent.
 
 from collections.abc import Callable
 
+from django.core.signing import salted_hmac
+
 MARK = "••••••"
 
 _RESOLVERS: dict[str, Callable[[str], str]] = {}
@@ -27,6 +29,19 @@ class SecretGone(Exception):
 def register(kind: str, resolver: Callable[[str], str]) -> None:
     """`resolver(rest)` gets the reference after "<kind>:" and answers the secret in clear."""
     _RESOLVERS[kind] = resolver
+
+
+def one_time_code(salt: str, value: str, digits: int = 6) -> str:
+    """A code of `digits` digits derived from `value` with the server's key: the same on every
+    derivation (every retry of the SMS), never stored in clear."""
+    digest = salted_hmac(salt, value, algorithm="sha256").digest()
+    return f"{int.from_bytes(digest[:8], 'big') % 10**digits:0{digits}d}"
+
+
+def keyed_hash(salt: str, value: str) -> str:
+    """What is stored to check a code typed in: an HMAC with the server's key (six digits hashed
+    plainly could be reversed in a second)."""
+    return salted_hmac(salt, value, algorithm="sha256").hexdigest()
 
 
 def reference(kind: str, *parts) -> str:

@@ -31,6 +31,19 @@ def run_service(form: forms.Form, call):
         return None
 
 
+class OneTimeCodeForm(forms.Form):
+    """The one-time code a customer's phone received (the survey's R23, the handover's R16),
+    typed in by the customer."""
+
+    code = forms.CharField(
+        label=_("Code from the SMS"),
+        max_length=12,
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "pattern": "[0-9 ]*"}
+        ),
+    )
+
+
 def staff_choices():
     return (
         User.objects.filter(is_active=True, groups__name__in=[Role.DISPATCHER, Role.SUPERVISOR])

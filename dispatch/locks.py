@@ -7,7 +7,7 @@ A transaction takes its locks in this order, skipping what it does not need, nev
 
     1. ticket
     2. visit                      (of that ticket)
-    3. reschedule request, or survey link   (of that visit)
+    3. reschedule request, survey link, or handover request   (of that visit)
     4. engineer                   (the user whose calendar gets a time: book, reschedule, hand over)
 
 Independent resources, never held together with the chain above: the ticket-number counter of
@@ -118,6 +118,11 @@ def lock_request(request):
 def lock_link(link):
     """A survey link, after its ticket and visit (`link.visit` is locked too)."""
     return _lock_visit_child("surveys.SurveyLink", link)
+
+
+def lock_handover(handover):
+    """A handover request (R16), after its ticket and visit (`handover.visit` is locked too)."""
+    return _lock_visit_child("visits.VisitHandover", handover)
 
 
 # 4. ---------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""How people's names are shown."""
+"""How people's names and phone numbers are shown."""
 
 
 def display_name(user) -> str:
@@ -16,3 +16,13 @@ def own_phone(user) -> str:
     where one is kept, else blank, for the engineer to write. Never the 10000 hotline."""
     profile = getattr(user, "profile", None)
     return str(getattr(profile, "phone", "") or "")
+
+
+def mask_phone(phone) -> str:
+    """138****8000: enough for the customer to recognise, not enough to copy."""
+    digits = "".join(
+        ch for ch in str(getattr(phone, "national_number", phone) or "") if ch.isdigit()
+    )
+    if len(digits) < 7:
+        return digits
+    return f"{digits[:3]}****{digits[-4:]}"

@@ -62,6 +62,17 @@ def reconfirm_lead() -> timedelta:
     return timedelta(minutes=_setting("RECONFIRM_LEAD_MINUTES"))
 
 
+# R16: the customer's one-time code for a handover mid-visit is valid this long.
+def handover_code_ttl() -> timedelta:
+    return timedelta(minutes=settings.SEED_RULES.get("HANDOVER_CODE_MINUTES", 10))
+
+
+# R18/R24: whether the centre allows the FAQ handbook in place of the commitment card (seed 000
+# §3.1 advises it); without the setting only the card itself is handed over.
+def faq_handbook_allowed() -> bool:
+    return bool(settings.SEED_RULES.get("FAQ_HANDBOOK_ALLOWED", True))
+
+
 # Deadlines warn their owner once, this long before they fall due.
 def due_soon_window() -> timedelta:
     return timedelta(minutes=_setting("DUE_SOON_MINUTES"))

@@ -22,3 +22,4 @@ class SurveysConfig(AppConfig):
         )
         extensions.register_fact(extensions.SURVEY_SIGNED, selectors.survey_signed)
         extensions.register_fact(extensions.CARD_HANDED, selectors.card_handed)
+        extensions.register_fact(extensions.HANDBOOK_HANDED, selectors.handbook_handed)

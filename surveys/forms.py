@@ -5,9 +5,10 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from dispatch.dates import DayField
-from dispatch.forms import UserChoiceField
+from dispatch.forms import OneTimeCodeForm, UserChoiceField
 from dispatch.people import display_name
 from dispatch.roles import Role
+from dispatch.rules import faq_handbook_allowed
 
 from .models import CardItem, Question, QuestionKind
 
@@ -66,14 +67,8 @@ class SurveyForm(forms.Form):
         return {q.code: self.cleaned_data.get(field_name(q)) for q in self.questions}
 
 
-class CodeForm(forms.Form):
-    code = forms.CharField(
-        label=_("Code from the SMS"),
-        max_length=12,
-        widget=forms.TextInput(
-            attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "pattern": "[0-9 ]*"}
-        ),
-    )
+# R23: the survey's one-time code, as the customer types it.
+CodeForm = OneTimeCodeForm
 
 
 class CardForm(forms.Form):
@@ -83,6 +78,13 @@ class CardForm(forms.Form):
         initial=CardItem.CARD,
         widget=forms.RadioSelect,
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # R18: the FAQ handbook is offered only where the centre allows it in place of the card;
+        # surveys.services.hand_over_card decides.
+        if not faq_handbook_allowed():
+            self.fields["item"].choices = [(CardItem.CARD, CardItem.CARD.label)]
 
 
 class EngineerChoiceField(UserChoiceField):

@@ -15,6 +15,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
+from dispatch.people import mask_phone
+
 from .integrity import integrity_problems
 
 
@@ -135,16 +137,6 @@ class SurveyLink(models.Model):
     @property
     def masked_phone(self) -> str:
         return mask_phone(self.phone)
-
-
-def mask_phone(phone) -> str:
-    """138****8000: enough for the customer to recognise, not enough to copy."""
-    digits = "".join(
-        ch for ch in str(getattr(phone, "national_number", phone) or "") if ch.isdigit()
-    )
-    if len(digits) < 7:
-        return digits
-    return f"{digits[:3]}****{digits[-4:]}"
 
 
 class ImmutableQuerySet(models.QuerySet):

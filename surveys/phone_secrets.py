@@ -16,7 +16,7 @@ import hashlib
 from django.core.signing import salted_hmac
 from django.utils import timezone
 
-from dispatch.customer_secrets import SecretGone, reference, register
+from dispatch.customer_secrets import SecretGone, one_time_code, reference, register
 
 from .models import SurveyLink
 
@@ -36,10 +36,7 @@ def link_token(link: SurveyLink) -> str:
 
 def link_code(link: SurveyLink, send: int, digits: int) -> str:
     """The code of the link's `send`-th SMS code."""
-    digest = salted_hmac(
-        CODE_SALT, f"{link.pk}:{link.secret_nonce}:{send}", algorithm="sha256"
-    ).digest()
-    return f"{int.from_bytes(digest[:8], 'big') % 10**digits:0{digits}d}"
+    return one_time_code(CODE_SALT, f"{link.pk}:{link.secret_nonce}:{send}", digits)
 
 
 def link_reference(link: SurveyLink) -> str:

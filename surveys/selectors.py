@@ -16,7 +16,15 @@ from visits.models import Visit
 from visits.selectors import visits_for
 
 from . import rules
-from .models import Answer, CardHandover, Question, QuestionKind, SurveyLink, SurveyResponse
+from .models import (
+    Answer,
+    CardHandover,
+    CardItem,
+    Question,
+    QuestionKind,
+    SurveyLink,
+    SurveyResponse,
+)
 
 User = get_user_model()
 
@@ -62,6 +70,11 @@ def survey_signed(visit: Visit) -> bool:
 def card_handed(visit: Visit) -> bool:
     """R24: the commitment card (or the handbook) was handed over at this visit."""
     return CardHandover.objects.filter(visit=visit).exists()
+
+
+def handbook_handed(visit: Visit) -> bool:
+    """R18: what was handed over is the FAQ handbook in place of the card."""
+    return CardHandover.objects.filter(visit=visit, item=CardItem.FAQ).exists()
 
 
 def questions(active_only: bool = True) -> QuerySet[Question]:

@@ -13,20 +13,20 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.core.signing import salted_hmac
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from dispatch.customer_secrets import MARK
+from dispatch.customer_secrets import MARK, keyed_hash
 from dispatch.errors import PermissionDenied, RuleViolation
 from dispatch.events import EVENT_LABELS, record_event
 from dispatch.locks import lock_link, lock_visit
 from dispatch.notifications import queue_sms, urgent_sms
-from dispatch.people import display_name
+from dispatch.people import display_name, mask_phone
 from dispatch.roles import Role, has_role
+from dispatch.rules import faq_handbook_allowed
 from visits.models import Visit, VisitStatus
 from visits.services import require_engineer
 
@@ -41,7 +41,6 @@ from .models import (
     QuestionKind,
     SurveyLink,
     SurveyResponse,
-    mask_phone,
 )
 from .phone_secrets import code_reference, link_code, link_reference, link_token
 from .signature import clean_strokes, pointer_types, render_png
@@ -70,8 +69,7 @@ def hash_token(token: str) -> str:
 
 
 def _code_hash(link: SurveyLink, code: str) -> str:
-    # An HMAC with the server's key: six digits hashed plainly could be reversed in a second.
-    return salted_hmac(CODE_SALT, f"{link.pk}:{code}", algorithm="sha256").hexdigest()
+    return keyed_hash(CODE_SALT, f"{link.pk}:{code}")
 
 
 def customer_path(token: str) -> str:
@@ -553,12 +551,23 @@ def hand_over_card(
     *, actor, visit: Visit, item: str = CardItem.CARD, now: datetime | None = None
 ) -> CardHandover:
     """R24: after the work order is signed, the commitment card is handed over and the customer
-    is told by SMS to call 10000 for any further problem."""
+    is told by SMS to call 10000 for any further problem. R18: the FAQ handbook stands in for
+    the card only where the centre allows it (SEED_RULES["FAQ_HANDBOOK_ALLOWED"]); a handbook
+    recorded before the centre withdrew it may be replaced by the card."""
     now = now or timezone.now()
     visit = lock_visit(visit)
     require_engineer(actor, visit)  # R24: a field step, the visit's engineer's own
     if item not in CardItem.values:
         raise RuleViolation("invalid_item", _("Choose what was handed over."), field="item")
+    if item == CardItem.FAQ and not faq_handbook_allowed():
+        raise RuleViolation(
+            "handbook_not_allowed",
+            _(
+                "The centre does not allow the FAQ handbook in place of the service commitment "
+                "card: hand over the card."
+            ),
+            field="item",
+        )
     # R24: after the signed work order, or once the reason there is none is recorded.
     if not visit.no_survey_reason and not SurveyResponse.objects.filter(visit=visit).exists():
         raise RuleViolation(
@@ -566,18 +575,28 @@ def hand_over_card(
             _("The customer signs the work order first; then hand over the card."),
             status=409,
         )
-    if CardHandover.objects.filter(visit=visit).exists():
+    handover = CardHandover.objects.filter(visit=visit).first()
+    replaces_handbook = (
+        handover is not None and handover.item == CardItem.FAQ and not faq_handbook_allowed()
+    )
+    if handover is not None and not replaces_handbook:
         raise RuleViolation(
             "card_already_handed", _("The card handover is already recorded."), status=409
         )
-    handover = CardHandover.objects.create(visit=visit, item=item, handed_by=actor, handed_at=now)
+    if replaces_handbook:
+        handover.item, handover.handed_by, handover.handed_at = item, actor, now
+        handover.save(update_fields=["item", "handed_by", "handed_at"])
+    else:
+        handover = CardHandover.objects.create(
+            visit=visit, item=item, handed_by=actor, handed_at=now
+        )
     record_event(
         ticket=visit.ticket,
         visit=visit,
         actor=actor,
         kind="survey.card_handed_over",
         message=handover.get_item_display(),
-        after={"item": item, "handed_at": now.isoformat()},
+        after={"item": item, "handed_at": now.isoformat(), "replaces_handbook": replaces_handbook},
     )
     queue_sms(
         ticket=visit.ticket,

@@ -16,9 +16,11 @@ from django.views.decorators.http import require_POST
 
 from dispatch.errors import RuleViolation
 from dispatch.forms import run_service
+from dispatch.people import mask_phone
 from dispatch.periods import Period
 from dispatch.permissions import role_required
 from dispatch.roles import Role, has_role
+from dispatch.rules import faq_handbook_allowed
 from visits.models import Visit
 from visits.services import require_engineer
 
@@ -26,7 +28,7 @@ from . import selectors, services, signature
 from .charts import QUADRANT_LABELS, quadrant_chart
 from .forms import CardForm, CodeForm, QuestionForm, ResultsFilterForm, SurveyForm
 from .integrity import measurement_snapshot
-from .models import LinkChannel, Question, SurveyResponse, mask_phone
+from .models import CardItem, LinkChannel, Question, SurveyResponse
 
 STAFF = (Role.ENGINEER, Role.DISPATCHER, Role.SUPERVISOR)
 DESK = (Role.DISPATCHER, Role.SUPERVISOR)
@@ -66,6 +68,7 @@ def _qr_svg(request, visit: Visit) -> str | None:
 def _handoff_context(request, visit: Visit, **extra) -> dict:
     live = [link for link in visit.open_links if link.is_live()]
     response = getattr(visit, "survey_response", None)
+    handover = getattr(visit, "card_handover", None)
     return {
         "visit": visit,
         "ticket": visit.ticket,
@@ -74,7 +77,11 @@ def _handoff_context(request, visit: Visit, **extra) -> dict:
         "live_link": live[0] if live else None,
         "response": response,
         "verified": response.verify() if response else None,
-        "handover": getattr(visit, "card_handover", None),
+        "handover": handover,
+        # R18: a handbook handed over before the centre withdrew it is replaced by the card.
+        "handbook_withdrawn": handover is not None
+        and handover.item == CardItem.FAQ
+        and not faq_handbook_allowed(),
         "qr_svg": None if response else _qr_svg(request, visit),
         "card_form": extra.pop("card_form", None) or CardForm(),
         "can_issue": visit.status in services.rules.WORK_ENDED_STATUSES

@@ -31,7 +31,21 @@ class VisitNoteAdmin(ReadOnlyAdmin):
 
 @admin.register(VisitHandover)
 class VisitHandoverAdmin(ReadOnlyAdmin):
-    list_display = ["visit", "from_engineer", "to_engineer", "created_at"]
+    """R16: read-only; how the customer consented is on the record. The code's secrets (nonce,
+    HMAC) are not fields of the admin: nothing here opens a handover."""
+
+    list_display = [
+        "visit",
+        "from_engineer",
+        "to_engineer",
+        "start",
+        "state",
+        "consent_method",
+        "consented_at",
+    ]
+    list_filter = ["state", "consent_method"]
+    list_select_related = ["visit", "from_engineer", "to_engineer"]
+    exclude = ["secret_nonce", "code_hash"]
 
 
 @admin.register(RescheduleRequest)

@@ -23,12 +23,15 @@ from dispatch.api_fields import ModelSerializer, TextField
 from dispatch.dates import ApiMomentField, validate_day
 from dispatch.json_input import BoundedJSONParser
 from dispatch.models import Deadline, Ticket
+from dispatch.people import mask_phone
 from dispatch.permissions import DESK, HasRole
 from dispatch.roles import Role
 
 from . import selectors, services
 from .models import (
+    ConsentChannel,
     DoorCheck,
+    HandoverState,
     Measurement,
     NoSurveyReason,
     RescheduleRequest,
@@ -141,15 +144,81 @@ class VisitSerializer(ModelSerializer):
         return visit.kit_completed_at is not None
 
 
-class HandoverNoteSerializer(ModelSerializer):
-    """R16: the handover note, for the engineer who takes the visit over."""
+class HandoverSerializer(ModelSerializer):
+    """R16: a handover request and how the customer consented. Never the code: the customer's
+    phone is masked, the code exists only in the SMS."""
 
     from_engineer = serializers.SlugRelatedField(slug_field="username", read_only=True)
     to_engineer = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    phone = serializers.SerializerMethodField(help_text="The customer's phone, masked.")
+    consent_device_user = serializers.SlugRelatedField(
+        slug_field="username",
+        read_only=True,
+        allow_null=True,
+        help_text="Whose phone (session) the customer typed the code on.",
+    )
+    successor = serializers.SerializerMethodField(
+        help_text="The receiving engineer's visit, once the customer agreed."
+    )
 
     class Meta:
         model = VisitHandover
-        fields = ["from_engineer", "to_engineer", "note", "created_at"]
+        fields = [
+            "id",
+            "visit",
+            "from_engineer",
+            "to_engineer",
+            "start",
+            "end",
+            "reason",
+            "note",
+            "state",
+            "created_at",
+            "phone",
+            "code_expires_at",
+            "code_attempts",
+            "consent_method",
+            "consent_channel",
+            "consent_device_user",
+            "consented_at",
+            "successor",
+        ]
+        read_only_fields = fields
+
+    def get_phone(self, handover) -> str:
+        return mask_phone(handover.phone)
+
+    def get_successor(self, handover) -> int | None:
+        if handover.state != HandoverState.CONFIRMED:
+            return None
+        return (
+            Visit.objects.filter(handed_over_from=handover.visit_id)
+            .values_list("pk", flat=True)
+            .first()
+        )
+
+
+class HandoverInSerializer(ModelSerializer):
+    """R16: the note for the engineer who takes the visit over, and the first engineer's tests
+    (read-only), so the customer never repeats the story."""
+
+    from_engineer = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    to_engineer = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    previous_visit = serializers.IntegerField(source="visit_id", read_only=True)
+    measurements = MeasurementSerializer(source="visit.measurements", many=True, read_only=True)
+
+    class Meta:
+        model = VisitHandover
+        fields = [
+            "from_engineer",
+            "to_engineer",
+            "note",
+            "created_at",
+            "consent_method",
+            "consented_at",
+            "previous_visit",
+            "measurements",
+        ]
         read_only_fields = fields
 
 
@@ -159,7 +228,16 @@ class VisitDetailSerializer(VisitSerializer):
     deadlines = VisitDeadlineSerializer(many=True, read_only=True)
     violations = ViolationSerializer(many=True, read_only=True)
     note = serializers.SerializerMethodField()
-    handovers = HandoverNoteSerializer(many=True, read_only=True)
+    handed_over_from = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    handed_over_to = serializers.SerializerMethodField(
+        help_text="R16: the receiving engineer's visit, once this one is handed over."
+    )
+    handovers = HandoverSerializer(
+        many=True, read_only=True, help_text="R16: the handover requests of this visit."
+    )
+    handover_in = serializers.SerializerMethodField(
+        help_text="R16: the handover that gave this visit's engineer the work."
+    )
     no_survey_reason = serializers.CharField(
         read_only=True,
         help_text="R24: why there is no signed survey: refused, nobody_home, or empty.",
@@ -169,6 +247,8 @@ class VisitDetailSerializer(VisitSerializer):
         fields = [
             *VisitSerializer.Meta.fields,
             "rescheduled_from",
+            "handed_over_from",
+            "handed_over_to",
             "departed_at",
             "late_notified_at",
             "expected_arrival_at",
@@ -195,8 +275,18 @@ class VisitDetailSerializer(VisitSerializer):
             "violations",
             "note",
             "handovers",
+            "handover_in",
         ]
         read_only_fields = fields
+
+    def get_handed_over_to(self, visit) -> int | None:
+        successor = getattr(visit, "handed_over_to", None)
+        return successor.pk if successor else None
+
+    @extend_schema_field(HandoverInSerializer(allow_null=True))
+    def get_handover_in(self, visit):
+        handover = selectors.handover_in(visit)
+        return HandoverInSerializer(handover, context=self.context).data if handover else None
 
     @extend_schema_field(VisitNoteSerializer(allow_null=True))
     def get_note(self, visit):
@@ -322,10 +412,19 @@ class ReplySerializer(serializers.Serializer):
     confirm = ConfirmWordingField()
 
 
-class HandoverSerializer(serializers.Serializer):
-    to_engineer = UsernameField()
-    note = TextField()
-    customer_consented = serializers.BooleanField()
+class HandoverRequestSerializer(serializers.Serializer):
+    to_engineer = UsernameField(help_text="R16: the colleague who takes the visit over.")
+    start = ApiMomentField(help_text="R16: when the colleague will be there, agreed (R9: −5 min).")
+    end = ApiMomentField()
+    reason = TextField(max_length=100, help_text="Why: told to the customer in the SMS (R27).")
+    note = TextField(help_text="Everything the colleague needs to know.")
+    confirm = ConfirmWordingField()
+
+
+class HandoverCodeSerializer(serializers.Serializer):
+    code = serializers.CharField(
+        max_length=12, help_text="R16: the code the customer's phone received, typed by them."
+    )
 
 
 class NoteSerializer(serializers.Serializer):
@@ -427,6 +526,7 @@ class VisitViewSet(
                 "start_work",
                 "outcome",
                 "handover",
+                "handover_confirm",
                 "complaint",
                 "no_survey",
                 "leave",
@@ -683,18 +783,49 @@ class VisitViewSet(
             ),
         )
 
-    @_body(HandoverSerializer)
+    @extend_schema(request=HandoverRequestSerializer, responses={201: HandoverSerializer})
     @action(detail=True, methods=["post"])
     def handover(self, request, pk=None):
-        # The visit leaves the engineer's scope once handed over: answer with the row as it was
-        # handed, not a re-read through the (now narrower) selector.
+        """R16: ask the customer to agree to a colleague taking over: the customer gets an SMS
+        with a one-time code; nothing changes hands until the code comes back (handover/confirm).
+        A newer request replaces a pending one."""
         visit = self.get_object()
-        serializer = HandoverSerializer(data=request.data)
+        serializer = HandoverRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        visit = services.hand_over_visit(
-            actor=request.user, visit=visit, **serializer.validated_data
+        data = serializer.validated_data
+        handover = services.request_handover(
+            actor=request.user,
+            visit=visit,
+            to_engineer=data["to_engineer"],
+            start=data["start"],
+            end=data["end"],
+            reason=data["reason"],
+            note=data["note"],
+            confirm_wording=data["confirm"],
         )
-        return Response(VisitSerializer(visit).data)
+        return Response(HandoverSerializer(handover).data, status.HTTP_201_CREATED)
+
+    @extend_schema(request=HandoverCodeSerializer, responses={200: HandoverSerializer})
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="handover/confirm",
+        url_name="handover-confirm",
+    )
+    def handover_confirm(self, request, pk=None):
+        """R16: the customer's code, typed by the customer on the engineer's phone: the visit is
+        handed over ("handed_over") and the receiving engineer's visit booked (`successor`). A
+        wrong code is counted; after five the request is refused."""
+        visit = self.get_object()
+        serializer = HandoverCodeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        handover = services.confirm_handover(
+            actor=request.user,
+            visit=visit,
+            code=serializer.validated_data["code"],
+            channel=ConsentChannel.API,
+        )
+        return Response(HandoverSerializer(handover).data)
 
     @_body(NoteSerializer)
     @action(detail=True, methods=["post"])

@@ -12,3 +12,8 @@ class VisitsConfig(AppConfig):
         from .closing import pending_visits_block_close
 
         register_close_check(pending_visits_block_close)
+
+        # R16: the outbox derives the handover's code only when it sends it.
+        from .services.handover import register_resolvers
+
+        register_resolvers()

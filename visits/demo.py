@@ -3,8 +3,10 @@
 The clock is moved with time-machine (a dev dependency, installed by `make run`) so every
 service runs at the moment it would have run, and its rules hold: punctual and late arrivals,
 late notices, reschedules (one approved late, one pending), no-answer visits with notes on time
-and late, unresolved visits with replies on time, late and still due. Where the deadline sweep
-would have marked a promise overdue before it was kept, the loader does the same.
+and late, unresolved visits with replies on time, late and still due, handovers mid-visit agreed
+with the customer's code (one today whose successor awaits the receiving engineer, one waiting
+for the customer's code). Where the deadline sweep would have marked a promise overdue before it
+was kept, the loader does the same.
 """
 
 from datetime import datetime, timedelta
@@ -20,6 +22,7 @@ from dispatch.services import close_ticket
 
 from . import services
 from .models import DoorCheck, Visit
+from .services.handover import handover_code
 
 try:
     import time_machine
@@ -96,9 +99,11 @@ def _engineers_from(demo, first) -> list:
 
 
 def _to_door(clock, visit, *, late_by=None, notice=None):
-    """Re-confirm, kit, depart and arrive: 7 minutes early unless `late_by` (R8, R20, R9, R10)."""
+    """Re-confirm, kit, depart and arrive: 7 minutes early unless `late_by` (R8, R20, R9, R10).
+    A handover's successor was confirmed by the customer's code already (R16)."""
     s, eng = visit.start, visit.engineer
-    clock(s - 100 * M, services.reconfirm_visit, actor=eng, visit=visit)
+    if visit.reconfirmed_at is None:
+        clock(s - 100 * M, services.reconfirm_visit, actor=eng, visit=visit)
     clock(s - 50 * M, services.update_kit_status, actor=eng, visit=visit, missing=[])
     clock(s - 45 * M, services.depart_for_visit, actor=eng, visit=visit)
     if notice is not None:
@@ -153,6 +158,38 @@ def _work(clock, visit, rng, started, *, resolved=True, reply=None):
             message="后台已完成基站参数优化，请您试用，如仍有问题请随时联系我们。",
             by_sms=True,
         )
+
+
+def _ask_handover(clock, demo, visit, when, start, *, reason, note):
+    """R16: the engineer asks a free colleague to take over at `start`; the customer gets the
+    SMS with the code. Returns the request."""
+    for other in _engineers_from(demo, visit.engineer)[1:]:
+        try:
+            return clock(
+                when,
+                services.request_handover,
+                actor=visit.engineer,
+                visit=visit,
+                to_engineer=other,
+                start=start,
+                end=start + 60 * M,
+                reason=reason,
+                note=note,
+            )
+        except RuleViolation as exc:
+            if exc.code != "engineer_busy":
+                raise
+    raise RuntimeError(f"no engineer free to take over {visit}")
+
+
+def _hand_over(clock, demo, visit, when, start, *, reason, note) -> Visit:
+    """R16: asked, and agreed by the customer typing the code from their SMS on the engineer's
+    phone two minutes later; returns the receiving engineer's visit."""
+    handover = _ask_handover(clock, demo, visit, when, start, reason=reason, note=note)
+    # The customer reads the code off their own phone: the loader derives it as the SMS did.
+    code = handover_code(handover)
+    clock(when + 2 * M, services.confirm_handover, actor=visit.engineer, visit=visit, code=code)
+    return Visit.objects.get(handed_over_from=visit)
 
 
 def _no_answer(clock, visit, *, note_after):
@@ -259,7 +296,7 @@ def _history(clock, demo, ticket, i):
         _work(clock, visit, rng, _to_door(clock, visit) + 3 * M, resolved=False, reply=2 * H)
     elif kind == 10:  # R15 unresolved, reply late
         _work(clock, visit, rng, _to_door(clock, visit) + 3 * M, resolved=False, reply=5 * H)
-    elif kind == 11:  # R16 handover mid-visit, R17 complaint on site
+    elif kind == 11:  # R16 handover mid-visit with the customer's code, R17 complaint on site
         started = _to_door(clock, visit) + 3 * M
         clock(
             started,
@@ -276,30 +313,17 @@ def _history(clock, demo, ticket, i):
             note="客户抱怨上次投诉处理太慢",
         )
         _measure(clock, started + 10 * M, visit, rng, "before", good=False)
-        for other in _engineers_from(demo, visit.engineer)[1:]:
-            try:
-                clock(
-                    started + 15 * M,
-                    services.hand_over_visit,
-                    actor=visit.engineer,
-                    visit=visit,
-                    to_engineer=other,
-                    note="需登高更换室分天线，已向客户说明，客户同意由同事接手",
-                    customer_consented=True,
-                )
-                break
-            except RuleViolation:
-                continue
-        visit.refresh_from_db()
-        _measure(clock, started + 50 * M, visit, rng, "after", good=True)
-        clock(
-            started + 60 * M,
-            services.record_outcome,
-            actor=visit.engineer,
-            visit=visit,
-            resolved=True,
-            summary="更换室分天线后信号恢复",
+        visit = _hand_over(
+            clock,
+            demo,
+            visit,
+            started + 15 * M,
+            started + 75 * M,
+            reason="需登高更换室分天线",
+            note="客厅和主卧RSRP约-115，室分天线老化，需登高更换；客户下午在家",
         )
+        # R16: the receiving engineer's own kit, self-check, door checks and tests.
+        _work(clock, visit, rng, _to_door(clock, visit) + 3 * M)
     else:  # the usual: five minutes early, fixed on site
         _work(clock, visit, rng, _to_door(clock, visit) + 3 * M)
     visit.refresh_from_db()
@@ -319,7 +343,7 @@ def _today(clock, demo, tickets):
     rng = demo.rng
     now = clock.now.replace(minute=clock.now.minute // 15 * 15)  # visits on the quarter hour
     e1, e2, e3 = (demo.staff[f"engineer{n}"] for n in (1, 2, 3))
-    older, newest = tickets[:6], tickets[6:]
+    older, newest = tickets[:7], tickets[7:]
 
     def booked_for(ticket, start, engineer, minutes=60):
         when = max(ticket.created_at + 2 * M, min(start - 20 * H, now - 10 * M))
@@ -333,6 +357,34 @@ def _today(clock, demo, tickets):
     arrival = _to_door(clock, a)
     clock(arrival + 3 * M, services.start_work, actor=e1, visit=a, door_checks=DoorCheck.values)
     _measure(clock, arrival + 15 * M, a, rng, "before", good=False)
+    # R16: engineer1 asks for a colleague to take `a` over; the customer's code is still to come
+    # (the SMS went now: on the demo's customer phone, var/sms/, with NOTIFICATION_BACKEND=file).
+    # Asked at the seeding minute, past the quarter hour: so before the visit whose
+    # re-confirmation falls due then is booked below.
+    _ask_handover(
+        clock,
+        demo,
+        a,
+        clock.now,  # not the quarter hour: the code lives minutes from the seeding
+        now + 4 * H,
+        reason="需要光纤熔接设备",
+        note="光猫到分纤箱的尾纤断裂，需熔接；已测客厅、书房，RSRP约-112",
+    )
+    # R16: handed over four hours ago with the customer's code; the colleague (engineer2) is
+    # awaited later today and does their own kit, self-check and door checks.
+    k = booked_for(older[6], now - 4 * H, e1)
+    arrival = _to_door(clock, k)
+    clock(arrival + 3 * M, services.start_work, actor=e1, visit=k, door_checks=DoorCheck.values)
+    _measure(clock, arrival + 12 * M, k, rng, "before", good=False)
+    _hand_over(
+        clock,
+        demo,
+        k,
+        arrival + 20 * M,
+        now + 5 * H,
+        reason="需登高作业，由持证同事处理",
+        note="阳台外墙天线松动，需登高加固；已测客厅、阳台，客户下午在家",
+    )
     booked_for(newest[0], now + reconfirm_lead(), e1)
     tomorrow = timezone.localtime(now + timedelta(days=1)).replace(hour=10, minute=0)
     booked_for(newest[1], tomorrow, e1)
@@ -385,7 +437,7 @@ def seed(demo) -> None:
         )
     clock = Clock()
     tickets = sorted(demo.tickets, key=lambda t: t.created_at)
-    history, today = tickets[:-10], tickets[-10:]
+    history, today = tickets[:-11], tickets[-11:]
     for i, ticket in enumerate(history):
         _history(clock, demo, ticket, i)
     _today(clock, demo, today)

@@ -15,6 +15,8 @@ from collections.abc import Callable
 # Facts leaving asks for (R22, R24); surveys reports them.
 SURVEY_SIGNED = "survey_signed"
 CARD_HANDED = "card_handed"
+# R18: the FAQ handbook was handed over in place of the card (leaving checks the setting).
+HANDBOOK_HANDED = "handbook_handed"
 
 _step_pages: dict[str, Callable[[object], str]] = {}
 _facts: dict[str, Callable[[object], bool]] = {}

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from dispatch.dates import DayField, MomentField, local_moment
-from dispatch.forms import BannedPhraseCheck
+from dispatch.forms import BannedPhraseCheck, OneTimeCodeForm
 from dispatch.people import display_name
 
 from . import selectors
@@ -235,21 +235,32 @@ class ReplyForm(BannedPhraseCheck, forms.Form):
     by_sms = forms.BooleanField(label=_("Also send it to the customer by SMS"), required=False)
 
 
-class HandoverForm(forms.Form):
-    to_engineer = UserChoiceField(label=_("Hand the visit to"), queryset=selectors.engineers())
+class HandoverForm(BannedPhraseCheck, SlotForm):
+    """R16: to whom, when the colleague will be there (agreed with the customer), why (told to the
+    customer, R27) and a note for the colleague. The customer agrees with the SMS code."""
+
+    banned_phrase_fields = ("reason",)
+
+    reason = forms.CharField(
+        label=_("Why a colleague takes over"),
+        max_length=100,
+        help_text=_("Told to the customer in the SMS, e.g. “the antenna needs a climbing crew”."),
+    )
     note = forms.CharField(
         label=_("Handover note"),
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Everything the next engineer needs, so the customer never repeats it."),
     )
-    customer_consented = forms.BooleanField(label=_("The customer agreed"), required=False)
 
     def __init__(self, *args, visit=None, **kwargs):
         super().__init__(*args, **kwargs)
-        qs = selectors.engineers()
+        self.fields["engineer"].label = _("Hand the visit to")
         if visit is not None:
-            qs = qs.exclude(pk=visit.engineer_id)
-        self.fields["to_engineer"].queryset = qs
+            self.fields["engineer"].queryset = selectors.engineers().exclude(pk=visit.engineer_id)
+
+
+# R16: the customer types the code their phone received.
+HandoverCodeForm = OneTimeCodeForm
 
 
 class ComplaintForm(forms.Form):

@@ -4,7 +4,9 @@ from django.conf import settings
 from django.contrib.postgres.fields import RangeOperators
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from phonenumber_field.modelfields import PhoneNumberField
 
 from dispatch.db import PostgresExclusionConstraint, TsTzRange
 from dispatch.rules import ARRIVE_EARLY
@@ -22,6 +24,9 @@ class VisitStatus(models.TextChoices):
     REPLIED = "replied", _("Replied")
     RESCHEDULED = "rescheduled", _("Rescheduled")
     CANCELLED = "cancelled", _("Cancelled")
+    # R16: handed to another engineer mid-visit, with the customer's consent; the receiving
+    # engineer's visit (`handed_over_to`) continues the work.
+    HANDED_OVER = "handed_over", _("Handed over mid-visit")
 
 
 class NoSurveyReason(models.TextChoices):
@@ -37,16 +42,20 @@ VISIT_TRANSITIONS: dict[str, frozenset[str]] = {
     S.BOOKED: frozenset({S.CONFIRMED, S.RESCHEDULED, S.CANCELLED}),
     S.CONFIRMED: frozenset({S.EN_ROUTE, S.ARRIVED, S.RESCHEDULED, S.CANCELLED}),
     S.EN_ROUTE: frozenset({S.ARRIVED}),
-    S.ARRIVED: frozenset({S.AT_WORK, S.NO_ANSWER}),
-    S.AT_WORK: frozenset({S.RESOLVED, S.UNRESOLVED}),
+    S.ARRIVED: frozenset({S.AT_WORK, S.NO_ANSWER, S.HANDED_OVER}),
+    S.AT_WORK: frozenset({S.RESOLVED, S.UNRESOLVED, S.HANDED_OVER}),
     S.NO_ANSWER: frozenset(),
     S.RESOLVED: frozenset(),
     S.UNRESOLVED: frozenset({S.REPLIED}),
     S.REPLIED: frozenset(),
     S.RESCHEDULED: frozenset(),
     S.CANCELLED: frozenset(),
+    S.HANDED_OVER: frozenset(),
 }
-# Visits that hold the engineer's time: everything but a visit moved away or called off.
+# Visits that hold the engineer's time: everything but a visit moved away or called off. A visit
+# handed over mid-visit (R16) holds it like a finished one: its engineer was there, arrived on
+# time or late (R9), and its slot is the record of that; the successor holds the receiving
+# engineer's time.
 INACTIVE_STATUSES = frozenset({S.RESCHEDULED, S.CANCELLED})
 
 
@@ -73,6 +82,11 @@ class Visit(models.Model):
     # R11: a reschedule closes this visit and books its successor; history is kept.
     rescheduled_from = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="rescheduled_to"
+    )
+    # R16: a handover mid-visit ends this visit and books its successor for the receiving
+    # engineer, who does their own kit, self-check and door checks; history is kept.
+    handed_over_from = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="handed_over_to"
     )
 
     reconfirmed_at = models.DateTimeField(_("re-confirmed at"), null=True, blank=True)  # R8
@@ -359,31 +373,127 @@ class VisitNote(models.Model):
         return f"{self.visit_id} {self.customer_surname}"
 
 
+class HandoverState(models.TextChoices):
+    """R16: a handover request waits for the customer's code; a newer request replaces it."""
+
+    PENDING = "pending", _("Waiting for the customer's code")
+    CONFIRMED = "confirmed", _("Agreed by the customer")
+    SUPERSEDED = "superseded", _("Replaced by a newer request")
+    LOCKED = "locked", _("Refused after too many wrong codes")
+
+
+class ConsentMethod(models.TextChoices):
+    """R16: how the customer's consent to a handover was given."""
+
+    SMS_CODE = "sms_code", _("The customer typed the code sent to their phone")
+    # Handovers recorded before consent was taken on the customer's side.
+    ENGINEER_TICK = "engineer_tick", _("Ticked by the engineer (before consent by code)")
+
+
+class ConsentChannel(models.TextChoices):
+    PAGE = "page", _("The customer's screen on the engineer's phone")
+    API = "api", _("The engineer's phone app")
+
+
 class VisitHandover(models.Model):
-    """R16: a visit handed to another engineer mid-visit, with the customer's consent."""
+    """R16: a visit under way handed to another engineer, with the customer's own consent.
+
+    The engineer asks (to whom, when the receiving engineer will be there, why, and a note for
+    the colleague); the customer gets an SMS with a one-time code and types it on the customer's
+    screen of the engineer's phone. Only then is the visit handed over: it ends as "handed over"
+    and its successor is booked for the receiving engineer (`Visit.handed_over_from`). The code
+    is derived when the SMS is sent (visits.services.handover) and only its HMAC is kept; the row
+    records how the consent was given: by the code, on whose phone, through which path, when.
+    """
 
     visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="handovers")
     from_engineer = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="handovers_given"
     )
     to_engineer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="handovers_taken"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("receiving engineer"),
+        on_delete=models.PROTECT,
+        related_name="handovers_taken",
     )
     note = models.TextField(_("handover note"))
-    customer_consented = models.BooleanField(_("the customer agreed"))
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    # Told to the customer in the SMS (R26, checked for banned phrases, R27).
+    reason = models.CharField(_("reason given to the customer"), max_length=100, blank=True)
+    # The receiving engineer's time, agreed with the customer (blank on old records).
+    start = models.DateTimeField(_("receiving engineer's start"), null=True, blank=True)
+    end = models.DateTimeField(_("receiving engineer's end"), null=True, blank=True)
+    state = models.CharField(
+        _("state"), max_length=12, choices=HandoverState.choices, default=HandoverState.PENDING
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    # The customer's phone the code went to, and the code's secrets: the code is derived from
+    # the nonce with the server's key when the SMS is sent; only its HMAC is kept.
+    phone = PhoneNumberField(_("customer phone"), region="CN", blank=True)
+    secret_nonce = models.CharField(max_length=32, blank=True, editable=False)
+    code_hash = models.CharField(max_length=64, blank=True, editable=False)
+    code_expires_at = models.DateTimeField(_("code valid until"), null=True, blank=True)
+    code_attempts = models.PositiveSmallIntegerField(_("codes tried"), default=0)
+    # How the customer consented: the code, typed on whose phone (the session it was typed in),
+    # through which path, when.
+    consent_method = models.CharField(
+        _("consent given by"), max_length=20, choices=ConsentMethod.choices, blank=True
+    )
+    consent_channel = models.CharField(
+        _("consent typed on"), max_length=10, choices=ConsentChannel.choices, blank=True
+    )
+    consent_device_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("phone the code was typed on (session)"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    consented_at = models.DateTimeField(_("customer agreed at"), null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]
+        verbose_name = _("visit handover")
+        verbose_name_plural = _("visit handovers")
         constraints = [
             models.CheckConstraint(
-                condition=Q(customer_consented=True), name="handover_needs_consent"
+                condition=Q(state__in=HandoverState.values), name="handover_state_valid"
+            ),
+            # R16: a handover happened only with the customer's consent, recorded as given.
+            models.CheckConstraint(
+                condition=~Q(state="confirmed")
+                | (Q(consented_at__isnull=False) & ~Q(consent_method="")),
+                name="handover_confirmed_has_consent",
+            ),
+            models.CheckConstraint(
+                condition=Q(end__gt=models.F("start")), name="handover_end_after_start"
+            ),
+            # One request waits for the customer at a time, and a visit is handed over once
+            # (records from before consent by code changed the engineer in place, maybe twice).
+            models.UniqueConstraint(
+                fields=["visit"], condition=Q(state="pending"), name="handover_one_pending"
+            ),
+            models.UniqueConstraint(
+                fields=["visit"],
+                condition=Q(state="confirmed", consent_method="sms_code"),
+                name="handover_one_confirmed",
             ),
         ]
 
     def __str__(self) -> str:
         return f"{self.visit_id} {self.from_engineer_id}→{self.to_engineer_id}"
+
+    def is_live(self, now=None) -> bool:
+        """Still waiting for the customer's code, and the code has not expired."""
+        now = now or timezone.now()
+        return (
+            self.state == HandoverState.PENDING
+            and self.code_expires_at is not None
+            and now < self.code_expires_at
+        )
 
 
 class RequestState(models.TextChoices):

@@ -20,11 +20,13 @@ from dispatch.roles import Role, has_role, is_staff_member
 
 from .models import (
     INACTIVE_STATUSES,
+    HandoverState,
     RequestState,
     RescheduleRequest,
     Violation,
     ViolationKind,
     Visit,
+    VisitHandover,
     VisitStatus,
 )
 
@@ -89,14 +91,22 @@ def visit_detail(user, pk: int) -> Visit:
             "rescheduled_from",
             "rescheduled_to",
             "rescheduled_to__engineer",
+            "handed_over_from",
+            "handed_over_from__engineer",
+            "handed_over_to",
+            "handed_over_to__engineer",
         )
         .prefetch_related(
             "measurements",
             Prefetch("events", queryset=Event.objects.select_related("actor")),
             Prefetch("deadlines", queryset=Deadline.objects.select_related("responsible")),
             "violations",
-            "handovers__from_engineer",
-            "handovers__to_engineer",
+            Prefetch(
+                "handovers",
+                queryset=VisitHandover.objects.select_related(
+                    "from_engineer", "to_engineer", "consent_device_user"
+                ),
+            ),
             Prefetch(
                 "reschedule_requests",
                 queryset=RescheduleRequest.objects.select_related(
@@ -106,6 +116,43 @@ def visit_detail(user, pk: int) -> Visit:
         )
         .get(pk=pk)
     )
+
+
+def pending_handover(visit: Visit) -> VisitHandover | None:
+    """R16: the handover request of the visit waiting for the customer's code, if any."""
+    return (
+        VisitHandover.objects.filter(visit=visit, state=HandoverState.PENDING)
+        .select_related("from_engineer", "to_engineer")
+        .order_by("-id")
+        .first()
+    )
+
+
+def handover_out(visit: Visit) -> VisitHandover | None:
+    """R16: the handover agreed by the customer with the code, for a visit handed over."""
+    if visit.status != S.HANDED_OVER:
+        return None
+    return (
+        VisitHandover.objects.filter(visit=visit, state=HandoverState.CONFIRMED)
+        .select_related("to_engineer", "visit__handed_over_to")
+        .order_by("-id")
+        .first()
+    )
+
+
+def handover_in(visit: Visit) -> VisitHandover | None:
+    """R16: the handover that gave this visit's engineer the work, with the first visit's tests
+    (`handover.visit.measurements`), so the customer never tells the story twice: the one that
+    booked this visit, or, on records from before consent by code, the one that changed this
+    visit's engineer in place."""
+    qs = VisitHandover.objects.filter(state=HandoverState.CONFIRMED).select_related(
+        "from_engineer", "to_engineer", "visit"
+    )
+    if visit.handed_over_from_id is not None:
+        qs = qs.filter(visit_id=visit.handed_over_from_id)
+    else:
+        qs = qs.filter(visit=visit, to_engineer_id=visit.engineer_id)
+    return qs.prefetch_related("visit__measurements").order_by("-id").first()
 
 
 def clashes(*, engineer, start: datetime, end: datetime, exclude=None) -> QuerySet[Visit]:

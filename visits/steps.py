@@ -50,8 +50,8 @@ def current_step(visit: Visit) -> int:
 
 
 def steps(visit: Visit) -> list[Step]:
-    if visit.status in (S.RESCHEDULED, S.CANCELLED):
-        return []
+    if visit.status in (S.RESCHEDULED, S.CANCELLED, S.HANDED_OVER):
+        return []  # the work goes on in another visit (a handover's: the receiving engineer's)
     now = current_step(visit)
     # R21/R24: "leave" is done only once the engineer has left: card handed over, survey signed
     # or its absence explained, the complaint question answered (visits.services.leave_visit).

@@ -27,6 +27,8 @@ urlpatterns = [
     path("<int:pk>/outcome/", field.outcome, name="outcome"),
     path("<int:pk>/reply/", field.reply, name="reply"),
     path("<int:pk>/handover/", field.handover, name="handover"),
+    # R16: the customer's screen on the engineer's phone, where the customer types their code.
+    path("<int:pk>/handover/consent/", field.handover_consent, name="handover_consent"),
     path("<int:pk>/complaint/", field.complaint, name="complaint"),
     path("<int:pk>/no-survey/", field.no_survey, name="no_survey"),
     path("<int:pk>/leave/", field.leave, name="leave"),

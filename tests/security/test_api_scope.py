@@ -32,6 +32,7 @@ def as_user(user) -> APIClient:
         ("visit-outcome", {"outcome": "resolved", "summary": "已处理"}),
         ("visit-note", {"customer_surname": "钱"}),
         ("visit-handover", {"to_engineer": "sec_engineer", "reason": "换人"}),
+        ("visit-handover-confirm", {"code": "123456"}),
         ("visit-request-reschedule", {"reason": "台风", "start": "2026-11-30T09:00:00+08:00"}),
         ("visit-request-cancel", {"reason": "台风", "customer_agreed": True}),
         ("kit-visit-tick", {"item": 1}),

@@ -189,6 +189,14 @@ MATRIX = {
         "401 405 405 405 405",
         "401 405 405 405 405",
     ),
+    "visit-handover-confirm": (
+        "visit",
+        "401 405 405 405 405",
+        "401 403 403 400 404",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+    ),
     "visit-knock": (
         "visit",
         "401 405 405 405 405",
@@ -445,6 +453,9 @@ MATRIX = {
     "visits:outcome": ("visit", X, "L 403 403 400 404", X, X, X),
     "visits:reply": ("visit", X, "L 403 403 400 404", X, X, X),
     "visits:handover": ("visit", X, "L 403 403 400 404", X, X, X),
+    # R16: the customer's screen on the engineer's phone; with no request waiting it sends the
+    # engineer back to the visit.
+    "visits:handover_consent": ("visit", "L 403 403 302 404", "L 403 403 302 404", X, X, X),
     "visits:complaint": ("visit", X, "L 403 403 400 404", X, X, X),
     "visits:no_survey": ("visit", X, "L 403 403 400 404", X, X, X),
     "visits:leave": ("visit", X, "L 403 403 400 404", X, X, X),

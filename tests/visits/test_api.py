@@ -258,16 +258,26 @@ class TestFieldApi:
         assert response.status_code == 200
         assert response.json()["expected_arrival_at"]
 
-    def test_r16_handover_answers_with_the_handed_visit(self, clock, as_user, visit, engineer2):
+    def test_r16_handover_answers_with_the_request_waiting_for_the_customer(
+        self, clock, as_user, visit, engineer2
+    ):
         arrived(visit)
         response = as_user(visit.engineer).post(
             url(visit, "handover"),
-            {"to_engineer": engineer2.username, "note": "需登高", "customer_consented": True},
+            {
+                "to_engineer": engineer2.username,
+                "start": at(16, 0).isoformat(),
+                "end": at(17, 0).isoformat(),
+                "note": "需登高",
+                "reason": "需登高作业",
+            },
             format="json",
         )
-        assert response.status_code == 200
-        assert response.json()["engineer"] == engineer2.username
-        assert Visit.objects.get(pk=visit.pk).engineer == engineer2
+        assert response.status_code == 201
+        assert response.json()["to_engineer"] == engineer2.username
+        assert response.json()["state"] == "pending"
+        # R16: nothing changes hands before the customer's code.
+        assert Visit.objects.get(pk=visit.pk).engineer == visit.engineer
 
 
 def test_the_schema_documents_the_visit_endpoints(as_user, dispatcher):
@@ -284,6 +294,8 @@ def test_the_schema_documents_the_visit_endpoints(as_user, dispatcher):
         "/api/visits/{id}/note/",
         "/api/visits/{id}/measurements/",
         "/api/visits/{id}/outcome/",
+        "/api/visits/{id}/handover/",
+        "/api/visits/{id}/handover/confirm/",
         "/api/reschedule-requests/{id}/approve/",
     ):
         assert path in paths, path

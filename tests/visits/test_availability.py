@@ -92,7 +92,13 @@ def test_r16_a_handover_clash_names_the_time_not_the_colleagues_ticket(
     arrived(visit)
     response = as_user(visit.engineer).post(
         f"/api/visits/{visit.pk}/handover/",
-        {"to_engineer": engineer2.username, "note": "需登高", "customer_consented": True},
+        {
+            "to_engineer": engineer2.username,
+            "start": visit.start.isoformat(),
+            "end": visit.end.isoformat(),
+            "note": "需登高",
+            "reason": "需登高作业",
+        },
         format="json",
     )
     assert response.status_code == 409

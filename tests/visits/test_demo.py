@@ -8,7 +8,7 @@ from django.test import Client
 from django.utils import timezone
 
 from dispatch.models import Deadline, Notification
-from visits.models import RescheduleRequest, Violation, Visit, VisitStatus
+from visits.models import RescheduleRequest, Violation, Visit, VisitHandover, VisitStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -26,6 +26,7 @@ def test_demo_has_history_and_a_busy_today():
         VisitStatus.AT_WORK,
         VisitStatus.ARRIVED,
         VisitStatus.UNRESOLVED,
+        VisitStatus.HANDED_OVER,
     }
     assert set(Violation.objects.values_list("kind", flat=True)) == {
         "late_arrival",
@@ -36,6 +37,15 @@ def test_demo_has_history_and_a_busy_today():
     states = set(Deadline.objects.filter(visit__isnull=False).values_list("state", flat=True))
     assert states >= {"met", "overdue", "open"}
     assert RescheduleRequest.objects.filter(state="pending").count() == 1
+    # R16: handovers agreed with the customer's code, one of them today with its successor still
+    # awaiting the receiving engineer, and one request waiting for the customer's code.
+    handed = VisitHandover.objects.filter(state="confirmed", consent_method="sms_code")
+    assert handed.count() >= 2
+    assert Visit.objects.filter(
+        handed_over_from__isnull=False, arrived_at__isnull=True, start__gt=timezone.now()
+    ).exists()
+    waiting = VisitHandover.objects.get(state="pending")
+    assert waiting.visit.status == VisitStatus.AT_WORK and waiting.is_live()
     # Every engineer has something in hand around now.
     now = timezone.now()
     for username in ("engineer1", "engineer2", "engineer3"):

@@ -456,52 +456,34 @@ class TestWork:
     def test_r16_a_finished_visit_is_not_handed_over(self, clock, visit, engineer2):
         self.unresolved(clock, visit)
         with pytest.raises(RuleViolation) as exc:
-            services.hand_over_visit(
+            services.request_handover(
                 actor=visit.engineer,
                 visit=visit,
                 to_engineer=engineer2,
+                start=at(16, 0),
+                end=at(17, 0),
                 note="x",
-                customer_consented=True,
+                reason="需登高",
             )
         assert exc.value.code == "not_under_way"
 
-    def test_r16_handover_mid_visit_needs_consent_and_a_note_and_moves_the_deadlines(
-        self, clock, visit, engineer2
-    ):
+    def test_r16_handover_mid_visit_waits_for_the_customers_code(self, clock, visit, engineer2):
+        """The engineer's request alone changes nothing (tests/visits/test_handover.py walks
+        the customer's consent, the successor and every path)."""
         at_work(visit)
         first = visit.engineer
-        with pytest.raises(RuleViolation) as exc:
-            services.hand_over_visit(
-                actor=first, visit=visit, to_engineer=engineer2, note="", customer_consented=True
-            )
-        assert exc.value.code == "handover_note_required"
-        with pytest.raises(RuleViolation) as exc:
-            services.hand_over_visit(
-                actor=first,
-                visit=visit,
-                to_engineer=engineer2,
-                note="天线需登高",
-                customer_consented=False,
-            )
-        assert exc.value.code == "consent_required"
-        services.hand_over_visit(
+        services.request_handover(
             actor=first,
             visit=visit,
             to_engineer=engineer2,
+            start=at(16, 0),
+            end=at(17, 0),
             note="室分天线需登高处理，客户下午在家",
-            customer_consented=True,
+            reason="需登高作业",
         )
         visit.refresh_from_db()
-        assert visit.engineer == engineer2
-        handover = visit.handovers.get()
-        assert (handover.from_engineer, handover.to_engineer) == (first, engineer2)
-        assert (
-            not Deadline.objects.filter(visit=visit, state="open")
-            .exclude(responsible=engineer2)
-            .exists()
-        )
-        with pytest.raises(PermissionDenied):
-            services.add_measurement(actor=first, visit=visit, **MEASUREMENT)
+        assert (visit.engineer, visit.status) == (first, VisitStatus.AT_WORK)
+        services.add_measurement(actor=first, visit=visit, **MEASUREMENT)
 
     def test_r17_a_complaint_on_site_reaches_the_supervisor(self, clock, visit, supervisor):
         arrived(visit)

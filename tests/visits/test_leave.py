@@ -219,6 +219,93 @@ class TestLeaving:
         assert response.json()["left_at"] is not None
 
 
+class TestHandbookBySetting:
+    """R18/R24: the FAQ handbook stands in for the commitment card only where the centre allows
+    it (SEED_RULES["FAQ_HANDBOOK_ALLOWED"]): checked at the card handover and when leaving."""
+
+    @pytest.fixture
+    def no_handbook(self, settings):
+        def _off():
+            settings.SEED_RULES = {**settings.SEED_RULES, "FAQ_HANDBOOK_ALLOWED": False}
+
+        return _off
+
+    def with_reason(self, visit):
+        resolved(visit)
+        services.record_no_survey(actor=visit.engineer, visit=visit, reason=NoSurveyReason.REFUSED)
+        return visit
+
+    def test_r24_where_allowed_the_handbook_stands_in_for_the_card(self, clock, visit):
+        self.with_reason(visit)
+        survey_services.hand_over_card(actor=visit.engineer, visit=visit, item="faq")
+        services.leave_visit(actor=visit.engineer, visit=visit, complained=False)
+        assert leave_step(visit).state == "done"
+
+    def test_r18_r24_not_allowed_the_handbook_is_refused_at_the_handover(
+        self, clock, visit, no_handbook
+    ):
+        self.with_reason(visit)
+        no_handbook()
+        with pytest.raises(RuleViolation) as exc:
+            survey_services.hand_over_card(actor=visit.engineer, visit=visit, item="faq")
+        assert (exc.value.code, exc.value.field) == ("handbook_not_allowed", "item")
+        survey_services.hand_over_card(actor=visit.engineer, visit=visit, item="card")
+        services.leave_visit(actor=visit.engineer, visit=visit, complained=False)
+
+    def test_r18_r24_leaving_checks_the_handbook_against_the_setting(
+        self, clock, visit, no_handbook
+    ):
+        """A handbook handed over while allowed, the setting withdrawn before leaving: the
+        engineer leaves only once the card is handed over instead."""
+        self.with_reason(visit)
+        survey_services.hand_over_card(actor=visit.engineer, visit=visit, item="faq")
+        no_handbook()
+        with pytest.raises(RuleViolation) as exc:
+            services.leave_visit(actor=visit.engineer, visit=visit, complained=False)
+        assert (exc.value.code, exc.value.status) == ("handbook_not_allowed", 409)
+        visit.refresh_from_db()
+        assert visit.left_at is None and leave_step(visit).state == "current"
+        survey_services.hand_over_card(actor=visit.engineer, visit=visit, item="card")
+        services.leave_visit(actor=visit.engineer, visit=visit, complained=False)
+        assert leave_step(visit).state == "done"
+
+    def test_r18_r24_the_pages_offer_and_accept_the_handbook_only_by_setting(
+        self, clock, visit, no_handbook, login
+    ):
+        self.with_reason(visit)
+        client = login(visit.engineer)
+        assert 'value="faq"' in client.get(f"/survey/visit/{visit.pk}/").content.decode()
+        no_handbook()
+        page = client.get(f"/survey/visit/{visit.pk}/").content.decode()
+        assert 'value="faq"' not in page and 'value="card"' in page
+        response = client.post(f"/survey/visit/{visit.pk}/card/", {"item": "faq"})
+        assert response.status_code == 400
+        assert not hasattr(type(visit).objects.get(pk=visit.pk), "card_handover")
+        # Recorded while allowed, withdrawn since: the leave form refuses, the card replaces it.
+        from surveys.models import CardHandover
+
+        CardHandover.objects.create(
+            visit=visit, item="faq", handed_by=visit.engineer, handed_at=at(9, 0)
+        )
+        response = client.post(f"/visits/{visit.pk}/leave/", {"complained": "no"})
+        assert response.status_code == 400
+        assert "FAQ" in str(response.context["leave_form"].non_field_errors())
+        response = client.post(f"/survey/visit/{visit.pk}/card/", {"item": "card"})
+        assert response.status_code == 302
+        response = client.post(f"/visits/{visit.pk}/leave/", {"complained": "no"})
+        assert response.status_code == 302
+
+    def test_r18_r24_the_api_leave_refuses_a_handbook_not_allowed(
+        self, clock, visit, no_handbook, api
+    ):
+        self.with_reason(visit)
+        survey_services.hand_over_card(actor=visit.engineer, visit=visit, item="faq")
+        no_handbook()
+        api.force_authenticate(visit.engineer)
+        response = api.post(f"/api/visits/{visit.pk}/leave/", {"complained": False}, format="json")
+        assert (response.status_code, response.json()["code"]) == (409, "handbook_not_allowed")
+
+
 class TestComplaintFollowUp:
     def complained(self, visit):
         ready_to_leave(visit)

@@ -12,7 +12,16 @@ from rest_framework.test import APIClient
 
 from tests.concurrency import assert_no_server_error, assert_sentence, run_at_once, statuses
 from tests.factories import make_user, open_ticket
-from visits.models import RequestState, RescheduleRequest, Visit, VisitStatus
+from visits import services
+from visits.models import (
+    HandoverState,
+    RequestState,
+    RescheduleRequest,
+    Visit,
+    VisitHandover,
+    VisitStatus,
+)
+from visits.services.handover import handover_code
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -60,30 +69,43 @@ def _no_overlap(engineer) -> None:
         assert cursor.fetchone()[0] == 0
 
 
+def _asked(visit: Visit, to, *, start, end) -> VisitHandover:
+    """R16: the visit's engineer asked; the customer's phone has the code."""
+    return services.request_handover(
+        actor=visit.engineer,
+        visit=visit,
+        to_engineer=to,
+        start=start,
+        end=end,
+        note="需要光纤熔接工具",
+        reason="需要光纤熔接设备",
+    )
+
+
+def _confirm(visit: Visit, handover: VisitHandover):
+    # The code the customer's phone received (derived as the sending backend derives it).
+    return _post(
+        visit.engineer,
+        f"/api/visits/{visit.pk}/handover/confirm/",
+        {"code": handover_code(handover)},
+    )
+
+
 @pytest.mark.parametrize("round_", range(2))
 def test_r16_r7_handovers_and_bookings_race_for_one_engineer_one_wins(
     dispatcher, engineer, django_db_blocker, round_
 ):
-    """Ten engineers hand their visits under way to `engineer` while ten bookings give
-    `engineer` an overlapping time: every request wants the same hour of one calendar."""
+    """Ten customers agree (their codes typed at once) to `engineer` taking over their visits
+    while ten bookings give `engineer` an overlapping time: every request wants the same hour
+    of one calendar."""
     assert connection.vendor == "postgresql", "the race test needs PostgreSQL"
     start, end = _hour(-0.5), _hour(2)
     visits = [
         _under_way(dispatcher, make_user("engineer"), start=start, end=end) for _ in range(10)
     ]
+    asked = [_asked(visit, engineer, start=_hour(1), end=_hour(2)) for visit in visits]
     tickets = [open_ticket(dispatcher) for _ in range(10)]
-    handovers = [
-        _post(
-            visit.engineer,
-            f"/api/visits/{visit.pk}/handover/",
-            {
-                "to_engineer": engineer.username,
-                "note": "需要光纤熔接工具",
-                "customer_consented": True,
-            },
-        )
-        for visit in visits
-    ]
+    handovers = [_confirm(visit, handover) for visit, handover in zip(visits, asked, strict=True)]
     bookings = [
         _post(
             dispatcher,
@@ -109,6 +131,30 @@ def test_r16_r7_handovers_and_bookings_race_for_one_engineer_one_wins(
     _no_overlap(engineer)
     active = Visit.objects.filter(engineer=engineer).exclude(status=VisitStatus.CANCELLED)
     assert active.count() == 1
+    # The customers whose agreement lost the race still wait: their visits are unchanged.
+    handed = Visit.objects.filter(status=VisitStatus.HANDED_OVER).count()
+    assert handed == (1 if winners[0].status_code == 200 else 0)
+
+
+@pytest.mark.parametrize("round_", range(2))
+def test_r16_two_confirmations_of_one_handover_one_wins(
+    dispatcher, engineer, django_db_blocker, round_
+):
+    """The customer's code typed twice at once (a double tap, the app and the page): one
+    handover, one successor, the other answer a 409 with a sentence, no 500."""
+    assert connection.vendor == "postgresql", "the race test needs PostgreSQL"
+    visit = _under_way(dispatcher, make_user("engineer"), start=_hour(-0.5), end=_hour(1))
+    handover = _asked(visit, engineer, start=_hour(1), end=_hour(2))
+    responses = run_at_once([_confirm(visit, handover)] * 6, django_db_blocker)
+    assert_no_server_error(responses)
+    assert statuses(responses) == [200] + [409] * 5
+    for response in responses:
+        if response.status_code == 409:
+            assert_sentence(response.json(), "handed_over")
+    assert Visit.objects.filter(handed_over_from=visit).count() == 1
+    handover.refresh_from_db()
+    assert (handover.state, handover.code_attempts) == (HandoverState.CONFIRMED, 1)
+    assert Visit.objects.get(pk=visit.pk).status == VisitStatus.HANDED_OVER
 
 
 def _late_request(dispatcher, engineer, supervisor) -> RescheduleRequest:

@@ -69,10 +69,21 @@ FIELD_STEPS = {
         {"message": "已优化，请试用。"},
     ),
     "handover": (
-        lambda a, v: services.hand_over_visit(
-            actor=a, visit=v, to_engineer=v.engineer, note="需登高", customer_consented=True
+        lambda a, v: services.request_handover(
+            actor=a,
+            visit=v,
+            to_engineer=v.engineer,
+            start=WHEN,
+            end=WHEN + timedelta(hours=1),
+            note="需登高",
+            reason="需登高作业",
         ),
         None,  # the body names an engineer: built in the test
+    ),
+    # R16: the customer's code is typed on the visit's engineer's phone, nobody else's.
+    "handover/confirm": (
+        lambda a, v: services.confirm_handover(actor=a, visit=v, code="123456"),
+        {"code": "123456"},
     ),
     "complaint": (
         lambda a, v: services.report_complaint_on_site(actor=a, visit=v, note="态度差"),
@@ -212,7 +223,13 @@ def test_the_engineer_still_walks_their_own_visit(visit):
 
 def body_for(step: str, visit: Visit, engineer2) -> dict:
     if step == "handover":
-        return {"to_engineer": engineer2.username, "note": "需登高", "customer_consented": True}
+        return {
+            "to_engineer": engineer2.username,
+            "start": WHEN.isoformat(),
+            "end": (WHEN + timedelta(hours=1)).isoformat(),
+            "note": "需登高",
+            "reason": "需登高作业",
+        }
     return FIELD_STEPS[step][1] or {}
 
 
@@ -275,6 +292,7 @@ PAGE_STEPS = {
     "outcome": "outcome",
     "reply": "reply",
     "handover": "handover",
+    "handover/confirm": "handover_consent",
     "complaint": "complaint",
 }
 

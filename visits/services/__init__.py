@@ -2,7 +2,8 @@
 an event.
 
 Split by topic: `booking` (the desk: book, reschedule, cancel), `arrival` (the engineer's way
-to the door), `work` (on site), `common` (lock, events, violations, SMS). Import from here:
+to the door), `work` (on site), `handover` (R16, with the customer's code), `common` (lock,
+events, violations, SMS). Import from here:
 `visits.services.book_visit`.
 """
 
@@ -38,10 +39,10 @@ from .common import (
     require_supervisor,
     update_kit_status,
 )
+from .handover import confirm_handover, request_handover
 from .work import (
     add_measurement,
     follow_up_complaint,
-    hand_over_visit,
     leave_visit,
     record_no_survey,
     record_outcome,
@@ -55,13 +56,13 @@ __all__ = [
     "add_measurement",
     "book_visit",
     "cancel_visit",
+    "confirm_handover",
     "check_engineer_free",
     "check_slot",
     "decide_reschedule_request",
     "depart_for_visit",
     "file_visit_note",
     "follow_up_complaint",
-    "hand_over_visit",
     "is_late_for_reschedule",
     "leave_visit",
     "lock_visit",
@@ -76,6 +77,7 @@ __all__ = [
     "record_no_survey",
     "record_outcome",
     "record_reply",
+    "request_handover",
     "reply_latest",
     "report_complaint_on_site",
     "request_late_cancel",

@@ -1,21 +1,21 @@
 """The engineer's work on site (R21 steps 4 and 5): the door checks (R14, gated by the kit,
-R20), typed network tests, the outcome with a reply promise (R15), the reply, a handover (R16)
-and a complaint on site (R17)."""
+R20), typed network tests, the outcome with a reply promise (R15), the reply, a complaint on
+site (R17) and leaving (R24). A handover mid-visit (R16) is in `handover`."""
 
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from dispatch import deadlines, notifications
+from dispatch import deadlines
 from dispatch.errors import RuleViolation
 from dispatch.language import check_customer_text
-from dispatch.models import Deadline, DeadlineKind, DeadlineState
-from dispatch.rules import REPLY_WITHIN
+from dispatch.models import DeadlineKind
+from dispatch.rules import REPLY_WITHIN, faq_handbook_allowed
 
-from .. import extensions, selectors
+from .. import extensions
 from ..models import (
     CallResult,
     DoorCheck,
@@ -24,17 +24,15 @@ from ..models import (
     NoSurveyReason,
     Phase,
     Visit,
-    VisitHandover,
     VisitStatus,
 )
 from .arrival import require_kit
-from .booking import check_engineer_free, clash_message, local
+from .booking import local
 from .common import (
     lock_visit,
     notify_supervisors,
     queue_visit_sms,
     require_engineer,
-    require_engineer_user,
     require_replier,
     require_status,
     require_supervisor,
@@ -327,81 +325,6 @@ def record_reply(
 
 
 @transaction.atomic
-def hand_over_visit(
-    *, actor, visit: Visit, to_engineer, note: str, customer_consented: bool
-) -> Visit:
-    """R16: hand a visit under way to another engineer, with the customer's consent and a note
-    so the customer never repeats the story. Open deadlines follow the visit to its new engineer.
-    """
-    visit = lock_visit(visit)
-    require_engineer(actor, visit)
-    if visit.status not in (S.ARRIVED, S.AT_WORK):
-        raise RuleViolation(
-            "not_under_way",
-            _("Only a visit under way is handed over; before that, reschedule it."),
-            status=409,
-        )
-    if not customer_consented:
-        raise RuleViolation(
-            "consent_required",
-            _("Ask the customer first: a handover needs their consent (R16)."),
-            field="customer_consented",
-        )
-    note = (note or "").strip()
-    if not note:
-        raise RuleViolation(
-            "handover_note_required",
-            _("Write a handover note for the next engineer (R16)."),
-            field="note",
-        )
-    require_engineer_user(to_engineer)
-    if to_engineer.pk == visit.engineer_id:
-        raise RuleViolation("same_engineer", _("Choose another engineer."), field="to_engineer")
-    # R16: the engineer handing over sees a colleague's time as free/busy, not their tickets.
-    check_engineer_free(
-        engineer=to_engineer, start=visit.start, end=visit.end, exclude=visit, desk=False
-    )
-    previous = visit.engineer
-    visit.engineer = to_engineer
-    try:
-        with transaction.atomic():
-            visit.save(update_fields=["engineer", "updated_at"])
-    except IntegrityError as exc:
-        clash = selectors.clashes(
-            engineer=to_engineer, start=visit.start, end=visit.end, exclude=visit
-        ).first()
-        message = clash_message(to_engineer, clash, desk=False) if clash else str(exc)
-        raise RuleViolation("engineer_busy", message, status=409) from exc
-    VisitHandover.objects.create(
-        visit=visit,
-        from_engineer=previous,
-        to_engineer=to_engineer,
-        note=note,
-        customer_consented=True,
-        actor=actor,
-    )
-    Deadline.objects.filter(visit=visit, state=DeadlineState.OPEN).update(responsible=to_engineer)
-    # R16: the note reaches the receiving engineer: an alert now, the note on their visit page
-    # and in the API.
-    notifications.notify_staff(
-        user=to_engineer,
-        template="visit_handover_staff",
-        context={"visit": visit, "from_engineer": previous, "note": note},
-        ticket=visit.ticket,
-        key=f"visit:{visit.pk}:handover:{to_engineer.pk}:{VisitHandover.objects.filter(visit=visit).count()}",
-    )
-    visit_event(
-        visit,
-        actor,
-        "visit.handover",
-        note,
-        from_engineer=previous.username,
-        to_engineer=to_engineer.username,
-    )
-    return visit
-
-
-@transaction.atomic
 def report_complaint_on_site(*, actor, visit: Visit, note: str) -> Visit:
     """R17: the customer complained about the service during the visit; the supervisor hears."""
     visit = lock_visit(visit)
@@ -450,6 +373,11 @@ def _card_handed(visit: Visit) -> bool:
     return extensions.fact(extensions.CARD_HANDED, visit)
 
 
+def _handbook_handed(visit: Visit) -> bool:
+    """R18: the FAQ handbook was handed over in place of the card."""
+    return extensions.fact(extensions.HANDBOOK_HANDED, visit)
+
+
 @transaction.atomic
 def record_no_survey(*, actor, visit: Visit, reason: str) -> Visit:
     """R22/R24: the customer did not sign the survey and work order; the reason (refused,
@@ -471,10 +399,11 @@ def record_no_survey(*, actor, visit: Visit, reason: str) -> Visit:
 
 @transaction.atomic
 def leave_visit(*, actor, visit: Visit, complained: bool | None, complaint_note: str = "") -> Visit:
-    """R21 step 5, leaving. R24: the commitment card (or the handbook) is handed over and the
-    customer signed the survey and work order, or the reason they didn't is recorded. R17: the
-    engineer answers whether the customer complained about the service: yes needs what about
-    (the supervisor hears), no is recorded as none."""
+    """R21 step 5, leaving. R24: the commitment card is handed over (or the FAQ handbook, where
+    the centre allows it: SEED_RULES["FAQ_HANDBOOK_ALLOWED"], R18) and the customer signed the
+    survey and work order, or the reason they didn't is recorded. R17: the engineer answers
+    whether the customer complained about the service: yes needs what about (the supervisor
+    hears), no is recorded as none."""
     visit = lock_visit(visit)
     require_engineer(actor, visit)
     _require_finished_not_left(visit)
@@ -492,6 +421,16 @@ def leave_visit(*, actor, visit: Visit, complained: bool | None, complaint_note:
         raise RuleViolation(
             "card_missing",
             _("Hand over the service commitment card before you leave."),
+            status=409,
+        )
+    if _handbook_handed(visit) and not faq_handbook_allowed():
+        # R18/R24: the handbook stands in for the card only where the centre allows it.
+        raise RuleViolation(
+            "handbook_not_allowed",
+            _(
+                "The centre does not allow the FAQ handbook in place of the service commitment "
+                "card: hand over the card before you leave."
+            ),
             status=409,
         )
     if complained is None:

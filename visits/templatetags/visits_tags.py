@@ -2,7 +2,7 @@
 
 from django import template
 
-from dispatch.people import display_name
+from dispatch.people import display_name, mask_phone
 
 from .. import selectors
 
@@ -24,3 +24,9 @@ def ticket_visits(ticket):
 def person(user) -> str:
     """A person's name as the centre writes it (李强), or the username."""
     return display_name(user) if user else ""
+
+
+@register.filter
+def masked_phone(phone) -> str:
+    """138****8000: the customer recognises their number; nobody can copy it off the screen."""
+    return mask_phone(phone)

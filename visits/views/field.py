@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from dispatch.errors import RuleViolation
@@ -17,7 +18,7 @@ from dispatch.people import display_name, own_phone
 from dispatch.permissions import role_required
 from dispatch.redirects import back_to
 from dispatch.roles import Role, is_staff_member
-from dispatch.rules import no_answer_wait
+from dispatch.rules import faq_handbook_allowed, no_answer_wait
 
 from .. import extensions, selectors, services
 from ..forms import (
@@ -25,6 +26,7 @@ from ..forms import (
     ComplaintForm,
     DoorChecksForm,
     FollowUpForm,
+    HandoverCodeForm,
     HandoverForm,
     LateNoticeForm,
     LeaveForm,
@@ -72,11 +74,20 @@ def _note_initial(visit: Visit) -> dict:
     }
 
 
+def _handover_initial(now) -> dict:
+    """R16: the colleague's time, by default half an hour from now, for an hour."""
+    start = timezone.localtime(now + timedelta(minutes=45)).replace(second=0, microsecond=0)
+    start = start.replace(minute=start.minute // 15 * 15)
+    return {"day": start.date(), "start_time": start.strftime("%H:%M"), "duration": 60}
+
+
 def _field_page(request, visit: Visit, status: int = 200, **forms):
     now = timezone.now()
     wait = no_answer_wait()
     wait_until = visit.knocked_at + wait if visit.knocked_at else None
     measurements = list(visit.measurements.all())
+    under_way = visit.status in (S.ARRIVED, S.AT_WORK)
+    card = getattr(visit, "card_handover", None)
     seconds_left = max(0, int((wait_until - now).total_seconds())) if wait_until else 0
     context = {
         "seconds_left": seconds_left,
@@ -99,7 +110,7 @@ def _field_page(request, visit: Visit, status: int = 200, **forms):
             visit, max((m.measured_at for m in measurements), default=None)
         ),
         "before_arrival": visit.status in (S.BOOKED, S.CONFIRMED, S.EN_ROUTE),
-        "under_way": visit.status in (S.ARRIVED, S.AT_WORK),
+        "under_way": under_way,
         "late_form": forms.get("late_form") or LateNoticeForm(visit=visit),
         "arrival_form": ArrivalForm(),
         "door_form": forms.get("door_form") or DoorChecksForm(),
@@ -115,17 +126,21 @@ def _field_page(request, visit: Visit, status: int = 200, **forms):
             }
         ),
         "reply_form": forms.get("reply_form") or ReplyForm(),
-        "handover_form": forms.get("handover_form") or HandoverForm(visit=visit),
+        "handover_form": forms.get("handover_form")
+        or HandoverForm(visit=visit, initial=_handover_initial(now)),
+        # R16: a request waiting for the customer's code; the visit this one continues.
+        "handover_pending": selectors.pending_handover(visit) if under_way else None,
         "complaint_form": forms.get("complaint_form") or ComplaintForm(),
         "no_survey_form": forms.get("no_survey_form") or NoSurveyForm(),
         "leave_form": forms.get("leave_form") or LeaveForm(),
         # R24: what leaving needs, as the engineer's page shows it.
         "signed": hasattr(visit, "survey_response"),
-        # R16: the note of the handover that gave this engineer the visit.
-        "handover_in": visit.handovers.filter(to_engineer=visit.engineer)
-        .select_related("from_engineer")
-        .last(),
-        "card": getattr(visit, "card_handover", None),
+        # R16: the note of the handover that gave this engineer the visit, with the first
+        # engineer's tests, read-only.
+        "handover_in": selectors.handover_in(visit),
+        "handed_over_to": getattr(visit, "handed_over_to", None),
+        # R24: the handbook counts for the card only where the centre allows it (R18).
+        "card": card if card is None or card.item != "faq" or faq_handbook_allowed() else None,
         "open_panel": next(iter(forms), None),
     }
     return render(request, "visits/visit_field.html", context, status=status)
@@ -355,14 +370,65 @@ def reply(request, pk):
 @step
 @role_required(Role.ENGINEER)
 def handover(request, pk):
+    """R16: ask for the handover; the customer's screen then asks for their code."""
     visit = _own_visit(request, pk)
     form = HandoverForm(request.POST, visit=visit)
-    if form.is_valid() and run_service(
-        form, lambda: services.hand_over_visit(actor=request.user, visit=visit, **form.cleaned_data)
-    ):
-        messages.success(request, _("Visit handed over."))
-        return redirect("visits:today")
+    if form.is_valid():
+        data = form.cleaned_data
+        done = run_service(
+            form,
+            lambda: services.request_handover(
+                actor=request.user,
+                visit=visit,
+                to_engineer=data["engineer"],
+                start=data["start"],
+                end=data["end"],
+                note=data["note"],
+                reason=data["reason"],
+                confirm_wording=bool(data.get("send_anyway")),
+            ),
+        )
+        if done is not None:
+            return redirect("visits:handover_consent", pk=visit.pk)
     return _field_page(request, visit, status=400, handover_form=form)
+
+
+@never_cache
+@role_required(Role.ENGINEER)
+def handover_consent(request, pk):
+    """R16, the customer's screen on the engineer's phone (no staff navigation): who takes over,
+    when and why, and the code the customer's phone received. Only the customer's code hands
+    the visit over (visits.services.confirm_handover)."""
+    visit = _own_visit(request, pk)
+    pending = selectors.pending_handover(visit)
+    context = {"visit": visit, "handover": pending, "form": HandoverCodeForm()}
+    status = 200
+    if pending is None:
+        done = selectors.handover_out(visit)
+        if done is None:
+            messages.info(request, _("No handover is waiting for the customer's code."))
+            return redirect(_back(visit))
+        return render(request, "visits/handover_consent.html", {"visit": visit, "done": done})
+    if request.method == "POST":
+        form = HandoverCodeForm(request.POST)
+        context["form"] = form
+        if form.is_valid():
+            try:
+                services.confirm_handover(
+                    actor=request.user, visit=visit, code=form.cleaned_data["code"]
+                )
+            except RuleViolation as exc:
+                if exc.code in ("locked", "code_expired", "not_under_way", "handed_over"):
+                    # The request can't be agreed to any more: the screen says so, no form.
+                    context["closed"] = exc.message
+                else:
+                    form.add_error("code", exc.message)
+                status = exc.status
+            else:
+                return redirect("visits:handover_consent", pk=visit.pk)
+        else:
+            status = 400
+    return render(request, "visits/handover_consent.html", context, status=status)
 
 
 @step
