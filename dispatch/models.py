@@ -49,6 +49,22 @@ class Ticket(models.Model):
     phenomenon = models.TextField(_("fault phenomenon"), blank=True)
     location_detail = models.CharField(_("specific location"), max_length=255, blank=True)
     customer_action = models.TextField(_("what the customer was doing"), blank=True)
+    # Where the visit goes, for suggesting an engineer and a slot (planning): a pin and/or the
+    # centre's grid. Optional: without them the suggestions allow a cautious travel time.
+    latitude = models.DecimalField(
+        _("latitude"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    longitude = models.DecimalField(
+        _("longitude"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    grid = models.ForeignKey(
+        "planning.Grid",
+        verbose_name=_("grid"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tickets",
+    )
     kind = models.CharField(_("complaint kind"), max_length=20, choices=ComplaintKind.choices)
     complexity = models.CharField(
         _("complexity"), max_length=10, choices=Complexity.choices, default=Complexity.SIMPLE
@@ -90,6 +106,11 @@ class Ticket(models.Model):
             models.CheckConstraint(
                 condition=Q(closed_at__isnull=True) | Q(status=TicketStatus.CLOSED),
                 name="ticket_closed_at_only_when_closed",
+            ),
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True, longitude__isnull=True)
+                | Q(latitude__range=(-90, 90), longitude__range=(-180, 180)),
+                name="ticket_coordinates_paired",
             ),
         ]
 

@@ -10,6 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from phonenumber_field.phonenumber import to_python
 
+from planning.places import clean_coordinates
+
 from . import deadlines, rules
 from .closing import close_blockers
 from .delivery import schedule_delivery
@@ -95,6 +97,9 @@ def open_ticket(
     phenomenon: str = "",
     location_detail: str = "",
     customer_action: str = "",
+    latitude=None,
+    longitude=None,
+    grid=None,
 ) -> Ticket:
     """Take a complaint (受理).
 
@@ -107,9 +112,14 @@ def open_ticket(
         raise PermissionDenied(_("Only dispatchers and supervisors take complaints."))
     _require_choice(kind, ComplaintKind, "invalid_kind", "kind", _("complaint kind"))
     _require_choice(complexity, Complexity, "invalid_complexity", "complexity", _("complexity"))
+    # Where the visit will go (optional): a pin and/or the centre's grid, for suggestions.
+    latitude, longitude = clean_coordinates(latitude, longitude)
     now = timezone.now()
     ticket = Ticket.objects.create(
         number=_next_number(now),
+        latitude=latitude,
+        longitude=longitude,
+        grid=grid,
         customer_name=customer_name.strip(),
         contact_person=contact_person.strip(),
         phone=_clean_phone(phone),
