@@ -127,12 +127,16 @@ def board(request):
     return render(request, "visits/board.html", context)
 
 
+def _slot_initial_from(request) -> dict:
+    return {
+        key: request.GET[key]
+        for key in ("engineer", "day", "start_time", "duration")
+        if request.GET.get(key)
+    }
+
+
 def _slot_initial(request) -> dict:
-    initial = {"day": timezone.localdate(), "duration": 60}
-    for key in ("engineer", "day", "start_time", "duration"):
-        if request.GET.get(key):
-            initial[key] = request.GET[key]
-    return initial
+    return {"day": timezone.localdate(), "duration": 60, **_slot_initial_from(request)}
 
 
 def _check(form, *, ticket: Ticket, visit: Visit | None = None) -> dict:
@@ -274,7 +278,9 @@ def reschedule(request, pk):
     """R11: reason, apology, new time agreed with the customer; under 2 h only for force
     majeure with a supervisor's approval (a dispatcher's request waits for one)."""
     visit = get_visit(request, pk)
-    form = RescheduleForm(request.POST or None, initial=_reschedule_initial(visit))
+    # A suggestion (planning) opens the dialog with its engineer and time filled in.
+    initial = {**_reschedule_initial(visit), **_slot_initial_from(request)}
+    form = RescheduleForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         args = {

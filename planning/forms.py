@@ -1,0 +1,29 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from visits.forms import DURATIONS
+
+from .suggestions import POLICIES, default_policy
+
+
+class SuggestForm(forms.Form):
+    """What the desk asks for: how long, how to rank, how many days ahead."""
+
+    duration = forms.TypedChoiceField(
+        label=_("Length"), choices=DURATIONS, coerce=int, initial=60, required=False
+    )
+    policy = forms.ChoiceField(label=_("Rank by"), choices=list(POLICIES.items()), required=False)
+    days = forms.TypedChoiceField(
+        label=_("Days ahead"),
+        choices=[(n, str(n)) for n in (1, 2, 3, 5, 7)],
+        coerce=int,
+        required=False,
+    )
+
+    def values(self) -> dict:
+        data = self.cleaned_data if self.is_valid() else {}
+        return {
+            "duration_minutes": data.get("duration") or 60,
+            "policy": data.get("policy") or default_policy(),
+            "days": data.get("days") or None,
+        }
