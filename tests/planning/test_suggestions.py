@@ -6,6 +6,7 @@ agreed time, the working hours (docs/rules.md)."""
 from datetime import timedelta
 
 import pytest
+from django.utils import translation
 
 from dispatch.errors import PermissionDenied, RuleViolation
 from planning.suggestions import suggest
@@ -13,6 +14,13 @@ from tests.planning.conftest import NOW, PANYU, at
 from tests.visits.factories import book
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """The words in English here; the pages' Chinese is checked in test_paths.py."""
+    with translation.override("en"):
+        yield
 
 RULE_ID = r"R\d"
 
