@@ -22,6 +22,7 @@ def english():
     with translation.override("en"):
         yield
 
+
 RULE_ID = r"R\d"
 
 
