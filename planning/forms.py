@@ -1,7 +1,10 @@
 from django import forms
+from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
-from visits.forms import DURATIONS
+from dispatch.models import Team
+from visits.forms import DATE, DURATIONS, DayField
+from visits.models import Visit
 
 from .suggestions import POLICIES, default_policy
 
@@ -27,3 +30,19 @@ class SuggestForm(forms.Form):
             "policy": data.get("policy") or default_policy(),
             "days": data.get("days") or None,
         }
+
+
+class OptimizeForm(forms.Form):
+    day = DayField(label=_("Date"), widget=DATE, required=False)
+    team = forms.ModelChoiceField(
+        label=_("Team"), queryset=Team.objects.all(), required=False, empty_label=_("All")
+    )
+
+
+class AcceptMoveForm(forms.Form):
+    """One move of the optimized plan: this visit to that engineer, at the same time."""
+
+    visit = forms.ModelChoiceField(queryset=Visit.objects.all(), widget=forms.HiddenInput)
+    engineer = forms.ModelChoiceField(
+        queryset=get_user_model().objects.filter(is_active=True), widget=forms.HiddenInput
+    )

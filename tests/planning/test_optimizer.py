@@ -80,3 +80,24 @@ def test_only_the_desk_optimizes(near):
 
     with pytest.raises(PermissionDenied):
         optimize_day(user=near, day=at(0).date())
+
+
+def test_the_page_shows_the_saving_and_accepts_a_move(crossed, dispatcher, near, client):
+    """R7/R11 through the service: one click sends the other engineer; the page says so."""
+    a, _b = crossed
+    client.force_login(dispatcher)
+    day = a.start.astimezone(at(0).tzinfo).date().isoformat()
+    page = client.get("/planning/optimize/", {"day": day}).content.decode()
+    assert "节省的路程" in page and "改派李近" in page
+    answer = client.post(
+        "/planning/optimize/accept/",
+        {"visit": a.pk, "engineer": near.pk, "next": f"/planning/optimize/?day={day}"},
+        follow=True,
+    )
+    assert "李近" in answer.content.decode()
+    assert Visit.objects.get(rescheduled_from=a).engineer == near
+    again = client.post(
+        "/planning/optimize/accept/", {"visit": a.pk, "engineer": near.pk}, follow=True
+    )
+    assert again.status_code == 200
+    assert "只有已预约或已确认的上门" in again.content.decode() or "已" in again.content.decode()
