@@ -17,6 +17,7 @@ visits.services.reassign_visit (same checks as any change; the customer's standa
 new engineer).
 """
 
+import logging
 import time as stopwatch
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -39,6 +40,7 @@ from .places import UNKNOWN, home_place, ticket_place
 from .suggestions import work_hours
 
 User = get_user_model()
+log = logging.getLogger(__name__)
 LATE_COST = 100  # one minute late weighs as 100 minutes of driving
 EARLY = int(ARRIVE_EARLY.total_seconds() // 60)
 MOVABLE = {VisitStatus.BOOKED, VisitStatus.CONFIRMED}
@@ -170,8 +172,13 @@ def _solve(engineers, stops, minutes, depot, routes, work_start, seconds):
     initial = routing.ReadAssignmentFromRoutes(
         [routes.get(engineer.pk, []) for engineer in engineers], True
     )
-    solution = routing.SolveFromAssignmentWithParameters(initial, parameters)
+    if initial is None:
+        log.warning("The booked plan does not fit the model; solving from scratch.")
+        solution = routing.SolveWithParameters(parameters)
+    else:
+        solution = routing.SolveFromAssignmentWithParameters(initial, parameters)
     if solution is None:
+        log.warning("No better plan found (solver status %s).", routing.status())
         return routes
     found = {}
     for vehicle, engineer in enumerate(engineers):
