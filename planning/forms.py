@@ -1,4 +1,5 @@
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
@@ -28,7 +29,7 @@ class SuggestForm(forms.Form):
         return {
             "duration_minutes": data.get("duration") or 60,
             "policy": data.get("policy") or default_policy(),
-            "days": data.get("days") or None,
+            "days": data.get("days") or settings.PLANNING["HORIZON_DAYS"],
         }
 
 
