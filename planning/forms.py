@@ -13,8 +13,9 @@ from .suggestions import POLICIES, default_policy
 class SuggestForm(forms.Form):
     """What the desk asks for: how long, how to rank, how many days ahead."""
 
+    # Not "Length": the booking form beside it has that label already.
     duration = forms.TypedChoiceField(
-        label=_("Length"), choices=DURATIONS, coerce=int, initial=60, required=False
+        label=_("Time needed"), choices=DURATIONS, coerce=int, initial=60, required=False
     )
     policy = forms.ChoiceField(label=_("Rank by"), choices=list(POLICIES.items()), required=False)
     days = forms.TypedChoiceField(
