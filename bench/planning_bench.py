@@ -25,8 +25,7 @@ def _point(rng):
 def planning(log, dispatcher, engineers, result_class):
     from dispatch.dates import local_moment
     from dispatch.db import history_maintenance
-    from dispatch.models import Team, Ticket
-    from planning.models import EngineerBase
+    from dispatch.models import EngineerBase, Team, Ticket
     from planning.optimizer import optimize_day
     from planning.suggestions import suggest
     from visits.models import Visit

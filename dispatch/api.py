@@ -8,8 +8,6 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from planning.models import Grid
-
 from . import selectors, services
 from .api_fields import ModelSerializer, TextField
 from .models import (
@@ -18,6 +16,7 @@ from .models import (
     ContactChannel,
     CustomerContact,
     Deadline,
+    Grid,
     Ticket,
     TicketStatus,
 )

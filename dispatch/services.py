@@ -10,8 +10,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from phonenumber_field.phonenumber import to_python
 
-from planning.places import clean_coordinates
-
 from . import deadlines, rules
 from .closing import close_blockers
 from .delivery import schedule_delivery
@@ -34,6 +32,7 @@ from .models import (
     TicketStatus,
 )
 from .people import display_name
+from .places import clean_coordinates
 from .roles import Role, has_role, is_staff_member
 
 User = get_user_model()

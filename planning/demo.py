@@ -10,10 +10,8 @@ from django.utils import timezone
 from dispatch import services as ticket_services
 from dispatch.dates import local_moment
 from dispatch.errors import RuleViolation
-from dispatch.models import ComplaintKind, Team, Ticket
+from dispatch.models import ComplaintKind, EngineerBase, Grid, GridTravel, Team, Ticket
 from visits import services as visit_services
-
-from .models import EngineerBase, Grid, GridTravel
 
 # District → (grid, latitude, longitude of its centre), Guangzhou.
 GRIDS = {

@@ -29,14 +29,14 @@ from django.utils.translation import gettext as _
 
 from dispatch.dates import local_moment
 from dispatch.errors import PermissionDenied
+from dispatch.models import EngineerBase
 from dispatch.people import display_name
+from dispatch.places import UNKNOWN, home_place, ticket_place
 from dispatch.roles import Role, is_staff_member
 from dispatch.rules import ARRIVE_EARLY, RESCHEDULE_LEAD
 from visits.models import INACTIVE_STATUSES, Visit, VisitStatus
 
 from . import travel
-from .models import EngineerBase
-from .places import UNKNOWN, home_place, ticket_place
 from .suggestions import work_hours
 
 User = get_user_model()

@@ -25,14 +25,14 @@ from django.utils.translation import gettext_lazy
 
 from dispatch.dates import local_moment
 from dispatch.errors import PermissionDenied, RuleViolation
+from dispatch.models import EngineerBase
 from dispatch.people import display_name
+from dispatch.places import Place, home_place, place_of, ticket_place
 from dispatch.roles import Role, is_staff_member
 from dispatch.rules import ARRIVE_EARLY, RESCHEDULE_LEAD
 from visits.models import INACTIVE_STATUSES, Visit
 
 from . import travel
-from .models import EngineerBase
-from .places import Place, home_place, place_of, ticket_place
 
 User = get_user_model()
 
@@ -120,13 +120,13 @@ def _engineers():
         User.objects.filter(is_active=True, groups__name=Role.ENGINEER)
         .distinct()
         .order_by("last_name", "first_name", "username")
-        .prefetch_related(Prefetch("teams"), Prefetch("planning_base", queryset=bases))
+        .prefetch_related(Prefetch("teams"), Prefetch("home_base", queryset=bases))
     )
 
 
 def _base(engineer) -> EngineerBase | None:
     try:
-        return engineer.planning_base
+        return engineer.home_base
     except EngineerBase.DoesNotExist:
         return None
 

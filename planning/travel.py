@@ -23,8 +23,8 @@ from collections.abc import Sequence
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-from .models import Grid, GridTravel
-from .places import Place
+from dispatch.models import Grid, GridTravel
+from dispatch.places import Place
 
 log = logging.getLogger(__name__)
 EARTH_KM = 6371.0088

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from planning.models import EngineerBase, Grid
+from dispatch.models import EngineerBase, Grid
 from tests.e2e.conftest import DESKTOP
 from tests.factories import make_user, open_ticket
 from visits.models import Visit

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from planning.models import EngineerBase, Grid
+from dispatch.models import EngineerBase, Grid
 from tests.factories import make_user, open_ticket
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

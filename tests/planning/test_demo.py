@@ -7,8 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from dispatch.models import Ticket
-from planning.models import EngineerBase, Grid
+from dispatch.models import EngineerBase, Grid, Ticket
 from planning.optimizer import optimize_day
 from planning.suggestions import suggest
 

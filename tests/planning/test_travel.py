@@ -8,9 +8,9 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
+from dispatch.models import GridTravel
+from dispatch.places import Place
 from planning import travel
-from planning.models import GridTravel
-from planning.places import Place
 from tests.planning.conftest import PANYU, TIANHE
 
 pytestmark = pytest.mark.django_db

@@ -1,12 +1,13 @@
-"""A place for planning: coordinates and/or a grid. Read from tickets, home bases and grids;
-the travel providers (planning.travel) take these."""
+"""A place on the centre's map: coordinates and/or a grid. Read from tickets, home bases and
+grids (dispatch.models); the travel providers (planning.travel) take these. Also the one check of
+a pin typed in (clean_coordinates), used when a ticket is opened."""
 
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from django.utils.translation import gettext as _
 
-from dispatch.errors import RuleViolation
+from .errors import RuleViolation
 
 
 @dataclass(frozen=True)
