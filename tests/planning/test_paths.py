@@ -20,6 +20,12 @@ def test_the_booking_page_loads_suggestions(placed_ticket, near, dispatcher, cli
     assert reverse("planning:suggestions", args=[placed_ticket.number]) in page.content.decode()
 
 
+def test_the_board_links_to_the_day_optimizer_for_its_day(dispatcher, client):
+    client.force_login(dispatcher)
+    page = client.get(reverse("visits:board"), {"day": "2026-11-24"}).content.decode()
+    assert f'href="{reverse("planning:optimize")}?day=2026-11-24"' in page
+
+
 def test_the_partial_lists_suggestions_with_their_rules_in_words(
     placed_ticket, near, dispatcher, client
 ):

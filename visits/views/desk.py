@@ -20,7 +20,7 @@ from dispatch.roles import Role, has_role
 from dispatch.rules import RESCHEDULE_LEAD
 from dispatch.selectors import tickets_for
 
-from .. import selectors, services
+from .. import extensions, selectors, services
 from ..forms import BoardForm, BookingForm, CancelForm, DecisionForm, RescheduleForm, SlotForm
 from ..models import RescheduleRequest, Visit, VisitStatus
 from ..services.booking import clash_message
@@ -122,6 +122,8 @@ def board(request):
     number = request.GET.get("ticket")
     ticket = _ticket(request, number) if number else None
     context = board_context(day, view, ticket)
+    # Planning's day optimizer, when installed (visits names no page above it).
+    context["optimize_url"] = extensions.desk_page(extensions.OPTIMIZE_DAY, day)
     if has_role(request.user, Role.SUPERVISOR):
         context["pending_requests"] = selectors.pending_requests()
     return render(request, "visits/board.html", context)
@@ -205,6 +207,8 @@ def book(request, number):
         "form": form,
         "check": check,
         "active_visit": selectors.active_visit_of(ticket),
+        # Suggested engineers and times (planning), loaded into the page when installed.
+        "suggestions_url": extensions.desk_page(extensions.SUGGESTIONS, ticket),
         **board_context(day, "day", ticket, check["highlight"]),
     }
     return render(request, "visits/book.html", context, status=400 if form.errors else 200)
