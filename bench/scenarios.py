@@ -16,6 +16,7 @@ from dispatch.errors import RuleViolation
 from dispatch.models import Deadline, Ticket
 
 from . import dataset
+from .planning_bench import planning
 
 REPEAT = 30
 
@@ -355,7 +356,7 @@ def signature_cpu(log):
     )
 
 
-SCENARIOS = ("pages", "sweep", "booking", "due", "signature")
+SCENARIOS = ("pages", "sweep", "booking", "due", "signature", "planning")
 
 
 def run_all(log, only=SCENARIOS):
@@ -388,6 +389,9 @@ def run_all(log, only=SCENARIOS):
     if "signature" in only:
         log("Signature:")
         results.append(signature_cpu(log))
+    if "planning" in only:  # issue 19: suggestions and the day optimizer (bench/planning.py)
+        log("Planning:")
+        results.extend(planning(log, dispatchers[0], engineers, Result))
     return results
 
 

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "visits",
     "checklists",
     "surveys",
+    "planning",
     "supervision",
 ]
 
@@ -389,6 +390,34 @@ SEED_RULES = {
     # R18/R24: the centre allows the FAQ handbook in place of the service commitment card.
     "FAQ_HANDBOOK_ALLOWED": env_bool("FAQ_HANDBOOK_ALLOWED", True),
     "DUE_SOON_MINUTES": int(os.environ.get("DUE_SOON_MINUTES", "30")),
+}
+
+# Suggesting an engineer and a slot, and optimizing a day (planning; docs/operations.md).
+PLANNING = {
+    # "embedded" (the grid table, else straight line × road factor at the speed), "amap", or the
+    # dotted path of a provider class (planning.travel).
+    "TRAVEL_PROVIDER": os.environ.get("TRAVEL_PROVIDER", "embedded"),
+    "SPEED_KMH": float(os.environ.get("TRAVEL_SPEED_KMH", "25")),
+    "ROAD_FACTOR": float(os.environ.get("TRAVEL_ROAD_FACTOR", "1.4")),
+    # A place nobody located: allow this long to get there or away.
+    "UNKNOWN_TRAVEL_MINUTES": int(os.environ.get("TRAVEL_UNKNOWN_MINUTES", "45")),
+    # Within one grid, when neither end has coordinates and the table has no entry.
+    "SAME_GRID_MINUTES": int(os.environ.get("TRAVEL_SAME_GRID_MINUTES", "15")),
+    "AMAP_URL": os.environ.get("AMAP_DISTANCE_URL", "https://restapi.amap.com/v3/distance"),
+    "AMAP_KEY": os.environ.get("AMAP_KEY", ""),
+    "AMAP_TIMEOUT_SECONDS": float(os.environ.get("AMAP_TIMEOUT", "3")),
+    # 0 straight line, 1 driving (AMap's "type").
+    "AMAP_TYPE": int(os.environ.get("AMAP_TYPE", "1")),
+    # Engineers' working hours, local time: suggestions stay inside them.
+    "WORK_START": os.environ.get("WORK_START", "08:00"),
+    "WORK_END": os.environ.get("WORK_END", "20:00"),
+    # How suggestions are ranked: earliest, least_travel, even_workload, grid_match, balanced.
+    "POLICY": os.environ.get("SUGGEST_POLICY", "balanced"),
+    "HORIZON_DAYS": int(os.environ.get("SUGGEST_DAYS", "3")),
+    "SLOT_STEP_MINUTES": int(os.environ.get("SUGGEST_STEP_MINUTES", "30")),
+    "SUGGESTIONS": int(os.environ.get("SUGGEST_COUNT", "5")),
+    # The day optimizer's time limit (OR-Tools), seconds.
+    "OPTIMIZE_SECONDS": float(os.environ.get("OPTIMIZE_SECONDS", "5")),
 }
 
 # Logs go to standard output. LOG_FORMAT=json writes one JSON object a line (time, level,

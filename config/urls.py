@@ -12,6 +12,7 @@ api_patterns = [
     path("", include("visits.api_urls")),
     path("", include("checklists.api_urls")),
     path("", include("surveys.api_urls")),
+    path("", include("planning.api_urls")),
     path("", include("supervision.api_urls")),
 ]
 
@@ -33,6 +34,7 @@ urlpatterns = [
     path("api/docs/", docs_view, name="api-docs"),
     path("visits/", include("visits.urls")),
     path("kit/", include("checklists.urls")),
+    path("planning/", include("planning.urls")),
     path("survey/", include("surveys.urls")),
     path("", include("supervision.urls")),
     path("", include("dispatch.urls")),

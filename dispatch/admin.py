@@ -6,7 +6,17 @@ from django.utils.translation import gettext_lazy as _
 
 from . import services
 from .errors import RuleViolation
-from .models import BannedPhrase, CustomerContact, Deadline, Event, Notification, Ticket
+from .models import (
+    BannedPhrase,
+    CustomerContact,
+    Deadline,
+    EngineerBase,
+    Event,
+    Grid,
+    GridTravel,
+    Notification,
+    Ticket,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -88,3 +98,38 @@ class BannedPhraseAdmin(admin.ModelAdmin):
     list_editable = ["active"]
     list_filter = ["active"]
     search_fields = ["phrase", "source", "suggestion"]
+
+
+# The centre's map: grids, the minutes between them, engineers' home bases. Reference data, not
+# workflow state, so editable here: no visit or ticket changes (planning's suggestions read it).
+
+
+class GridTravelInline(admin.TabularInline):
+    model = GridTravel
+    fk_name = "origin"
+    extra = 1
+    autocomplete_fields = ["destination"]
+
+
+@admin.register(Grid)
+class GridAdmin(admin.ModelAdmin):
+    list_display = ["name", "team", "latitude", "longitude"]
+    list_select_related = ["team"]
+    search_fields = ["name"]
+    inlines = [GridTravelInline]
+
+
+@admin.register(GridTravel)
+class GridTravelAdmin(admin.ModelAdmin):
+    list_display = ["origin", "destination", "minutes"]
+    list_editable = ["minutes"]
+    list_select_related = ["origin", "destination"]
+    autocomplete_fields = ["origin", "destination"]
+
+
+@admin.register(EngineerBase)
+class EngineerBaseAdmin(admin.ModelAdmin):
+    list_display = ["engineer", "home_grid", "home_latitude", "home_longitude"]
+    list_select_related = ["engineer", "home_grid"]
+    filter_horizontal = ["grids"]
+    autocomplete_fields = ["home_grid"]

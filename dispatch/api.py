@@ -16,6 +16,7 @@ from .models import (
     ContactChannel,
     CustomerContact,
     Deadline,
+    Grid,
     Ticket,
     TicketStatus,
 )
@@ -36,6 +37,7 @@ class TicketSerializer(ModelSerializer):
     missing_facts = serializers.ListField(child=TextField(), read_only=True)
     next_due_at = serializers.DateTimeField(read_only=True, allow_null=True)
     is_overdue = serializers.BooleanField(read_only=True)
+    grid = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)
 
     class Meta:
         model = Ticket
@@ -51,6 +53,9 @@ class TicketSerializer(ModelSerializer):
             "phenomenon",
             "location_detail",
             "customer_action",
+            "latitude",
+            "longitude",
+            "grid",
             "missing_facts",
             "owner",
             "transfer_count",
@@ -80,6 +85,21 @@ class OpenTicketSerializer(serializers.Serializer):
     phenomenon = TextField(required=False, allow_blank=True)
     location_detail = TextField(required=False, allow_blank=True, max_length=255)
     customer_action = TextField(required=False, allow_blank=True)
+    # Where the visit will go (optional), for suggestions: a pin and/or the centre's grid.
+    latitude = serializers.DecimalField(
+        max_digits=9, decimal_places=6, required=False, allow_null=True, min_value=-90, max_value=90
+    )
+    longitude = serializers.DecimalField(
+        max_digits=9,
+        decimal_places=6,
+        required=False,
+        allow_null=True,
+        min_value=-180,
+        max_value=180,
+    )
+    grid = serializers.SlugRelatedField(
+        slug_field="name", queryset=Grid.objects.all(), required=False, allow_null=True
+    )
 
 
 class TransferSerializer(serializers.Serializer):

@@ -131,6 +131,9 @@ class TicketForm(forms.ModelForm):
             "customer_action",
             "kind",
             "complexity",
+            "grid",
+            "latitude",
+            "longitude",
         ]
         widgets = {
             "phenomenon": forms.Textarea(attrs={"rows": 2}),
@@ -142,6 +145,8 @@ class TicketForm(forms.ModelForm):
             "phone": _("Mobile or landline in China, e.g. 138 0013 8000."),
             "customer_name": _("The customer may refuse; a visit can't be booked without it."),
             "complexity": _("Simple: reply within 2 hours. Complex: within 24 hours."),
+            "grid": _("Optional: the centre's grid of the address, for suggesting an engineer."),
+            "latitude": _("Optional, with the longitude: a pin of the address."),
         }
 
     def __init__(self, *args, **kwargs):
@@ -149,6 +154,8 @@ class TicketForm(forms.ModelForm):
         self.fields["phone"].widget.attrs.update(inputmode="tel", autocomplete="tel")
         # Radio buttons need no empty "---------" choice.
         self.fields["kind"].choices = ComplaintKind.choices
+        for name in ("latitude", "longitude"):
+            self.fields[name].widget.attrs.update(inputmode="decimal", step="any")
 
 
 class TransferForm(forms.Form):

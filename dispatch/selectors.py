@@ -41,7 +41,7 @@ def _with_deadline_summary(qs: QuerySet[Ticket]) -> QuerySet[Ticket]:
 
 def ticket_list(user, *, status=None, owner=None, kind=None, overdue=None) -> QuerySet[Ticket]:
     """The ticket list page and API: one query for the rows, whatever their number."""
-    qs = tickets_for(user).select_related("owner")
+    qs = tickets_for(user).select_related("owner", "grid")
     if status:
         qs = qs.filter(status=status)
     if owner:
@@ -65,7 +65,7 @@ def ticket_detail(user, number: str) -> Ticket:
     the deadline summary of the list (next due, overdue), which the API's detail shows too."""
     return (
         _with_deadline_summary(tickets_for(user))
-        .select_related("owner", "created_by")
+        .select_related("owner", "created_by", "grid")
         .prefetch_related(
             Prefetch("events", queryset=Event.objects.select_related("actor", "visit")),
             Prefetch("deadlines", queryset=Deadline.objects.select_related("responsible", "visit")),

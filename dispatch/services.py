@@ -32,6 +32,7 @@ from .models import (
     TicketStatus,
 )
 from .people import display_name
+from .places import clean_coordinates
 from .roles import Role, has_role, is_staff_member
 
 User = get_user_model()
@@ -95,6 +96,9 @@ def open_ticket(
     phenomenon: str = "",
     location_detail: str = "",
     customer_action: str = "",
+    latitude=None,
+    longitude=None,
+    grid=None,
 ) -> Ticket:
     """Take a complaint (受理).
 
@@ -107,9 +111,14 @@ def open_ticket(
         raise PermissionDenied(_("Only dispatchers and supervisors take complaints."))
     _require_choice(kind, ComplaintKind, "invalid_kind", "kind", _("complaint kind"))
     _require_choice(complexity, Complexity, "invalid_complexity", "complexity", _("complexity"))
+    # Where the visit will go (optional): a pin and/or the centre's grid, for suggestions.
+    latitude, longitude = clean_coordinates(latitude, longitude)
     now = timezone.now()
     ticket = Ticket.objects.create(
         number=_next_number(now),
+        latitude=latitude,
+        longitude=longitude,
+        grid=grid,
         customer_name=customer_name.strip(),
         contact_person=contact_person.strip(),
         phone=_clean_phone(phone),

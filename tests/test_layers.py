@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("config", "supervision", "surveys", "checklists", "visits", "dispatch")
+APPS = ("config", "supervision", "surveys", "checklists", "planning", "visits", "dispatch")
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 

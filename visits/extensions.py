@@ -7,7 +7,10 @@ AppConfig.ready():
 
 - a step's page: `register_step_page("kit", url_of)`; the visit page links to `step_page(...)`;
 - a fact about the visit that only an app above knows: `register_fact(SURVEY_SIGNED, check)`;
-  the leaving rules (R22, R24) ask `fact(...)`. A fact no installed app reports is false.
+  the leaving rules (R22, R24) ask `fact(...)`. A fact no installed app reports is false;
+- a page of the desk's that an app above adds (planning, issue 19): the booking page loads the
+  ticket's suggested engineers and times from `desk_page(SUGGESTIONS, ticket)`, the board links
+  to `desk_page(OPTIMIZE_DAY, day)`. A page no installed app offers is not shown.
 """
 
 from collections.abc import Callable
@@ -17,9 +20,13 @@ SURVEY_SIGNED = "survey_signed"
 CARD_HANDED = "card_handed"
 # R18: the FAQ handbook was handed over in place of the card (leaving checks the setting).
 HANDBOOK_HANDED = "handbook_handed"
+# Desk pages the booking page and the board link to; planning offers them.
+SUGGESTIONS = "suggestions"
+OPTIMIZE_DAY = "optimize_day"
 
 _step_pages: dict[str, Callable[[object], str]] = {}
 _facts: dict[str, Callable[[object], bool]] = {}
+_desk_pages: dict[str, Callable[..., str]] = {}
 
 
 def register_step_page(step: str, url_of: Callable[[object], str]) -> None:
@@ -38,3 +45,12 @@ def register_fact(name: str, check: Callable[[object], bool]) -> None:
 def fact(name: str, visit) -> bool:
     check = _facts.get(name)
     return bool(check and check(visit))
+
+
+def register_desk_page(name: str, url_of: Callable[..., str]) -> None:
+    _desk_pages[name] = url_of
+
+
+def desk_page(name: str, *args) -> str | None:
+    url_of = _desk_pages.get(name)
+    return url_of(*args) if url_of else None

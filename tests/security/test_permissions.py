@@ -432,6 +432,18 @@ MATRIX = {
     # Staff only: the schema answers 401 to the anonymous, the docs page sends them to log in.
     "api-schema": ("", "401 200 200 200 200", *["401 405 405 405 405"] * 4),
     "api-docs": ("", "L 200 200 200 200", *["L 405 405 405 405"] * 4),
+    "ticket-suggestions": (
+        "ticket",
+        "401 200 200 403 403",
+        "401 405 405 403 403",
+        "401 405 405 403 403",
+        "401 405 405 403 403",
+        "401 405 405 403 403",
+    ),
+    "planning:suggestions": ("ticket", "L 200 200 403 403", X, X, X, X),
+    "planning:optimize": ("", "L 200 200 403 403", X, X, X, X),
+    # An empty form goes back to the plan with a sentence.
+    "planning:accept_move": ("", X, "L 302 302 403 403", X, X, X),
     "visits:board": ("", "L 200 200 403 403", "L 200 200 403 403", X, X, X),
     "visits:book": ("ticket", "L 200 200 403 403", "L 200 200 403 403", X, X, X),
     "visits:check": ("", "L 200 200 403 403", "L 200 200 403 403", X, X, X),

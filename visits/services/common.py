@@ -41,6 +41,7 @@ EVENT_LABELS.update(
         "visit.handover": gettext_lazy("Visit handed to another engineer"),
         "visit.complaint": gettext_lazy("Customer complained on site"),
         "visit.rescheduled": gettext_lazy("Visit rescheduled"),
+        "visit.reassigned": gettext_lazy("Visit given to another engineer, same time"),
         "visit.reschedule_requested": gettext_lazy("Late reschedule sent for approval"),
         "visit.reschedule_rejected": gettext_lazy("Late reschedule rejected"),
         "visit.cancelled": gettext_lazy("Visit cancelled"),

@@ -20,7 +20,7 @@ from dispatch.roles import Role, has_role
 from dispatch.rules import RESCHEDULE_LEAD
 from dispatch.selectors import tickets_for
 
-from .. import selectors, services
+from .. import extensions, selectors, services
 from ..forms import BoardForm, BookingForm, CancelForm, DecisionForm, RescheduleForm, SlotForm
 from ..models import RescheduleRequest, Visit, VisitStatus
 from ..services.booking import clash_message
@@ -122,17 +122,23 @@ def board(request):
     number = request.GET.get("ticket")
     ticket = _ticket(request, number) if number else None
     context = board_context(day, view, ticket)
+    # Planning's day optimizer, when installed (visits names no page above it).
+    context["optimize_url"] = extensions.desk_page(extensions.OPTIMIZE_DAY, day)
     if has_role(request.user, Role.SUPERVISOR):
         context["pending_requests"] = selectors.pending_requests()
     return render(request, "visits/board.html", context)
 
 
+def _slot_initial_from(request) -> dict:
+    return {
+        key: request.GET[key]
+        for key in ("engineer", "day", "start_time", "duration")
+        if request.GET.get(key)
+    }
+
+
 def _slot_initial(request) -> dict:
-    initial = {"day": timezone.localdate(), "duration": 60}
-    for key in ("engineer", "day", "start_time", "duration"):
-        if request.GET.get(key):
-            initial[key] = request.GET[key]
-    return initial
+    return {"day": timezone.localdate(), "duration": 60, **_slot_initial_from(request)}
 
 
 def _check(form, *, ticket: Ticket, visit: Visit | None = None) -> dict:
@@ -201,6 +207,8 @@ def book(request, number):
         "form": form,
         "check": check,
         "active_visit": selectors.active_visit_of(ticket),
+        # Suggested engineers and times (planning), loaded into the page when installed.
+        "suggestions_url": extensions.desk_page(extensions.SUGGESTIONS, ticket),
         **board_context(day, "day", ticket, check["highlight"]),
     }
     return render(request, "visits/book.html", context, status=400 if form.errors else 200)
@@ -274,7 +282,9 @@ def reschedule(request, pk):
     """R11: reason, apology, new time agreed with the customer; under 2 h only for force
     majeure with a supervisor's approval (a dispatcher's request waits for one)."""
     visit = get_visit(request, pk)
-    form = RescheduleForm(request.POST or None, initial=_reschedule_initial(visit))
+    # A suggestion (planning) opens the dialog with its engineer and time filled in.
+    initial = {**_reschedule_initial(visit), **_slot_initial_from(request)}
+    form = RescheduleForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         args = {

@@ -1,0 +1,119 @@
+"""Issue 19's measurements: suggestions for one ticket among the whole dataset, and a day of 40
+engineers and 300 visits optimized, with the travel saved against the booked plan.
+
+Isolated: it makes its own placed ticket, home bases and a day 90 days ahead (far beyond the
+dataset's visits), measures, and removes the tickets and visits it made."""
+
+import random
+import statistics
+import time
+from datetime import timedelta
+from decimal import Decimal
+
+from django.utils import timezone
+
+# Guangzhou, roughly: the box the bench's places are drawn from.
+LAT, LNG, SPREAD = 23.13, 113.32, 0.08
+
+
+def _point(rng):
+    lat = Decimal(f"{LAT + rng.uniform(-SPREAD, SPREAD):.6f}")
+    lng = Decimal(f"{LNG + rng.uniform(-SPREAD, SPREAD):.6f}")
+    return lat, lng
+
+
+def planning(log, dispatcher, engineers, result_class):
+    from dispatch.dates import local_moment
+    from dispatch.db import history_maintenance
+    from dispatch.models import EngineerBase, Team, Ticket
+    from planning.optimizer import optimize_day
+    from planning.suggestions import suggest
+    from visits.models import Visit
+
+    rng = random.Random(19)
+    engineers = list(engineers)[:40]
+    for engineer in engineers:
+        lat, lng = _point(rng)
+        EngineerBase.objects.get_or_create(
+            engineer=engineer, defaults={"home_latitude": lat, "home_longitude": lng}
+        )
+    stamp = timezone.now().strftime("%H%M%S")
+    results = []
+
+    def ticket(i):
+        lat, lng = _point(rng)
+        return Ticket(
+            number=f"PL{stamp}{i:05d}",
+            customer_name="压测客户",
+            phone="+8613900000000",
+            phenomenon="网速慢",
+            location_detail="书房",
+            customer_action="上网",
+            kind="solve",
+            owner=dispatcher,
+            created_by=dispatcher,
+            latitude=lat,
+            longitude=lng,
+        )
+
+    one = Ticket.objects.bulk_create([ticket(0)])[0]
+    timings = []
+    for _ in range(20):
+        started = time.perf_counter()
+        found = suggest(user=dispatcher, ticket=one)
+        timings.append((time.perf_counter() - started) * 1000)
+    p95 = sorted(timings)[int(0.95 * (len(timings) - 1))]
+    log(f"  suggestions: p50 {statistics.median(timings):.0f} ms, p95 {p95:.0f} ms, {len(found)}")
+    results.append(
+        result_class(
+            "Suggestions for one ticket (engineer, slot, reasons)",
+            f"p95 {p95:.0f} ms, median {statistics.median(timings):.0f} ms",
+            "≤ 200 ms",
+            p95 <= 200,
+        )
+    )
+
+    # A day of 300 visits for 40 engineers, booked with no regard to where anyone is.
+    day = timezone.localdate() + timedelta(days=90)
+    team, _ = Team.objects.get_or_create(name="bench-planning")
+    team.members.set(engineers)
+    tickets = Ticket.objects.bulk_create([ticket(i) for i in range(1, 301)])
+    starts = [8 * 60 + 90 * k for k in range(8)]  # 08:00, 09:30 … 18:30, an hour each
+    visits = []
+    for i, t in enumerate(tickets):
+        engineer = engineers[i % len(engineers)]
+        slot = (i // len(engineers)) % len(starts)
+        start = local_moment(day) + timedelta(minutes=starts[slot])
+        visits.append(
+            Visit(
+                ticket=t,
+                engineer=engineer,
+                start=start,
+                end=start + timedelta(hours=1),
+                booked_by=dispatcher,
+            )
+        )
+    Visit.objects.bulk_create(visits)
+    try:
+        started = time.perf_counter()
+        plan = optimize_day(user=dispatcher, day=day, team=team)
+        elapsed = time.perf_counter() - started
+        log(
+            f"  optimize: {elapsed:.1f} s, travel {plan.booked.travel} → {plan.optimized.travel} "
+            f"min, late {plan.booked.late} → {plan.optimized.late} min, {len(plan.moves)} moves"
+        )
+        results.append(
+            result_class(
+                "Optimize a day (40 engineers, 300 visits, OR-Tools)",
+                f"{elapsed:.1f} s; travel {plan.booked.travel} → {plan.optimized.travel} min "
+                f"(saved {plan.saved_minutes}), late {plan.booked.late} → "
+                f"{plan.optimized.late} min; {len(plan.moves)} moves",
+                "≤ 10 s, travel saved > 0",
+                elapsed <= 10 and plan.saved_minutes > 0,
+            )
+        )
+    finally:
+        with history_maintenance():
+            Visit.objects.filter(ticket__in=tickets).delete()
+            Ticket.objects.filter(pk__in=[t.pk for t in tickets] + [one.pk]).delete()
+    return results

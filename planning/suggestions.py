@@ -1,0 +1,371 @@
+"""Suggest the engineer and the slot for a ticket: the best few (engineer, start) pairs over the
+next days, ranked by the centre's policy, each with its reasons and the rules it keeps, said in
+words (docs/rules.md: R7 free, R9 five minutes early with the travel time, R11 two hours'
+notice when it moves an agreed time, and the working hours of PLANNING).
+
+A read: nothing is written here. Booking a suggestion goes through the booking service
+(visits.services.book_visit / reschedule_visit), which checks again; a slot taken meanwhile is
+refused there with a sentence.
+
+Travel: one provider call (planning.travel), from every place an engineer could come from (home
+bases, the places of their visits in the horizon) to the ticket. Leaving the ticket for the next
+visit is taken as the same minutes as coming the other way.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models import Prefetch
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from dispatch.dates import local_moment
+from dispatch.errors import PermissionDenied, RuleViolation
+from dispatch.models import EngineerBase
+from dispatch.people import display_name
+from dispatch.places import Place, home_place, place_of, ticket_place
+from dispatch.roles import Role, is_staff_member
+from dispatch.rules import ARRIVE_EARLY, RESCHEDULE_LEAD
+from visits.models import INACTIVE_STATUSES, Visit
+
+from . import travel
+
+User = get_user_model()
+
+# How the centre ranks suggestions (PLANNING["POLICY"]); the desk may pick another per ticket.
+POLICIES = {
+    "balanced": gettext_lazy("Balanced"),
+    "earliest": gettext_lazy("Earliest"),
+    "least_travel": gettext_lazy("Least travel"),
+    "even_workload": gettext_lazy("Even workload"),
+    "grid_match": gettext_lazy("Grid and team first"),
+}
+
+
+def _clock(value: str) -> time:
+    hours, minutes = value.split(":")
+    return time(int(hours), int(minutes))
+
+
+def work_hours() -> tuple[time, time]:
+    return _clock(settings.PLANNING["WORK_START"]), _clock(settings.PLANNING["WORK_END"])
+
+
+def default_policy() -> str:
+    policy = settings.PLANNING["POLICY"]
+    return policy if policy in POLICIES else "balanced"
+
+
+@dataclass
+class Kept:
+    """A rule the suggestion keeps: a stable code for programs, the rule in words for people."""
+
+    code: str
+    detail: str
+
+
+@dataclass
+class Suggestion:
+    engineer: object
+    start: datetime
+    end: datetime
+    travel_minutes: int
+    depart_by: datetime
+    day_load: int
+    grid_match: bool
+    score: float = 0.0
+    reasons: list[str] = field(default_factory=list)
+    kept: list[Kept] = field(default_factory=list)
+
+    @property
+    def engineer_name(self) -> str:
+        return display_name(self.engineer)
+
+
+@dataclass
+class Busy:
+    """One of the engineer's visits: when, and where it is."""
+
+    start: datetime
+    end: datetime
+    place: Place
+    number: str
+
+
+@dataclass
+class Request:
+    ticket: object
+    duration: timedelta
+    now: datetime
+    days: int
+    policy: str
+    moving: Visit | None  # the agreed visit a suggestion would move (R11), if any
+
+
+def _hm(moment: datetime) -> str:
+    return timezone.localtime(moment).strftime("%H:%M")
+
+
+def _md_hm(moment: datetime) -> str:
+    return timezone.localtime(moment).strftime("%m-%d %H:%M")
+
+
+def _engineers():
+    bases = EngineerBase.objects.select_related("home_grid").prefetch_related("grids")
+    return list(
+        User.objects.filter(is_active=True, groups__name=Role.ENGINEER)
+        .distinct()
+        .order_by("last_name", "first_name", "username")
+        .prefetch_related(Prefetch("teams"), Prefetch("home_base", queryset=bases))
+    )
+
+
+def _base(engineer) -> EngineerBase | None:
+    try:
+        return engineer.home_base
+    except EngineerBase.DoesNotExist:
+        return None
+
+
+def _busy(engineers, first: datetime, last: datetime, moving: Visit | None) -> dict[int, list]:
+    rows = (
+        Visit.objects.filter(engineer__in=[e.pk for e in engineers], start__lt=last, end__gt=first)
+        .exclude(status__in=INACTIVE_STATUSES)
+        .order_by("start")
+        .values_list(
+            "pk",
+            "engineer_id",
+            "start",
+            "end",
+            "ticket__number",
+            "ticket__latitude",
+            "ticket__longitude",
+            "ticket__grid_id",
+        )
+    )
+    busy = defaultdict(list)
+    for pk, engineer_id, start, end, number, lat, lng, grid_id in rows:
+        if moving is not None and pk == moving.pk:
+            continue  # R11: the visit being moved gives its time back.
+        busy[engineer_id].append(Busy(start, end, place_of(lat, lng, grid_id), number))
+    return busy
+
+
+def _match(engineer, ticket) -> str | None:
+    """Why this engineer is the ticket's grid's, in words; None if not."""
+    if ticket.grid_id is None:
+        return None
+    base = _base(engineer)
+    if base is not None and any(g.pk == ticket.grid_id for g in base.grids.all()):
+        return _("Covers grid %(grid)s.") % {"grid": ticket.grid.name}
+    team_id = ticket.grid.team_id
+    if team_id is not None and any(t.pk == team_id for t in engineer.teams.all()):
+        return _("In the team in charge of grid %(grid)s.") % {"grid": ticket.grid.name}
+    return None
+
+
+def _score(policy: str, s: Suggestion, now: datetime) -> tuple:
+    hours = (s.start - now).total_seconds() / 3600
+    if policy == "earliest":
+        return (s.start, s.travel_minutes)
+    if policy == "least_travel":
+        return (s.travel_minutes, s.start)
+    if policy == "even_workload":
+        return (s.day_load, s.start)
+    if policy == "grid_match":
+        return (not s.grid_match, s.start)
+    # Balanced, in hours: half an hour's travel weighs as an hour later, each other visit that
+    # day as an hour, another grid's engineer as two.
+    return (hours + s.travel_minutes / 30 + s.day_load + (0 if s.grid_match else 2), s.start)
+
+
+def _kept(req: Request, s: Suggestion, source: str, next_visit: Busy | None, hours) -> None:
+    """The rules this slot keeps, in words (R7, R9, R11, working hours)."""
+    # R7: nobody else has the engineer then.
+    s.kept.append(
+        Kept(
+            "engineer_free",
+            _("%(engineer)s is free %(start)s–%(end)s: no other visit then.")
+            % {"engineer": s.engineer_name, "start": _md_hm(s.start), "end": _hm(s.end)},
+        )
+    )
+    # R9: there five minutes early, with the travel time from where the engineer is before.
+    s.kept.append(
+        Kept(
+            "arrives_early",
+            _(
+                "Arrives five minutes early: about %(minutes)s minutes from %(source)s, leaving "
+                "by %(depart)s."
+            )
+            % {"minutes": s.travel_minutes, "source": source, "depart": _hm(s.depart_by)},
+        )
+    )
+    if next_visit is not None:
+        s.reasons.append(
+            _("Leaves time to reach the next visit (%(start)s) five minutes early.")
+            % {"start": _hm(next_visit.start)}
+        )
+    if req.moving is not None:
+        # R11: the agreed time changes with at least two hours' notice.
+        s.kept.append(
+            Kept(
+                "two_hours_notice",
+                _(
+                    "Moves the agreed time (%(old)s) with at least two hours' notice; agree the "
+                    "new time with the customer and apologise."
+                )
+                % {"old": _md_hm(req.moving.start)},
+            )
+        )
+    s.kept.append(
+        Kept(
+            "working_hours",
+            _("Within working hours (%(start)s–%(end)s).")
+            % {"start": hours[0].strftime("%H:%M"), "end": hours[1].strftime("%H:%M")},
+        )
+    )
+
+
+def _round_up(moment: datetime, step: timedelta, origin: datetime) -> datetime:
+    steps = -(-(moment - origin) // step)
+    return origin + max(0, steps) * step
+
+
+def _candidates(req: Request, engineer, day: date, visits: list[Busy], minutes: dict, hours):
+    """The engineer's possible starts on one day, each with what it needs (or None)."""
+    step = timedelta(minutes=settings.PLANNING["SLOT_STEP_MINUTES"])
+    work_start, work_end = local_moment(day, hours[0]), local_moment(day, hours[1])
+    earliest = req.now + (RESCHEDULE_LEAD if req.moving is not None else timedelta(0))
+    home = home_place(_base(engineer))
+    start = _round_up(max(work_start, earliest), step, work_start)
+    while start + req.duration <= work_end:
+        end = start + req.duration
+        # R7: no visit of the engineer overlaps.
+        if any(v.start < end and v.end > start for v in visits):
+            start += step
+            continue
+        before = [v for v in visits if work_start <= v.end <= start]
+        after = [v for v in visits if v.start >= end]
+        previous = before[-1] if before else None
+        following = after[0] if after else None
+        origin = previous.place if previous else home
+        travel_in = minutes[origin]
+        ready = previous.end if previous else work_start
+        depart_by = start - ARRIVE_EARLY - timedelta(minutes=travel_in)
+        # R9: from the previous visit (or home, from the start of the day) five minutes early;
+        # and nobody leaves in the past.
+        if depart_by < max(ready, req.now):
+            start += step
+            continue
+        # R9 for the next visit: its engineer still gets there five minutes early.
+        if following is not None:
+            travel_out = minutes[following.place]
+            if end + timedelta(minutes=travel_out) > following.start - ARRIVE_EARLY:
+                start += step
+                continue
+        yield start, end, travel_in, depart_by, previous, following
+        start += step
+
+
+def _source(previous: Busy | None, home: Place) -> str:
+    if previous is not None:
+        return _("the visit before (ticket %(number)s, until %(end)s)") % {
+            "number": previous.number,
+            "end": _hm(previous.end),
+        }
+    if home.known:
+        return _("the home base")
+    return _("the home base (not located: a cautious estimate)")
+
+
+def suggest(
+    *,
+    user,
+    ticket,
+    duration_minutes: int = 60,
+    policy: str | None = None,
+    days: int | None = None,
+    limit: int | None = None,
+    now: datetime | None = None,
+) -> list[Suggestion]:
+    """The best `limit` (engineer, slot) pairs for `ticket`, at most one per engineer and day."""
+    if not is_staff_member(user):
+        raise PermissionDenied(_("Only dispatchers and supervisors book visits."))
+    policy = policy if policy in POLICIES else default_policy()
+    limit = limit or settings.PLANNING["SUGGESTIONS"]
+    days = max(1, min(days or settings.PLANNING["HORIZON_DAYS"], 14))
+    now = now or timezone.now()
+    from visits.selectors import active_visit_of
+
+    moving = active_visit_of(ticket)
+    if moving is not None and now > moving.start - RESCHEDULE_LEAD:
+        # R11: under two hours before the agreed time, no direct change is suggested.
+        raise RuleViolation(
+            "reschedule_too_late",
+            _(
+                "The agreed visit starts at %(start)s, less than two hours from now: a change "
+                "needs a force-majeure reason and a supervisor's approval."
+            )
+            % {"start": _md_hm(moving.start)},
+            status=409,
+        )
+    req = Request(ticket, timedelta(minutes=duration_minutes), now, days, policy, moving)
+    hours = work_hours()
+    today = timezone.localdate(now)
+    day_list = [today + timedelta(days=i) for i in range(days)]
+    engineers = _engineers()
+    busy = _busy(
+        engineers, local_moment(day_list[0]), local_moment(day_list[-1] + timedelta(days=1)), moving
+    )
+    # One provider call: from every place an engineer could come from, to the ticket.
+    destination = ticket_place(ticket)
+    origins = {home_place(_base(e)) for e in engineers}
+    origins.update(v.place for visits in busy.values() for v in visits)
+    origins = list(origins)
+    minutes = dict(zip(origins, travel.provider().minutes_to(origins, destination), strict=True))
+
+    best: dict[tuple[int, date], Suggestion] = {}
+    for engineer in engineers:
+        matched = _match(engineer, ticket)
+        home = home_place(_base(engineer))
+        for day in day_list:
+            start_of_day, end_of_day = local_moment(day), local_moment(day + timedelta(days=1))
+            visits = [
+                v
+                for v in busy.get(engineer.pk, [])
+                if v.end > start_of_day - timedelta(hours=12) and v.start < end_of_day
+            ]
+            load = sum(1 for v in visits if start_of_day <= v.start < end_of_day)
+            for start, end, travel_in, depart_by, previous, following in _candidates(
+                req, engineer, day, visits, minutes, hours
+            ):
+                s = Suggestion(engineer, start, end, travel_in, depart_by, load, bool(matched))
+                s.score = _score(policy, s, now)
+                current = best.get((engineer.pk, day))
+                if current is None or s.score < current.score:
+                    s._context = (previous, following, home, matched)
+                    best[(engineer.pk, day)] = s
+    chosen = sorted(best.values(), key=lambda s: s.score)[:limit]
+    for s in chosen:
+        previous, following, home, matched = s._context
+        _kept(req, s, _source(previous, home), following, hours)
+        if matched:
+            s.reasons.insert(0, matched)
+        s.reasons.append(
+            _("%(count)s other visit(s) that day.") % {"count": s.day_load}
+            if s.day_load
+            else _("No other visit that day.")
+        )
+        if not destination.known:
+            s.reasons.append(
+                _(
+                    "The address has no pin or grid: a cautious %(minutes)s minutes are allowed "
+                    "to get there."
+                )
+                % {"minutes": settings.PLANNING["UNKNOWN_TRAVEL_MINUTES"]}
+            )
+    return chosen
