@@ -70,6 +70,8 @@ def import_measurement_log(
     """Import a test log (our CSV template, CellMapper, G-NetTrack / G-NetReport): parsed outside
     the lock, stored in one short transaction (_store_samples). `phase` and `place` say where and
     when an app's log was taken (the apps know neither); our template has them per line."""
+    # Read again (no lock yet): the caller's copy may predate its own last step.
+    visit = Visit.objects.get(pk=visit.pk)
     _require_on_site(actor, visit)
     place = (place or "").strip()[:100]
     if phase and phase not in Phase.values:
