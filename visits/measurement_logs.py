@@ -305,18 +305,20 @@ def _time(raw: str) -> datetime:
     if value.isdigit() and len(value) in (10, 13):  # Unix time, seconds or milliseconds
         seconds = int(value) / (1000 if len(value) == 13 else 1)
         return datetime.fromtimestamp(seconds, tz=timezone.get_current_timezone())
-    for pattern in TIME_FORMATS:
+    try:  # ISO 8601 first: our template's, and the quickest to read
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        moment = None
+    for pattern in () if moment else TIME_FORMATS:
         try:
             moment = datetime.strptime(value, pattern)
         except ValueError:
             continue
-        return timezone.make_aware(moment)
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
+        break
+    if moment is None:
         raise ValueError(
             _("“%(value)s” is not a time; write it as 2026-11-29 10:15:00.") % {"value": value[:30]}
-        ) from None
+        )
     return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
 
 

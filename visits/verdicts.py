@@ -107,7 +107,7 @@ def _figures(v: PlaceVerdict) -> str:
         parts.append(_("SINR %(value)s dB") % {"value": v.sinr_db})
     if v.download_mbps is not None:
         parts.append(_("download %(value)s Mbps") % {"value": v.download_mbps})
-    return ", ".join(parts)
+    return _(", ").join(parts)
 
 
 def verdict_line(v: PlaceVerdict) -> str:

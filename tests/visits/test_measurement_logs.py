@@ -262,6 +262,11 @@ class TestPaths:
         assert response.status_code == 400
         assert "不是文本格式的测试记录" in response.content.decode()
 
+    def test_the_desk_sees_before_and_after(self, on_site, login, dispatcher):
+        import_file(on_site, "seed_template.csv")
+        page = login(dispatcher).get(reverse("visits:detail", args=[on_site.pk])).content.decode()
+        assert "处理前后对比" in page and "弱覆盖" in page and "seed_template.csv" in page
+
     def test_page_another_engineers_visit_is_404(self, on_site, login, engineer2):
         client = login(engineer2)
         upload = SimpleUploadedFile("t.csv", data("seed_template.csv"), "text/csv")
@@ -378,7 +383,7 @@ class TestWordsFromNumbers:
         import_file(on_site, "seed_template.csv")
         page = login(on_site.engineer).get(reverse("visits:detail", args=[on_site.pk]))
         text = page.content.decode()
-        assert "测试结果：" in text and "客厅，处理前：弱覆盖（RSRP -112.5 dBm" in text
+        assert "测试结果：" in text and "客厅，处理前：弱覆盖（RSRP -112.5 dBm，SINR" in text
 
     def test_the_reply_says_what_is_left_in_the_standard_phrasing(self):
         graded = grading.grade([sample(-112, phase="after"), sample(-95, -3, place="卧室")])
