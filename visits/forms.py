@@ -197,7 +197,8 @@ class MeasurementForm(forms.ModelForm):
 
 
 class MeasurementLogForm(forms.Form):
-    """Issue 18: a test log from the phone (our CSV template, CellMapper, G-NetTrack)."""
+    """Issue 18: a test log from the phone (our CSV template, CellMapper, G-NetTrack). Used with
+    prefix "log": its place and phase sit on the page next to the typed test's."""
 
     file = forms.FileField(
         label=_("Test log file"),

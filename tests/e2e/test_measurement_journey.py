@@ -54,7 +54,8 @@ def test_engineer_imports_a_test_log_on_the_phone(new_page, dispatcher, engineer
 
     # A file with wrong lines: every line's problem at once, nothing imported.
     page.get_by_text("导入测试记录").click()
-    page.get_by_label("测试记录文件").set_input_files(str(DATA / "seed_template_bad.csv"))
+    form = page.locator("#import-log")
+    form.get_by_label("测试记录文件").set_input_files(str(DATA / "seed_template_bad.csv"))
     page.get_by_role("button", name="导入记录").click()
     errors = page.locator("#import-log .errorlist")
     errors.first.wait_for()
@@ -66,9 +67,9 @@ def test_engineer_imports_a_test_log_on_the_phone(new_page, dispatcher, engineer
 
     # G-NetTrack's log of the test before the fix, taken in the living room a minute ago.
     before = shifted("gnettrack_before.txt", tmp_path, timezone.now() - timedelta(minutes=3))
-    page.get_by_label("测试记录文件").set_input_files(str(before))
-    page.get_by_label("处理前").check()
-    page.get_by_label("测试位置").fill("客厅")
+    form.get_by_label("测试记录文件").set_input_files(str(before))
+    form.get_by_label("处理前").check()
+    form.get_by_label("测试位置").fill("客厅")
     page.get_by_role("button", name="导入记录").click()
     page.get_by_text("已从 gnettrack_before.txt 导入 6 条样本。").wait_for()
     assert "弱覆盖" in page.locator("table.verdicts").inner_text()
@@ -76,7 +77,7 @@ def test_engineer_imports_a_test_log_on_the_phone(new_page, dispatcher, engineer
     # Our template, after the fix (it says place and phase per line).
     after = shifted("seed_template.csv", tmp_path, timezone.now() - timedelta(minutes=1))
     page.get_by_text("导入测试记录").click()
-    page.get_by_label("测试记录文件").set_input_files(str(after))
+    form.get_by_label("测试记录文件").set_input_files(str(after))
     page.get_by_role("button", name="导入记录").click()
     page.get_by_text("已从 seed_template.csv 导入 8 条样本。").wait_for()
     table = page.locator("table.verdicts").inner_text()

@@ -240,7 +240,9 @@ class TestPaths:
         client = login(on_site.engineer)
         url = reverse("visits:import_log", args=[on_site.pk])
         upload = SimpleUploadedFile("g.txt", data("gnettrack_before.txt"), "text/plain")
-        response = client.post(url, {"file": upload, "phase": "before", "place": "客厅"})
+        response = client.post(
+            url, {"log-file": upload, "log-phase": "before", "log-place": "客厅"}
+        )
         assert response.status_code == 302
         page = client.get(reverse("visits:detail", args=[on_site.pk])).content.decode()
         assert "处理前" in page and "弱覆盖" in page and "g.txt" in page
@@ -249,7 +251,7 @@ class TestPaths:
         client = login(on_site.engineer)
         url = reverse("visits:import_log", args=[on_site.pk])
         upload = SimpleUploadedFile("bad.csv", data("seed_template_bad.csv"), "text/csv")
-        response = client.post(url, {"file": upload})
+        response = client.post(url, {"log-file": upload})
         page = response.content.decode()
         assert response.status_code == 400
         assert "第 3 行" in page and "第 4 行" in page and "没有导入" in page
@@ -258,7 +260,9 @@ class TestPaths:
         client = login(on_site.engineer)
         url = reverse("visits:import_log", args=[on_site.pk])
         upload = SimpleUploadedFile("photo.jpg", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00", "image/jpeg")
-        response = client.post(url, {"file": upload, "phase": "before", "place": "客厅"})
+        response = client.post(
+            url, {"log-file": upload, "log-phase": "before", "log-place": "客厅"}
+        )
         assert response.status_code == 400
         assert "不是文本格式的测试记录" in response.content.decode()
 
@@ -270,7 +274,9 @@ class TestPaths:
     def test_page_another_engineers_visit_is_404(self, on_site, login, engineer2):
         client = login(engineer2)
         upload = SimpleUploadedFile("t.csv", data("seed_template.csv"), "text/csv")
-        response = client.post(reverse("visits:import_log", args=[on_site.pk]), {"file": upload})
+        response = client.post(
+            reverse("visits:import_log", args=[on_site.pk]), {"log-file": upload}
+        )
         assert response.status_code == 404
 
     def test_api_import_and_verdicts(self, on_site, api):

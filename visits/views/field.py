@@ -113,7 +113,7 @@ def _field_page(request, visit: Visit, status: int = 200, **forms):
         "reply_latest": services.reply_latest(visit),
         "imports": imports,
         "verdicts": graded,
-        "log_form": forms.get("log_form") or MeasurementLogForm(),
+        "log_form": forms.get("log_form") or MeasurementLogForm(prefix="log"),
         "before_arrival": visit.status in (S.BOOKED, S.CONFIRMED, S.EN_ROUTE),
         "under_way": under_way,
         "late_form": forms.get("late_form") or LateNoticeForm(visit=visit),
@@ -347,7 +347,7 @@ def import_log(request, pk):
     """Issue 18: a test log from the phone. The service decides; every wrong line of the file
     comes back under the file field at once."""
     visit = _own_visit(request, pk)
-    form = MeasurementLogForm(request.POST, request.FILES)
+    form = MeasurementLogForm(request.POST, request.FILES, prefix="log")
     if form.is_valid():
         upload = form.cleaned_data["file"]
         try:
