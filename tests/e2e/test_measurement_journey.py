@@ -10,6 +10,8 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from surveys import services as survey_services
+from surveys.models import LinkChannel
 from tests.e2e.conftest import PHONE
 from tests.factories import open_ticket
 from tests.visits.factories import at_work, book
@@ -90,3 +92,18 @@ def test_engineer_imports_a_test_log_on_the_phone(new_page, dispatcher, engineer
     assert "测试结果：" in summary.input_value() and "弱覆盖" in summary.input_value()
     page.locator("#outcome").scroll_into_view_if_needed()
     shot(page, "03-outcome-prefilled")
+
+    # The result, then the survey on the customer's own phone shows the summary they sign.
+    page.get_by_label("现场已解决").check()
+    page.get_by_role("button", name="提交测试结果").click()
+    page.get_by_text("已提交测试结果。").wait_for()
+    issued = survey_services.issue_link(
+        actor=engineer, visit=visit, channel=LinkChannel.SMS, base_url="https://x.example.cn/"
+    )
+    customer = new_page(None, PHONE)
+    customer.goto(f"/survey/s/{issued.token}/")
+    results = customer.locator(".survey-verdicts")
+    results.wait_for()
+    assert "弱覆盖" in results.inner_text() and "良好" in results.inner_text()
+    assert customer.evaluate("document.documentElement.scrollWidth") <= 361
+    shot(customer, "04-survey-summary")
