@@ -322,12 +322,13 @@ def _time(raw: str) -> datetime:
     return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
 
 
-def _word(raw: str, words: dict, message: str) -> str:
+def _word(raw: str, words: dict, message) -> str:
+    """The code `raw` spells; `message()` says what to write instead (built only when wrong)."""
     key = raw.strip().lower().replace(" ", "")
     for code, spellings in words.items():
         if key in spellings:
             return code
-    raise ValueError(message)
+    raise ValueError(message())
 
 
 def parse(
@@ -379,12 +380,15 @@ def parse(
 
 
 def _read_row(result, fmt, index, label, row, line_number, phase, place, earliest, latest):
+    cells = {}
+    for name, i in index.items():
+        if i is not None and i < len(row):
+            value = row[i].strip()
+            if value and value.lower() not in fmt.blanks:
+                cells[name] = value
+
     def cell(name: str) -> str:
-        i = index.get(name)
-        if i is None or i >= len(row):
-            return ""
-        value = row[i].strip()
-        return "" if value.lower() in fmt.blanks else value
+        return cells.get(name, "")
 
     if fmt.skip_without_signal and not cell("rsrp_dbm"):
         result.skipped += 1
@@ -441,7 +445,9 @@ def _read_row(result, fmt, index, label, row, line_number, phase, place, earlies
             values["network"] = _word(
                 network_raw,
                 NETWORK_WORDS,
-                _("Write 4G or 5G (LTE or NR), not “%(value)s”.") % {"value": network_raw[:20]},
+                lambda: (
+                    _("Write 4G or 5G (LTE or NR), not “%(value)s”.") % {"value": network_raw[:20]}
+                ),
             )
         except ValueError as exc:
             refuse("network", str(exc))
@@ -453,7 +459,7 @@ def _read_row(result, fmt, index, label, row, line_number, phase, place, earlies
             refuse("place", _("Say where in the premises."))
         try:
             values["phase"] = _word(
-                cell("phase"), PHASE_WORDS, _("Write before or after (修复前 or 修复后).")
+                cell("phase"), PHASE_WORDS, lambda: _("Write before or after (修复前 or 修复后).")
             )
         except ValueError as exc:
             refuse("phase", str(exc))
@@ -461,7 +467,9 @@ def _read_row(result, fmt, index, label, row, line_number, phase, place, earlies
         if raw_call:
             try:
                 values["call_result"] = _word(
-                    raw_call, CALL_WORDS, _("Write ok, dropped or failed, or leave it empty.")
+                    raw_call,
+                    CALL_WORDS,
+                    lambda: _("Write ok, dropped or failed, or leave it empty."),
                 )
             except ValueError as exc:
                 refuse("call_result", str(exc))
