@@ -10,11 +10,13 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from dispatch.models import Team
 from surveys import services as survey_services
 from surveys.models import LinkChannel
-from tests.e2e.conftest import PHONE
+from tests.e2e.conftest import DESKTOP, PHONE
 from tests.factories import open_ticket
 from tests.visits.factories import at_work, book
+from visits import services
 from visits.models import MeasurementSample
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -107,3 +109,41 @@ def test_engineer_imports_a_test_log_on_the_phone(new_page, dispatcher, engineer
     assert "弱覆盖" in results.inner_text() and "良好" in results.inner_text()
     assert customer.evaluate("document.documentElement.scrollWidth") <= 361
     shot(customer, "04-survey-summary")
+
+
+def test_supervisor_sees_hot_cells_and_moves_a_threshold(
+    new_page, dispatcher, engineer, supervisor, shot, tmp_path
+):
+    earlier = timezone.now() - timedelta(minutes=40)
+    with time_machine.travel(earlier, tick=False):
+        visit = book(dispatcher, open_ticket(dispatcher), engineer, earlier + timedelta(minutes=6))
+        visit = at_work(visit)
+    log = shifted("gnettrack_before.txt", tmp_path, timezone.now() - timedelta(minutes=3))
+    services.import_measurement_log(
+        actor=engineer,
+        visit=visit,
+        file_name=log.name,
+        data=log.read_bytes(),
+        phase="before",
+        place="客厅",
+    )
+    Team.objects.create(name="天河一组", supervisor=supervisor).members.set([engineer])
+
+    page = new_page(supervisor, DESKTOP)
+    page.goto("/supervisor/")
+    page.get_by_role("link", name="网络测试：各班组处理后复测比例、热点小区").click()
+    page.get_by_role("heading", name="热点小区：现场测试发现的弱覆盖").wait_for()
+    assert "460-11-123456-1" in page.locator("table").nth(1).inner_text()
+    shot(page, "01-network-tests-desktop")
+
+    page.get_by_role("link", name="评级门限").click()
+    card = page.locator("section", has_text="4G · 所有运营商")
+    card.get_by_label("RSRP 差的界线（低于，dBm）").fill("-130")
+    card.get_by_role("button", name="保存").click()
+    page.get_by_text("门限已保存，新的评级按此计算。").wait_for()
+    shot(page, "02-thresholds-saved")
+
+    phone = new_page(supervisor, PHONE)
+    phone.goto("/visits/network-tests/")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 361
+    shot(phone, "03-network-tests-phone")
