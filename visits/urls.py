@@ -37,5 +37,6 @@ urlpatterns = [
     path("network-tests/", coverage.report, name="coverage"),
     path("grading/", coverage.thresholds, name="thresholds"),
     path("grading/<int:pk>/", coverage.update_thresholds, name="update_thresholds"),
+    path("grading/new/", coverage.add_thresholds, name="add_thresholds"),
     path("<int:pk>/complaint-follow-up/", field.complaint_follow_up, name="complaint_follow_up"),
 ]

@@ -475,6 +475,7 @@ MATRIX = {
     "visits:coverage": ("", "L 403 200 403 403", X, X, X, X),
     "visits:thresholds": ("", "L 403 200 403 403", X, X, X, X),
     "visits:update_thresholds": ("thresholds", X, "L 403 400 403 403", X, X, X),
+    "visits:add_thresholds": ("", X, "L 403 400 403 403", X, X, X),
     "visits:outcome": ("visit", X, "L 403 403 400 404", X, X, X),
     "visits:reply": ("visit", X, "L 403 403 400 404", X, X, X),
     "visits:handover": ("visit", X, "L 403 403 400 404", X, X, X),

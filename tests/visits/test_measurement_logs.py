@@ -447,6 +447,22 @@ class TestSupervisor:
         assert verdicts.thresholds_for("China Telecom")["4g"].rsrp_poor == Decimal("-100")
         assert verdicts.thresholds_for("other")["4g"].rsrp_poor == Decimal("-105")
 
+    def test_a_supervisor_adds_an_operators_thresholds(self, login, supervisor, engineer):
+        with pytest.raises(PermissionDenied):
+            services.add_thresholds(actor=engineer, operator="China Telecom", network="5g")
+        row = services.add_thresholds(actor=supervisor, operator="China Telecom", network="5g")
+        assert row.rsrp_poor == Decimal("-110") and row.updated_by == supervisor
+        with pytest.raises(RuleViolation) as exc:
+            services.add_thresholds(actor=supervisor, operator="China Telecom", network="5g")
+        assert exc.value.status == 409
+        client = login(supervisor)
+        url = reverse("visits:add_thresholds")
+        again = client.post(url, {"add-operator": "China Telecom", "add-network": "5g"})
+        assert again.status_code == 400 and "已经存在" in again.content.decode()
+        added = client.post(url, {"add-operator": "China Mobile", "add-network": "4g"})
+        assert added.status_code == 302
+        assert GradeThresholds.objects.filter(operator="China Mobile", network="4g").exists()
+
     def test_thresholds_page_shows_errors_next_to_the_field(self, login, supervisor):
         row = GradeThresholds.objects.get(operator="", network="4g")
         client = login(supervisor)

@@ -27,6 +27,7 @@ from ..models import (
     LogFormat,
     MeasurementImport,
     MeasurementSample,
+    Network,
     Phase,
     Visit,
     VisitStatus,
@@ -167,14 +168,55 @@ THRESHOLD_FIELDS = (
 )
 
 
-@transaction.atomic
-def update_thresholds(*, actor, thresholds: GradeThresholds, **values) -> GradeThresholds:
-    """A supervisor moves the lines network tests are graded by. Good lies above poor; every
-    value within what a phone can measure."""
+def _require_grader(actor) -> None:
     if not has_role(actor, Role.SUPERVISOR):
         raise PermissionDenied(
             _("Only a supervisor changes how network tests are graded."), code="supervisor_only"
         )
+
+
+@transaction.atomic
+def add_thresholds(*, actor, operator: str, network: str) -> GradeThresholds:
+    """A supervisor adds the thresholds of one operator and network (or, with no operator, the
+    ones for all operators), starting from the lines in force for it."""
+    from ..verdicts import thresholds_for
+
+    _require_grader(actor)
+    operator = (operator or "").strip()[:40]
+    if network not in Network.values:
+        raise RuleViolation("invalid_choice", _("Choose 4G or 5G."), field="network")
+    if GradeThresholds.objects.filter(operator=operator, network=network).exists():
+        raise RuleViolation(
+            "thresholds_exist",
+            _("These thresholds exist already; change them below."),
+            field="operator",
+            status=409,
+        )
+    start = thresholds_for(operator)[network]
+    try:
+        with transaction.atomic():
+            row = GradeThresholds.objects.create(
+                operator=operator,
+                network=network,
+                updated_by=actor,
+                **{name: getattr(start, name) for name in THRESHOLD_FIELDS},
+            )
+    except IntegrityError:  # added at the same moment by another supervisor
+        raise RuleViolation(
+            "thresholds_exist",
+            _("These thresholds exist already; change them below."),
+            field="operator",
+            status=409,
+        ) from None
+    logger.info("grading thresholds %s added by %s", row, actor.username)
+    return row
+
+
+@transaction.atomic
+def update_thresholds(*, actor, thresholds: GradeThresholds, **values) -> GradeThresholds:
+    """A supervisor moves the lines network tests are graded by. Good lies above poor; every
+    value within what a phone can measure."""
+    _require_grader(actor)
     row = lock_grade_thresholds(thresholds)
     limits = {
         "rsrp_good": measurement_logs.LIMITS["rsrp_dbm"],

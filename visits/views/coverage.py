@@ -5,6 +5,7 @@ from django import forms
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from dispatch.dashboard.export import export
@@ -14,7 +15,7 @@ from dispatch.permissions import role_required
 from dispatch.roles import Role
 
 from .. import coverage, services
-from ..models import GradeThresholds
+from ..models import GradeThresholds, Network
 from ..services.samples import THRESHOLD_FIELDS
 
 PERIODS = (7, 30, 90)
@@ -94,13 +95,39 @@ class ThresholdsForm(forms.Form):
             field.widget.attrs.update(inputmode="text")
 
 
-def _thresholds_page(request, forms_by_pk: dict, status: int = 200):
+class AddThresholdsForm(forms.Form):
+    operator = forms.CharField(
+        label=gettext_lazy("Operator"),
+        max_length=40,
+        required=False,
+        help_text=gettext_lazy("As the test app names it; empty for all operators."),
+    )
+    network = forms.ChoiceField(
+        label=gettext_lazy("Network"), choices=Network.choices, widget=forms.RadioSelect
+    )
+
+
+def _thresholds_page(request, forms_by_pk: dict, status: int = 200, add_form=None):
     rows = list(GradeThresholds.objects.all())
     pairs = [
         (row, forms_by_pk.get(row.pk) or ThresholdsForm(instance=row, prefix=f"t{row.pk}"))
         for row in rows
     ]
-    return render(request, "visits/thresholds.html", {"rows": pairs}, status=status)
+    context = {"rows": pairs, "add_form": add_form or AddThresholdsForm(prefix="add")}
+    return render(request, "visits/thresholds.html", context, status=status)
+
+
+@require_POST
+@role_required(Role.SUPERVISOR)
+def add_thresholds(request):
+    """Thresholds for one more operator and network; the service decides."""
+    form = AddThresholdsForm(request.POST, prefix="add")
+    if form.is_valid() and run_service(
+        form, lambda: services.add_thresholds(actor=request.user, **form.cleaned_data)
+    ):
+        messages.success(request, _("Thresholds added; adjust them below."))
+        return redirect("visits:thresholds")
+    return _thresholds_page(request, {}, status=400, add_form=form)
 
 
 @require_GET
