@@ -33,8 +33,7 @@ urlpatterns = [
     path("<int:pk>/complaint/", field.complaint, name="complaint"),
     path("<int:pk>/no-survey/", field.no_survey, name="no_survey"),
     path("<int:pk>/leave/", field.leave, name="leave"),
-    # The supervisor's network tests (issue 18).
-    path("network-tests/", coverage.report, name="coverage"),
+    # The supervisor's grading thresholds of network tests (issue 18).
     path("grading/", coverage.thresholds, name="thresholds"),
     path("grading/<int:pk>/", coverage.update_thresholds, name="update_thresholds"),
     path("grading/new/", coverage.add_thresholds, name="add_thresholds"),

@@ -50,11 +50,11 @@ def shifted(name: str, folder: Path, last: datetime) -> Path:
 
 def ensure_default_thresholds() -> None:
     """Browser tests flush tables, data migrations included: put the default grading
-    thresholds back as migration visits 0009 writes them."""
+    thresholds back as migration visits 0010 writes them."""
     from django.apps import apps
 
     if not GradeThresholds.objects.exists():
-        migration = import_module("visits.migrations.0009_measurement_logs_and_grades")
+        migration = import_module("visits.migrations.0010_measurement_logs_and_grades")
         migration.default_thresholds(apps, None)
 
 
@@ -156,6 +156,6 @@ def test_supervisor_sees_hot_cells_and_moves_a_threshold(
     shot(page, "02-thresholds-saved")
 
     phone = new_page(supervisor, PHONE)
-    phone.goto("/visits/network-tests/")
+    phone.goto("/supervisor/network-tests/")
     assert phone.evaluate("document.documentElement.scrollWidth") <= 361
     shot(phone, "03-network-tests-phone")

@@ -471,8 +471,7 @@ MATRIX = {
     "visits:start_work": ("visit", X, "L 403 403 400 404", X, X, X),
     "visits:measure": ("visit", X, "L 403 403 400 404", X, X, X),
     "visits:import_log": ("visit", X, "L 403 403 400 404", X, X, X),
-    # Issue 18: the supervisor's network tests and grading thresholds.
-    "visits:coverage": ("", "L 403 200 403 403", X, X, X, X),
+    # Issue 18: the supervisor's grading thresholds of network tests.
     "visits:thresholds": ("", "L 403 200 403 403", X, X, X, X),
     "visits:update_thresholds": ("thresholds", X, "L 403 400 403 403", X, X, X),
     "visits:add_thresholds": ("", X, "L 403 400 403 403", X, X, X),
@@ -525,6 +524,7 @@ MATRIX = {
     "supervision:alerts": ("", "L 200 200 200 200", "L 200 200 200 200", X, X, X),
     "supervision:alerts_read": ("", X, "L 302 302 302 302", X, X, X),
     "supervision:outbox": ("", "L 403 200 403 403", "L 403 200 403 403", X, X, X),
+    "supervision:network_tests": ("", "L 403 200 403 403", X, X, X, X),
     "supervision:outbox_retry": ("notification", X, "L 403 302 403 403", X, X, X),
     "dispatch:language_check": ("", X, "L 200 200 200 200", X, X, X),
 }

@@ -486,13 +486,13 @@ class TestSupervisor:
             actor=on_site.engineer, visit=on_site, resolved=True, summary="调整天线"
         )
         client = login(supervisor)
-        page = client.get(reverse("visits:coverage")).content.decode()
+        page = client.get(reverse("supervision:network_tests")).content.decode()
         assert "天河一组" in page and "100%" in page
         assert "460-11-123456-1" in page  # the weak cell
-        csv = client.get(reverse("visits:coverage") + "?export=csv&table=cells")
+        csv = client.get(reverse("supervision:network_tests") + "?export=csv&table=cells")
         assert csv["Content-Type"].startswith("text/csv")
         assert "460-11-123456-1" in csv.content.decode("utf-8-sig")
-        xlsx = client.get(reverse("visits:coverage") + "?export=xlsx&table=teams")
+        xlsx = client.get(reverse("supervision:network_tests") + "?export=xlsx&table=teams")
         assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
 
     def test_the_export_neutralises_formulas(self, on_site, login, supervisor):
@@ -504,16 +504,18 @@ class TestSupervisor:
             file_name="f.csv",
             data=f"{header}\n{rows}".encode(),
         )
-        csv = login(supervisor).get(reverse("visits:coverage") + "?export=csv&table=cells")
+        csv = login(supervisor).get(
+            reverse("supervision:network_tests") + "?export=csv&table=cells"
+        )
         assert "'=cmd|x" in csv.content.decode("utf-8-sig")
         assert "'=HYPERLINK(1)" in csv.content.decode("utf-8-sig")
 
     def test_the_dashboard_links_the_page(self, login, supervisor):
         page = login(supervisor).get("/supervisor/").content.decode()
-        assert reverse("visits:coverage") in page
+        assert reverse("supervision:network_tests") in page
 
     def test_engineers_do_not_see_the_report(self, login, engineer):
-        assert login(engineer).get(reverse("visits:coverage")).status_code == 403
+        assert login(engineer).get(reverse("supervision:network_tests")).status_code == 403
 
 
 def test_typed_tests_are_graded_with_imported_ones(on_site):

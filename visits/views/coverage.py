@@ -1,5 +1,6 @@
-"""The supervisor's pages of network tests (issue 18): the after-fix share per team and the hot
-cells of weak coverage, exportable; the grading thresholds, edited through the service."""
+"""The grading thresholds of network tests (issue 18), a supervisor's, edited through the
+service. The after-fix share and the hot cells are supervision's page
+(supervision.network_tests)."""
 
 from django import forms
 from django.contrib import messages
@@ -8,77 +9,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from dispatch.dashboard.export import export
 from dispatch.forms import run_service
-from dispatch.periods import Period
 from dispatch.permissions import role_required
 from dispatch.roles import Role
 
-from .. import coverage, services
+from .. import services
 from ..models import GradeThresholds, Network
 from ..services.samples import THRESHOLD_FIELDS
-
-PERIODS = (7, 30, 90)
-
-
-def _tables(shares, cells) -> dict:
-    return {
-        "teams": (
-            [_("Team"), _("Visits finished"), _("With an after-fix test"), _("Share (%)")],
-            [[s.team, s.visits, s.with_after, s.share] for s in shares],
-        ),
-        "cells": (
-            [
-                _("Cell"),
-                _("Network"),
-                _("Visits with weak coverage"),
-                _("Still weak after the fix"),
-                _("Weak samples (%)"),
-                _("Mean RSRP (dBm)"),
-                _("Place"),
-                _("Address"),
-                _("Last tested"),
-            ],
-            [
-                [
-                    c["cell_id"],
-                    c["network"].upper(),
-                    c["weak_visits"],
-                    c["still_weak_after"],
-                    c["weak_share"],
-                    c["mean_rsrp"],
-                    c["place"],
-                    c["address"],
-                    c["last_tested"],
-                ]
-                for c in cells
-            ],
-        ),
-    }
-
-
-@require_GET
-@role_required(Role.SUPERVISOR)
-def report(request):
-    try:
-        days = int(request.GET.get("days", 30))
-    except ValueError:
-        days = 30
-    days = days if days in PERIODS else 30
-    since, until = Period.last_days(days).bounds
-    shares = coverage.after_fix_share(since, until)
-    cells = coverage.weak_cells(since, until)
-    fmt, table = request.GET.get("export"), request.GET.get("table")
-    tables = _tables(shares, cells)
-    if fmt in ("csv", "xlsx") and table in tables:
-        headers, rows = tables[table]
-        return export(f"network-tests-{table}", headers, rows, fmt)
-    return render(
-        request,
-        "visits/coverage.html",
-        {"shares": shares, "cells": cells, "days": days, "periods": PERIODS},
-    )
-
 
 FIELDS = list(THRESHOLD_FIELDS)
 

@@ -27,7 +27,7 @@ def default_thresholds(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("visits", "0008_visit_self_checked_at"),
+        ("visits", "0009_handover_by_customer_consent"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
