@@ -73,7 +73,7 @@ def main() -> int:
     parser.add_argument(
         "--only",
         nargs="+",
-        choices=("pages", "sweep", "booking", "due", "signature"),
+        choices=("pages", "sweep", "booking", "due", "signature", "import"),
         help="run these scenarios alone (and write no results file)",
     )
     args = parser.parse_args()

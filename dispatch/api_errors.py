@@ -107,6 +107,9 @@ def exception_handler(exc, context):
         body = {"code": exc.code, "detail": exc.message}
         if exc.field:
             body["field"] = exc.field
+        # A refusal with several problems (every wrong line of an imported log) lists them all.
+        if getattr(exc, "lines", None):
+            body["errors"] = {exc.field or "non_field_errors": list(exc.lines)}
         return Response(body, status=exc.status)
     if isinstance(exc, IntegrityError):
         # A constraint caught what a concurrent request slipped past the service check.

@@ -167,3 +167,8 @@ def lock_kit_group(group: str) -> list:
         .filter(group=group, active=True)
         .order_by("position", "id")
     )
+
+
+def lock_grade_thresholds(thresholds):
+    """One row of the grading thresholds, edited by a supervisor (visits.update_thresholds)."""
+    return _lock(_model("visits.GradeThresholds"), _pk(thresholds))

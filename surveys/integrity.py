@@ -16,7 +16,8 @@ from decimal import Decimal
 from django.core.signing import salted_hmac
 from django.utils.translation import gettext as _
 
-from visits.models import Measurement
+from visits.models import Measurement, MeasurementImport
+from visits.verdicts import samples_digest, visit_verdicts
 
 SEAL_SALT = "surveys.response.seal"
 DIGEST_VERSION = 1
@@ -40,8 +41,36 @@ def _decimal(value, places: int) -> str:
 
 
 def measurement_snapshot(visit_id: int) -> list[dict]:
-    """The visit's measurements as plain data, in a stable order and format."""
+    """The visit's network tests as plain data, in a stable order and format: the typed tests;
+    each imported log (issue 18) as its file, sample count and a SHA-256 over its samples as
+    stored; last, the verdict per place and phase the customer confirms (kind "verdict")."""
     rows = Measurement.objects.filter(visit_id=visit_id).order_by("measured_at", "id")
+    imports = [
+        {
+            "kind": "import",
+            "id": upload.pk,
+            "file": upload.file_name,
+            "format": upload.file_format,
+            "samples": upload.sample_count,
+            "samples_sha256": samples_digest(upload.pk),
+        }
+        for upload in MeasurementImport.objects.filter(visit_id=visit_id).order_by("id")
+    ]
+    verdicts = [verdict.as_data() for verdict in visit_verdicts(visit_id)]
+    return typed_snapshot(rows) + imports + verdicts
+
+
+def signed_verdicts(snapshot: list[dict]) -> list[dict]:
+    return [entry for entry in snapshot if entry.get("kind") == "verdict"]
+
+
+def as_signed(live: list[dict], stored: list[dict]) -> list[dict]:
+    """The live tests with the verdicts as signed: a verdict follows the supervisor's thresholds,
+    which may move after signing; the tests and samples it came from may not."""
+    return [entry for entry in live if entry.get("kind") != "verdict"] + signed_verdicts(stored)
+
+
+def typed_snapshot(rows) -> list[dict]:
     return [
         {
             "id": m.pk,
@@ -112,7 +141,7 @@ def integrity_problems(response) -> list[str]:
     # Re-read from the database: the check is about the stored rows, not this instance.
     stored = type(response).objects.get(pk=response.pk)
     answers = list(stored.answers.all())
-    live = measurement_snapshot(stored.visit_id)
+    live = as_signed(measurement_snapshot(stored.visit_id), stored.measurements)
     problems = []
     if not hmac.compare_digest(compute_seal(stored.digest), stored.seal):
         problems.append(

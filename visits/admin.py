@@ -2,7 +2,17 @@ from django.contrib import admin
 
 from dispatch.admin import ReadOnlyAdmin
 
-from .models import Measurement, RescheduleRequest, Violation, Visit, VisitHandover, VisitNote
+from .models import (
+    GradeThresholds,
+    Measurement,
+    MeasurementImport,
+    MeasurementSample,
+    RescheduleRequest,
+    Violation,
+    Visit,
+    VisitHandover,
+    VisitNote,
+)
 
 
 @admin.register(Visit)
@@ -15,6 +25,25 @@ class VisitAdmin(ReadOnlyAdmin):
 @admin.register(Measurement)
 class MeasurementAdmin(ReadOnlyAdmin):
     list_display = ["visit", "phase", "network", "place", "rsrp_dbm", "sinr_db"]
+
+
+@admin.register(MeasurementImport)
+class MeasurementImportAdmin(ReadOnlyAdmin):
+    list_display = ["visit", "file_name", "file_format", "sample_count", "imported_at"]
+    list_filter = ["file_format"]
+
+
+@admin.register(MeasurementSample)
+class MeasurementSampleAdmin(ReadOnlyAdmin):
+    list_display = ["visit", "place", "phase", "network", "rsrp_dbm", "sinr_db", "cell_id"]
+    list_select_related = ["visit"]
+
+
+@admin.register(GradeThresholds)
+class GradeThresholdsAdmin(ReadOnlyAdmin):
+    """Edited on the supervisor's page (visits:thresholds), through the service."""
+
+    list_display = ["operator", "network", "rsrp_good", "rsrp_poor", "sinr_good", "sinr_poor"]
 
 
 @admin.register(Violation)

@@ -68,6 +68,61 @@ def _measure(clock, when, visit, rng, phase, good):
     )
 
 
+# Demo cells (ECGI): the first three cover poorly, so the supervisor's hot cells rank them.
+CELLS = ["460-11-95201-1", "460-11-95201-2", "460-11-95377-3", "460-11-96012-1", "460-11-96540-2"]
+GNETTRACK_HEADER = (
+    "Timestamp\tLongitude\tLatitude\tSpeed\tOperatorname\tCGI\tNetworkTech\tLevel\tQual"
+    "\tSNR\tDL_bitrate\tUL_bitrate\tPCI\tPINGAVG"
+)
+
+
+def _log(rng, end: datetime, *, place: str, phase: str, good: bool, gnettrack: bool) -> bytes:
+    """A phone app's test log (issue 18): a sample every 5 seconds for five minutes before
+    `end`, as G-NetTrack writes it or in our CSV template."""
+    cell = rng.choice(CELLS[3:] if good else CELLS[:3])
+    lines = []
+    for n in range(60):
+        at = timezone.localtime(end - (60 - n) * 5 * timedelta(seconds=1))
+        rsrp = rng.randint(-95, -78) if good else rng.randint(-121, -104)
+        sinr = rng.randint(8, 22) if good else rng.randint(-5, 6)
+        down = rng.uniform(30, 120) if good else rng.uniform(0.5, 8)
+        ping = rng.randint(18, 45) if good else rng.randint(70, 180)
+        if gnettrack:
+            rsrq = rng.randint(-16, -8)
+            lines.append(
+                f"{at:%Y.%m.%d_%H.%M.%S}\t113.32\t23.13\t0\tChina Telecom\t{cell}\tLTE\t{rsrp}"
+                f"\t{rsrq}\t{sinr}\t{down * 1000:.0f}\t{down * 200:.0f}\t301\t{ping}"
+            )
+        else:
+            lines.append(
+                f"{at:%Y-%m-%d %H:%M:%S},{place},{phase},4G,{rsrp},,{sinr},{cell},,"
+                f"{down:.2f},{down / 5:.2f},{ping},{'ok' if good else 'dropped'}"
+            )
+    header = GNETTRACK_HEADER if gnettrack else TEMPLATE_HEADER
+    return ("\n".join([header, *lines]) + "\n").encode()
+
+
+TEMPLATE_HEADER = (
+    "time,place,phase,network,rsrp_dbm,rsrq_db,sinr_db,cell_id,pci,download_mbps,upload_mbps,"
+    "latency_ms,call_result"
+)
+
+
+def _import_log(clock, when, visit, rng, phase, *, good, gnettrack=False):
+    place = rng.choice(PLACES[:3])
+    data = _log(rng, when, place=place, phase=phase, good=good, gnettrack=gnettrack)
+    clock(
+        when,
+        services.import_measurement_log,
+        actor=visit.engineer,
+        visit=visit,
+        file_name=f"{'gnettrack' if gnettrack else 'test'}-{phase}.{'txt' if gnettrack else 'csv'}",
+        data=data,
+        phase=phase,
+        place=place,
+    )
+
+
 def _book(clock, demo, when, ticket, start, minutes=60, engineer=None):
     """Book with the first engineer free at `start` (R7), moving by an hour if nobody is."""
     people = [demo.staff[f"engineer{i}"] for i in (1, 2, 3)]
@@ -126,8 +181,14 @@ def _work(clock, visit, rng, started, *, resolved=True, reply=None):
     eng = visit.engineer
     clock(started, services.start_work, actor=eng, visit=visit, door_checks=DoorCheck.values)
     _measure(clock, started + 8 * M, visit, rng, "before", good=False)
+    # Most engineers import their test app's log too (issue 18).
+    logged = rng.random() < 0.7
+    if logged:
+        _import_log(clock, started + 14 * M, visit, rng, "before", good=False)
     if resolved:
         _measure(clock, started + 35 * M, visit, rng, "after", good=True)
+        if logged:
+            _import_log(clock, started + 40 * M, visit, rng, "after", good=True)
         clock(
             started + 45 * M,
             services.record_outcome,
@@ -357,6 +418,8 @@ def _today(clock, demo, tickets):
     arrival = _to_door(clock, a)
     clock(arrival + 3 * M, services.start_work, actor=e1, visit=a, door_checks=DoorCheck.values)
     _measure(clock, arrival + 15 * M, a, rng, "before", good=False)
+    # Issue 18: the G-NetTrack log of the test before the fix, graded on the work step.
+    _import_log(clock, arrival + 22 * M, a, rng, "before", good=False, gnettrack=True)
     # R16: engineer1 asks for a colleague to take `a` over; the customer's code is still to come
     # (the SMS went now: on the demo's customer phone, var/sms/, with NOTIFICATION_BACKEND=file).
     # Asked at the seeding minute, past the quarter hour: so before the visit whose

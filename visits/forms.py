@@ -11,7 +11,7 @@ from dispatch.forms import BannedPhraseCheck, OneTimeCodeForm
 from dispatch.people import display_name
 
 from . import selectors
-from .models import DoorCheck, Measurement, NoSurveyReason
+from .models import DoorCheck, Measurement, NoSurveyReason, Phase
 
 DURATIONS = [
     (30, _("30 minutes")),
@@ -194,6 +194,30 @@ class MeasurementForm(forms.ModelForm):
             self.fields[name].choices = [c for c in self.fields[name].choices if c[0]]
         self.fields["rsrp_dbm"].help_text = _("−156 to −31")
         self.fields["sinr_db"].help_text = _("−30 to 50")
+
+
+class MeasurementLogForm(forms.Form):
+    """Issue 18: a test log from the phone (our CSV template, CellMapper, G-NetTrack). Used with
+    prefix "log": its place and phase sit on the page next to the typed test's."""
+
+    file = forms.FileField(
+        label=_("Test log file"),
+        help_text=_("CSV or text export of CellMapper or G-NetTrack, or our CSV template."),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.log,text/csv,text/plain"}),
+    )
+    phase = forms.ChoiceField(
+        label=_("Taken"),
+        choices=Phase.choices,
+        required=False,
+        widget=forms.RadioSelect,
+        help_text=_("For an app's log; our template says it per line."),
+    )
+    place = forms.CharField(
+        label=_("Place in the premises"),
+        max_length=100,
+        required=False,
+        help_text=_("For an app's log, e.g. living room; our template says it per line."),
+    )
 
 
 class OutcomeForm(forms.Form):

@@ -280,6 +280,142 @@ class Measurement(models.Model):
         return f"{self.visit_id} {self.network} {self.place}"
 
 
+class LogFormat(models.TextChoices):
+    """The test logs the engineer imports (docs/measurement-logs.md)."""
+
+    SEED = "seed", _("Our CSV template")
+    CELLMAPPER = "cellmapper", "CellMapper"
+    GNETTRACK = "gnettrack", "G-NetTrack / G-NetReport"
+
+
+class MeasurementImport(models.Model):
+    """One test log imported on the visit's work step: its samples are MeasurementSample rows."""
+
+    visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="measurement_imports")
+    file_name = models.CharField(_("file"), max_length=200)
+    file_format = models.CharField(_("format"), max_length=12, choices=LogFormat.choices)
+    file_sha256 = models.CharField(_("SHA-256 of the file"), max_length=64)
+    sample_count = models.PositiveIntegerField(_("samples"))
+    skipped = models.PositiveIntegerField(_("lines without a signal reading"), default=0)
+    imported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    imported_at = models.DateTimeField(_("imported at"))
+
+    class Meta:
+        ordering = ["imported_at", "id"]
+        verbose_name = _("imported test log")
+        verbose_name_plural = _("imported test logs")
+        constraints = [
+            # The same file twice on one visit would count its samples twice.
+            models.UniqueConstraint(
+                fields=["visit", "file_sha256"], name="measurement_import_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.visit_id} {self.file_name}"
+
+
+class MeasurementSample(models.Model):
+    """One line of an imported test log. Bulk-inserted; graded per place and phase."""
+
+    upload = models.ForeignKey(MeasurementImport, on_delete=models.CASCADE, related_name="samples")
+    visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="samples")
+    line = models.PositiveIntegerField(_("line of the file"))
+    measured_at = models.DateTimeField(_("measured at"))
+    place = models.CharField(_("place in the premises"), max_length=100)
+    phase = models.CharField(_("phase"), max_length=10, choices=Phase.choices)
+    network = models.CharField(_("network"), max_length=4, choices=Network.choices)
+    operator = models.CharField(_("operator"), max_length=40, blank=True)
+    rsrp_dbm = models.DecimalField(_("RSRP (dBm)"), max_digits=5, decimal_places=1)
+    rsrq_db = models.DecimalField(
+        _("RSRQ (dB)"), max_digits=4, decimal_places=1, null=True, blank=True
+    )
+    sinr_db = models.DecimalField(
+        _("SINR (dB)"), max_digits=4, decimal_places=1, null=True, blank=True
+    )
+    cell_id = models.CharField(_("cell id"), max_length=32, blank=True)
+    pci = models.PositiveSmallIntegerField("PCI", null=True, blank=True)
+    download_mbps = models.DecimalField(
+        _("download (Mbps)"), max_digits=7, decimal_places=2, null=True, blank=True
+    )
+    upload_mbps = models.DecimalField(
+        _("upload (Mbps)"), max_digits=7, decimal_places=2, null=True, blank=True
+    )
+    latency_ms = models.PositiveIntegerField(_("latency (ms)"), null=True, blank=True)
+    call_result = models.CharField(
+        _("call test"), max_length=10, choices=CallResult.choices, blank=True
+    )
+
+    class Meta:
+        ordering = ["measured_at", "id"]
+        verbose_name = _("imported test sample")
+        verbose_name_plural = _("imported test samples")
+        indexes = [
+            models.Index(fields=["visit", "phase", "place"], name="sample_visit_phase_place"),
+            models.Index(fields=["cell_id", "measured_at"], name="sample_cell_at"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rsrp_dbm__gte=-156) & Q(rsrp_dbm__lte=-31), name="sample_rsrp_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(rsrq_db__gte=-43) & Q(rsrq_db__lte=20), name="sample_rsrq_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(sinr_db__gte=-30) & Q(sinr_db__lte=50), name="sample_sinr_range"
+            ),
+            models.CheckConstraint(condition=Q(pci__lte=1007), name="sample_pci_range"),
+            models.CheckConstraint(
+                condition=Q(phase__in=Phase.values) & Q(network__in=Network.values),
+                name="sample_phase_network_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.visit_id} {self.place} {self.measured_at:%H:%M:%S}"
+
+
+class GradeThresholds(models.Model):
+    """The lines a network test is graded by, per operator and network, edited by a supervisor
+    (visits.services.update_thresholds). An empty operator is the default for all."""
+
+    operator = models.CharField(
+        _("operator"),
+        max_length=40,
+        blank=True,
+        help_text=_("As the test app names it; empty for all operators."),
+    )
+    network = models.CharField(_("network"), max_length=4, choices=Network.choices)
+    rsrp_good = models.DecimalField(_("RSRP good from (dBm)"), max_digits=5, decimal_places=1)
+    rsrp_poor = models.DecimalField(_("RSRP poor below (dBm)"), max_digits=5, decimal_places=1)
+    sinr_good = models.DecimalField(_("SINR good from (dB)"), max_digits=4, decimal_places=1)
+    sinr_poor = models.DecimalField(_("SINR poor below (dB)"), max_digits=4, decimal_places=1)
+    download_min_mbps = models.DecimalField(
+        _("download at least (Mbps)"), max_digits=7, decimal_places=2
+    )
+    latency_max_ms = models.PositiveIntegerField(_("latency at most (ms)"))
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["operator", "network"]
+        verbose_name = _("grading thresholds")
+        verbose_name_plural = _("grading thresholds")
+        constraints = [
+            models.UniqueConstraint(fields=["operator", "network"], name="thresholds_one_per_net"),
+            models.CheckConstraint(
+                condition=Q(rsrp_good__gt=models.F("rsrp_poor"))
+                & Q(sinr_good__gt=models.F("sinr_poor")),
+                name="thresholds_good_above_poor",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.operator or '*'} {self.network}"
+
+
 class ViolationKind(models.TextChoices):
     LATE_ARRIVAL = "late_arrival", _("Late arrival")  # R9
     LATE_NOTICE = "late_notice", _("Late notice under 15 minutes")  # R10

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import desk, field
+from .views import coverage, desk, field
 
 app_name = "visits"
 urlpatterns = [
@@ -24,6 +24,7 @@ urlpatterns = [
     path("<int:pk>/note/", field.note, name="note"),
     path("<int:pk>/start/", field.start, name="start_work"),
     path("<int:pk>/measure/", field.measure, name="measure"),
+    path("<int:pk>/import-log/", field.import_log, name="import_log"),
     path("<int:pk>/outcome/", field.outcome, name="outcome"),
     path("<int:pk>/reply/", field.reply, name="reply"),
     path("<int:pk>/handover/", field.handover, name="handover"),
@@ -32,5 +33,9 @@ urlpatterns = [
     path("<int:pk>/complaint/", field.complaint, name="complaint"),
     path("<int:pk>/no-survey/", field.no_survey, name="no_survey"),
     path("<int:pk>/leave/", field.leave, name="leave"),
+    # The supervisor's grading thresholds of network tests (issue 18).
+    path("grading/", coverage.thresholds, name="thresholds"),
+    path("grading/<int:pk>/", coverage.update_thresholds, name="update_thresholds"),
+    path("grading/new/", coverage.add_thresholds, name="add_thresholds"),
     path("<int:pk>/complaint-follow-up/", field.complaint_follow_up, name="complaint_follow_up"),
 ]

@@ -213,6 +213,14 @@ MATRIX = {
         "401 405 405 405 405",
         "401 405 405 405 405",
     ),
+    "visit-measurement-logs": (
+        "visit",
+        "401 200 200 200 404",
+        "401 403 403 400 404",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+        "401 405 405 405 405",
+    ),
     "visit-measurements": (
         "visit",
         "401 200 200 200 404",
@@ -462,6 +470,11 @@ MATRIX = {
     "visits:note": ("visit", X, "L 403 403 400 404", X, X, X),
     "visits:start_work": ("visit", X, "L 403 403 400 404", X, X, X),
     "visits:measure": ("visit", X, "L 403 403 400 404", X, X, X),
+    "visits:import_log": ("visit", X, "L 403 403 400 404", X, X, X),
+    # Issue 18: the supervisor's grading thresholds of network tests.
+    "visits:thresholds": ("", "L 403 200 403 403", X, X, X, X),
+    "visits:update_thresholds": ("thresholds", X, "L 403 400 403 403", X, X, X),
+    "visits:add_thresholds": ("", X, "L 403 400 403 403", X, X, X),
     "visits:outcome": ("visit", X, "L 403 403 400 404", X, X, X),
     "visits:reply": ("visit", X, "L 403 403 400 404", X, X, X),
     "visits:handover": ("visit", X, "L 403 403 400 404", X, X, X),
@@ -511,6 +524,7 @@ MATRIX = {
     "supervision:alerts": ("", "L 200 200 200 200", "L 200 200 200 200", X, X, X),
     "supervision:alerts_read": ("", X, "L 302 302 302 302", X, X, X),
     "supervision:outbox": ("", "L 403 200 403 403", "L 403 200 403 403", X, X, X),
+    "supervision:network_tests": ("", "L 403 200 403 403", X, X, X, X),
     "supervision:outbox_retry": ("notification", X, "L 403 302 403 403", X, X, X),
     "dispatch:language_check": ("", X, "L 200 200 200 200", X, X, X),
 }
@@ -536,6 +550,7 @@ def kwargs_for(kind: str, w, other: bool) -> dict:
         "item": {"pk": w.item.pk},
         "notification": {"pk": w.notification.pk},
         "question": {"pk": w.question.pk},
+        "thresholds": {"pk": w.thresholds.pk},
     }
     return objects[kind]
 

@@ -12,7 +12,7 @@ from surveys import services as surveys
 from surveys.models import Question, SurveyResponse
 from tests.factories import make_user, open_ticket
 from tests.surveys.factories import GOOD_ANSWERS, ended_visit, measure, strokes
-from visits.models import RescheduleRequest, Visit
+from visits.models import GradeThresholds, RescheduleRequest, Visit
 
 
 @dataclass
@@ -32,6 +32,7 @@ class World:
     item: ChecklistItem
     notification: Notification
     question: Question
+    thresholds: GradeThresholds
     # The customer's single-use survey link for `visit`, in clear (what the SMS carries).
     token: str
 
@@ -99,6 +100,7 @@ def build_world() -> World:
         item=ChecklistItem.objects.order_by("pk").first(),
         notification=Notification.objects.order_by("pk").first(),
         question=Question.objects.order_by("pk").first(),
+        thresholds=GradeThresholds.objects.order_by("pk").first(),
         token=issued.token,
     )
 

@@ -8,7 +8,15 @@ from django.test import Client
 from django.utils import timezone
 
 from dispatch.models import Deadline, Notification
-from visits.models import RescheduleRequest, Violation, Visit, VisitHandover, VisitStatus
+from visits.models import (
+    MeasurementImport,
+    MeasurementSample,
+    RescheduleRequest,
+    Violation,
+    Visit,
+    VisitHandover,
+    VisitStatus,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -46,6 +54,14 @@ def test_demo_has_history_and_a_busy_today():
     ).exists()
     waiting = VisitHandover.objects.get(state="pending")
     assert waiting.visit.status == VisitStatus.AT_WORK and waiting.is_live()
+    # Issue 18: imported test logs in both formats, before and after, and a visit at work now
+    # whose log graded weak coverage.
+    assert set(MeasurementImport.objects.values_list("file_format", flat=True)) == {
+        "seed",
+        "gnettrack",
+    }
+    assert set(MeasurementSample.objects.values_list("phase", flat=True)) == {"before", "after"}
+    assert MeasurementImport.objects.filter(visit__status=VisitStatus.AT_WORK).exists()
     # Every engineer has something in hand around now.
     now = timezone.now()
     for username in ("engineer1", "engineer2", "engineer3"):

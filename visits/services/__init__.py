@@ -41,6 +41,7 @@ from .common import (
     update_kit_status,
 )
 from .handover import confirm_handover, request_handover
+from .samples import LogRejected, add_thresholds, import_measurement_log, update_thresholds
 from .work import (
     add_measurement,
     follow_up_complaint,
@@ -54,7 +55,11 @@ from .work import (
 )
 
 __all__ = [
+    "LogRejected",
     "add_measurement",
+    "add_thresholds",
+    "import_measurement_log",
+    "update_thresholds",
     "book_visit",
     "cancel_visit",
     "confirm_handover",

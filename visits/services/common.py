@@ -35,6 +35,7 @@ EVENT_LABELS.update(
         "visit.note_filed": gettext_lazy("Visit note filed"),
         "visit.work_started": gettext_lazy("Work started on site"),
         "visit.measurement": gettext_lazy("Network test recorded"),
+        "visit.log_imported": gettext_lazy("Network test log imported"),
         "visit.resolved": gettext_lazy("Resolved on site"),
         "visit.unresolved": gettext_lazy("Not resolved on site; reply promised"),
         "visit.replied": gettext_lazy("Promised reply given"),

@@ -159,8 +159,19 @@ def add_measurement(
 
 
 def last_test_at(visit: Visit) -> datetime | None:
-    """When the visit's last network test was taken (None before the first)."""
-    return visit.measurements.order_by("-measured_at").values_list("measured_at", flat=True).first()
+    """When the visit's last network test was taken, typed or imported (None before the
+    first)."""
+    times = [
+        qs.order_by("-measured_at").values_list("measured_at", flat=True).first()
+        for qs in (visit.measurements, visit.samples)
+    ]
+    return max((t for t in times if t is not None), default=None)
+
+
+def has_tests(visit: Visit, phase: str | None = None) -> bool:
+    """Whether the visit has a network test (of `phase`): typed, or in an imported log."""
+    where = {"phase": phase} if phase else {}
+    return visit.measurements.filter(**where).exists() or visit.samples.filter(**where).exists()
 
 
 def reply_latest(visit: Visit, test_ended_at: datetime | None = None) -> datetime | None:
@@ -208,7 +219,7 @@ def record_outcome(
     require_engineer(actor, visit)
     new_status = S.RESOLVED if resolved else S.UNRESOLVED
     require_status(visit, new_status)
-    if not visit.measurements.exists():
+    if not has_tests(visit):
         raise RuleViolation(
             "no_measurements",
             _("Record at least one network test before the result."),
@@ -225,7 +236,7 @@ def record_outcome(
         promised_reply_at = None
         # R24: resolved only once the customer tried the service after the fix: a network test
         # in the after phase, or the customer's own try recorded.
-        if not customer_tried and not visit.measurements.filter(phase=Phase.AFTER).exists():
+        if not customer_tried and not has_tests(visit, Phase.AFTER):
             raise RuleViolation(
                 "after_fix_test_required",
                 _(

@@ -20,7 +20,7 @@ from dispatch.roles import Role, has_role
 from dispatch.rules import RESCHEDULE_LEAD
 from dispatch.selectors import tickets_for
 
-from .. import extensions, selectors, services
+from .. import extensions, selectors, services, verdicts
 from ..forms import BoardForm, BookingForm, CancelForm, DecisionForm, RescheduleForm, SlotForm
 from ..models import RescheduleRequest, Visit, VisitStatus
 from ..services.booking import clash_message
@@ -245,6 +245,9 @@ def _desk_page(request, visit: Visit, status: int = 200, **extra):
         "late_for_reschedule": services.is_late_for_reschedule(visit),
         "is_supervisor": has_role(request.user, Role.SUPERVISOR),
         "decision_form": DecisionForm(),
+        # Issue 18: the imported test logs and the before-and-after verdicts.
+        "imports": list(visit.measurement_imports.all()),
+        "verdicts": verdicts.visit_verdicts(visit.pk),
         **extra,
     }
     return render(request, "visits/visit_desk.html", context, status=status)

@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -20,7 +21,7 @@ from dispatch.redirects import back_to
 from dispatch.roles import Role, is_staff_member
 from dispatch.rules import faq_handbook_allowed, no_answer_wait
 
-from .. import extensions, selectors, services
+from .. import extensions, measurement_logs, selectors, services, verdicts
 from ..forms import (
     ArrivalForm,
     ComplaintForm,
@@ -31,6 +32,7 @@ from ..forms import (
     LateNoticeForm,
     LeaveForm,
     MeasurementForm,
+    MeasurementLogForm,
     NoSurveyForm,
     OutcomeForm,
     ReplyForm,
@@ -88,6 +90,8 @@ def _field_page(request, visit: Visit, status: int = 200, **forms):
     measurements = list(visit.measurements.all())
     under_way = visit.status in (S.ARRIVED, S.AT_WORK)
     card = getattr(visit, "card_handover", None)
+    imports = list(visit.measurement_imports.all())
+    graded = verdicts.visit_verdicts(visit.pk) if measurements or imports else []
     seconds_left = max(0, int((wait_until - now).total_seconds())) if wait_until else 0
     context = {
         "seconds_left": seconds_left,
@@ -106,9 +110,10 @@ def _field_page(request, visit: Visit, status: int = 200, **forms):
         "after": [m for m in measurements if m.phase == Phase.AFTER],
         "measurements": measurements,
         # R15: 4 hours after the test (its last network test), not after the outcome is typed.
-        "reply_latest": services.reply_latest(
-            visit, max((m.measured_at for m in measurements), default=None)
-        ),
+        "reply_latest": services.reply_latest(visit),
+        "imports": imports,
+        "verdicts": graded,
+        "log_form": forms.get("log_form") or MeasurementLogForm(prefix="log"),
         "before_arrival": visit.status in (S.BOOKED, S.CONFIRMED, S.EN_ROUTE),
         "under_way": under_way,
         "late_form": forms.get("late_form") or LateNoticeForm(visit=visit),
@@ -122,10 +127,13 @@ def _field_page(request, visit: Visit, status: int = 200, **forms):
             initial={
                 "promised_reply_at": timezone.localtime(now + timedelta(hours=2)).replace(
                     second=0, microsecond=0
-                )
+                ),
+                # Words from numbers (R26): the verdicts start the outcome; the engineer edits.
+                "summary": verdicts.suggested_summary(graded),
             }
         ),
-        "reply_form": forms.get("reply_form") or ReplyForm(),
+        "reply_form": forms.get("reply_form")
+        or ReplyForm(initial={"message": verdicts.suggested_reply(graded) if graded else ""}),
         "handover_form": forms.get("handover_form")
         or HandoverForm(visit=visit, initial=_handover_initial(now)),
         # R16: a request waiting for the customer's code; the visit this one continues.
@@ -331,6 +339,43 @@ def measure(request, pk):
         _("Network test recorded."),
         "step-4",
     )
+
+
+@step
+@role_required(Role.ENGINEER)
+def import_log(request, pk):
+    """Issue 18: a test log from the phone. The service decides; every wrong line of the file
+    comes back under the file field at once."""
+    visit = _own_visit(request, pk)
+    form = MeasurementLogForm(request.POST, request.FILES, prefix="log")
+    if form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            imported = services.import_measurement_log(
+                actor=request.user,
+                visit=visit,
+                file_name=upload.name,
+                # One byte past the cap is enough to say the file is too large.
+                data=upload.read(measurement_logs.MAX_BYTES + 1),
+                phase=form.cleaned_data["phase"],
+                place=form.cleaned_data["place"],
+            )
+        except RuleViolation as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            for line in getattr(exc, "lines", []):
+                form.add_error("file", line)
+        else:
+            messages.success(
+                request,
+                ngettext(
+                    "%(count)s sample imported from %(file)s.",
+                    "%(count)s samples imported from %(file)s.",
+                    imported.sample_count,
+                )
+                % {"count": imported.sample_count, "file": imported.file_name},
+            )
+            return redirect(_back(visit, "step-4"))
+    return _field_page(request, visit, status=400, log_form=form)
 
 
 @step
