@@ -152,7 +152,8 @@ def load(log) -> None:
     # million index insertions each); constraints' indexes stay, the load checks them.
     indexes = _drop_indexes([Ticket, Visit, Deadline, CustomerContact])
 
-    # Tickets, one every 155 s (the last ~180 days at 100k, ~5 years at 1m); 80 % closed, 12 % in progress, 8 % open.
+    # Tickets, one every 155 s (the last ~180 days at 100k, ~5 years at 1m); 80 % closed,
+    # 12 % in progress, 8 % open.
     n_disp = len(dispatchers)
     insert_select(
         Ticket,

@@ -5,16 +5,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('dispatch', '0012_deadline_kind_no_late_notice'),
-        ('visits', '0008_visit_self_checked_at'),
+        ("dispatch", "0012_deadline_kind_no_late_notice"),
+        ("visits", "0008_visit_self_checked_at"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='deadline',
-            index=models.Index(condition=models.Q(('met_at__isnull', True), ('state', 'overdue')), fields=['ticket'], name='deadline_ticket_overdue_unkept'),
+            model_name="deadline",
+            index=models.Index(
+                condition=models.Q(("met_at__isnull", True), ("state", "overdue")),
+                fields=["ticket"],
+                name="deadline_ticket_overdue_unkept",
+            ),
         ),
     ]
