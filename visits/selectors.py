@@ -8,12 +8,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
+from django.db import connection
+from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.db.models import Count, F, JSONField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import JSONObject
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dispatch.dates import local_moment
+from dispatch.db import TsTzRange
 from dispatch.errors import PermissionDenied
 from dispatch.models import Deadline, Event
 from dispatch.roles import Role, has_role, is_staff_member
@@ -156,16 +159,31 @@ def handover_in(visit: Visit) -> VisitHandover | None:
 
 
 def clashes(*, engineer, start: datetime, end: datetime, exclude=None) -> QuerySet[Visit]:
-    """R7: the engineer's visits overlapping [start, end); adjacent visits don't clash."""
-    qs = (
-        Visit.objects.filter(engineer=engineer, start__lt=end, end__gt=start)
-        .exclude(status__in=INACTIVE_STATUSES)
-        .select_related("ticket")
-        .order_by("start")
-    )
+    """R7: the engineer's visits overlapping [start, end); adjacent visits don't clash.
+
+    On PostgreSQL the overlap is asked as the exclusion constraint states it (engineer =,
+    tstzrange &&, active visits), so it reads the constraint's GiST index: the few visits around
+    the slot, not every earlier visit of the engineer, while booking holds the engineer's row
+    (docs/benchmarks.md, "Booking")."""
+    qs = Visit.objects.filter(engineer=engineer)
+    if connection.vendor == "postgresql":
+        qs = qs.annotate(span=TsTzRange("start", "end")).filter(
+            span__overlap=DateTimeTZRange(start, end)
+        )
+    else:
+        qs = qs.filter(start__lt=end, end__gt=start)
+    qs = qs.exclude(status__in=INACTIVE_STATUSES).select_related("ticket").order_by("start")
     if exclude is not None:
         qs = qs.exclude(pk=exclude.pk if isinstance(exclude, Visit) else exclude)
     return qs
+
+
+def first_clash(*, engineer, start: datetime, end: datetime, exclude=None) -> Visit | None:
+    """R7: the earliest visit clashing with [start, end), or None. The clashes are read whole
+    (a slot overlaps a handful of visits at most): with ORDER BY start LIMIT 1, PostgreSQL
+    walks the start index through the whole calendar instead of asking the GiST index."""
+    found = list(clashes(engineer=engineer, start=start, end=end, exclude=exclude))
+    return found[0] if found else None
 
 
 def busy_times(

@@ -98,7 +98,7 @@ def check_engineer_free(
     visit and request locks); the exclusion constraint stays the guarantee (see insert_visit).
     `desk=False`: the message names no ticket (free/busy)."""
     lock_engineer(engineer)
-    clash = selectors.clashes(engineer=engineer, start=start, end=end, exclude=exclude).first()
+    clash = selectors.first_clash(engineer=engineer, start=start, end=end, exclude=exclude)
     if clash is not None:
         raise RuleViolation("engineer_busy", clash_message(engineer, clash, desk=desk), status=409)
 

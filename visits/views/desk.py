@@ -153,7 +153,7 @@ def _check(form, *, ticket: Ticket, visit: Visit | None = None) -> dict:
     result["highlight"] = {"engineer_id": engineer.pk, "start": start, "end": end}
     try:
         services.check_slot(start=start, end=end)
-        clash = selectors.clashes(engineer=engineer, start=start, end=end, exclude=visit).first()
+        clash = selectors.first_clash(engineer=engineer, start=start, end=end, exclude=visit)
         if clash is not None:
             raise RuleViolation("engineer_busy", clash_message(engineer, clash), status=409)
         result["ok"] = True
