@@ -12,6 +12,7 @@ from django.db import connection
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.db.models import Count, F, JSONField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import JSONObject
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -297,9 +298,16 @@ def board(days: list[date], engineer_qs: QuerySet | None = None) -> list[BoardRo
         .order_by("start")
     )
     by_key: dict[tuple[int, date], list[Visit]] = {}
+    # What the board prints of each visit, prepared once here: thousands of {% url %} and
+    # |date calls were most of the week view's time (docs/benchmarks.md, "Board").
+    url = reverse("visits:detail", args=[0]).replace("/0/", "/{}/")
+    labels = dict(VisitStatus.choices)
     for visit in visits:
-        key = (visit.engineer_id, timezone.localdate(visit.start))
-        by_key.setdefault(key, []).append(visit)
+        start, end = timezone.localtime(visit.start), timezone.localtime(visit.end)
+        visit.start_hm, visit.end_hm = f"{start:%H:%M}", f"{end:%H:%M}"
+        visit.url = url.format(visit.pk)
+        visit.status_label = labels.get(visit.status, visit.status)
+        by_key.setdefault((visit.engineer_id, start.date()), []).append(visit)
     now = timezone.now()
     rows = []
     for person in people:

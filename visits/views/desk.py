@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -50,9 +51,10 @@ class Window:
         origin = selectors.day_start(day) + timedelta(hours=self.first_hour)
         first = max(0.0, (start - origin).total_seconds() / 60)
         last = min(float(self.minutes), (end - origin).total_seconds() / 60)
+        # As CSS wants them (never 1e-05), written once here rather than by a filter per block.
         return {
-            "left": round(100 * first / self.minutes, 3),
-            "width": round(100 * max(0.0, last - first) / self.minutes, 3),
+            "left": f"{100 * first / self.minutes:.3f}",
+            "width": f"{100 * max(0.0, last - first) / self.minutes:.3f}",
         }
 
     def hours(self) -> list[dict]:
@@ -77,7 +79,14 @@ def _decorate(rows, day: date, highlight: dict | None) -> Window:
             {"visit": v, **window.position(day, v.start, v.end)} for v in board_day.visits
         ]
         board_day.free_blocks = [
-            {"start": s, "end": e, **window.position(day, s, e)} for s, e in board_day.free
+            {
+                "start": s,
+                "end": e,
+                "start_hm": f"{timezone.localtime(s):%H:%M}",
+                "end_hm": f"{timezone.localtime(e):%H:%M}",
+                **window.position(day, s, e),
+            }
+            for s, e in board_day.free
         ]
     return window
 
@@ -109,6 +118,7 @@ def board_context(day: date, view: str = "day", ticket=None, highlight=None) -> 
         "hours": window.hours(),
         "window_hours": window.last_hour - window.first_hour,
         "booking_ticket": ticket,
+        "book_url": reverse("visits:book", args=[ticket.number]) if ticket else "",
         "highlight": highlight,
     }
 
