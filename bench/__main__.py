@@ -87,7 +87,7 @@ def main() -> int:
     parser.add_argument(
         "--only",
         nargs="+",
-        choices=("pages", "sweep", "booking", "due", "signature", "import"),
+        choices=("pages", "sweep", "booking", "due", "throughput", "signature", "import"),
         help="run these scenarios alone (and write no results file)",
     )
     args = parser.parse_args()
@@ -129,12 +129,12 @@ def main() -> int:
     else:
         log("Reusing the loaded dataset (--reload rebuilds it)")
 
-    results = scenarios.run_all(log, args.only or scenarios.SCENARIOS)
+    results = scenarios.run_all(log, args.only or scenarios.SCENARIOS, args.scale)
     table = scenarios.render(results)
     log("")
     log(table)
     if args.write and not args.only:
-        scenarios.write_markdown(args.write, results, machine())
+        scenarios.write_markdown(args.write, results, machine(), args.scale)
         log(f"\nWritten to {args.write}")
     return 0 if all(r.ok is not False for r in results) else 1
 

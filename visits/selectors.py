@@ -238,7 +238,7 @@ def at(day: date, clock: time) -> datetime:
 @dataclass
 class BoardDay:
     day: date
-    visits: list[Visit] = field(default_factory=list)
+    visits: list["BoardVisit"] = field(default_factory=list)
     free: list[tuple[datetime, datetime]] = field(default_factory=list)
 
     @property
@@ -281,33 +281,71 @@ def free_gaps(
     return [(start, end) for start, end in gaps if end > start]
 
 
+@dataclass(slots=True)
+class BoardTicket:
+    number: str
+    customer_name: str
+
+
+@dataclass(slots=True)
+class BoardVisit:
+    """A visit as the board shows it: read as a tuple, with its times and link prepared once.
+    A week is thousands of visits; as model instances (with their tickets) they were most of
+    the page's time (docs/benchmarks.md, "Board")."""
+
+    pk: int
+    engineer_id: int
+    start: datetime
+    end: datetime
+    status: str
+    ticket: BoardTicket
+    url: str
+    start_hm: str
+    end_hm: str
+    status_label: str
+
+    @property
+    def duration_minutes(self) -> int:
+        return int((self.end - self.start).total_seconds() // 60)
+
+
 def board(days: list[date], engineer_qs: QuerySet | None = None) -> list[BoardRow]:
     """The dispatcher's day/week board: per engineer and day, the active visits and the free
     time between them. Two queries, whatever the number of engineers and visits."""
     people = list(engineer_qs if engineer_qs is not None else engineers())
     if not days:
         return []
-    visits = (
+    rows = (
         Visit.objects.filter(
             engineer__in=people,
             start__gte=day_start(days[0]),
             start__lt=day_start(days[-1] + timedelta(days=1)),
         )
         .exclude(status__in=INACTIVE_STATUSES)
-        .select_related("ticket")
         .order_by("start")
+        .values_list(
+            "id", "engineer_id", "start", "end", "status", "ticket__number", "ticket__customer_name"
+        )
     )
-    by_key: dict[tuple[int, date], list[Visit]] = {}
-    # What the board prints of each visit, prepared once here: thousands of {% url %} and
-    # |date calls were most of the week view's time (docs/benchmarks.md, "Board").
+    by_key: dict[tuple[int, date], list[BoardVisit]] = {}
     url = reverse("visits:detail", args=[0]).replace("/0/", "/{}/")
-    labels = dict(VisitStatus.choices)
-    for visit in visits:
-        start, end = timezone.localtime(visit.start), timezone.localtime(visit.end)
-        visit.start_hm, visit.end_hm = f"{start:%H:%M}", f"{end:%H:%M}"
-        visit.url = url.format(visit.pk)
-        visit.status_label = labels.get(visit.status, visit.status)
-        by_key.setdefault((visit.engineer_id, start.date()), []).append(visit)
+    labels = {status: str(label) for status, label in VisitStatus.choices}  # in this language
+    zone = timezone.get_current_timezone()
+    for pk, engineer_id, start, end, status, number, customer in rows:
+        local_start, local_end = start.astimezone(zone), end.astimezone(zone)
+        visit = BoardVisit(
+            pk,
+            engineer_id,
+            start,
+            end,
+            status,
+            BoardTicket(number, customer),
+            url.format(pk),
+            f"{local_start:%H:%M}",
+            f"{local_end:%H:%M}",
+            labels.get(status, status),
+        )
+        by_key.setdefault((engineer_id, local_start.date()), []).append(visit)
     now = timezone.now()
     rows = []
     for person in people:

@@ -4,12 +4,14 @@ submitting, the desk view of a visit, and the reschedule and cancel dialogs (R7,
 import math
 from dataclasses import dataclass
 from datetime import date, timedelta
+from html import escape
 
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -64,6 +66,21 @@ class Window:
         ]
 
 
+def _chips(rows) -> None:
+    """The week view's visit chips as markup, one f-string each: as template nodes, a week's
+    6,700 visits took most of the page's time (docs/benchmarks.md, "Board")."""
+    for row in rows:
+        for board_day in row.days:
+            board_day.chips = mark_safe(  # noqa: S308 - every value below is escaped (html.escape)
+                "".join(
+                    f'<a class="chip status-{v.status}" href="{v.url}" '
+                    f'title="{escape(v.ticket.number)} · {escape(v.status_label)}">'
+                    f"{v.start_hm}–{v.end_hm} {escape(v.ticket.customer_name)}</a>"
+                    for v in board_day.visits
+                )
+            )
+
+
 def _decorate(rows, day: date, highlight: dict | None) -> Window:
     """Block geometry for the day view: visits, free time and the proposed slot."""
     window = Window()
@@ -106,7 +123,11 @@ def board_context(day: date, view: str = "day", ticket=None, highlight=None) -> 
     else:
         days, step = [day], timedelta(days=1)
     rows = selectors.board(days)
-    window = _decorate(rows, day, highlight) if view == "day" else Window()
+    if view == "day":
+        window = _decorate(rows, day, highlight)
+    else:
+        window = Window()
+        _chips(rows)
     return {
         "rows": rows,
         "days": days,
