@@ -373,7 +373,7 @@ def due_sweep(log):
         cursor.execute("DROP TABLE IF EXISTS bench_due")
         cursor.execute(
             f"CREATE TABLE bench_due AS SELECT id, met_at, due_at FROM {table} "
-            f"WHERE state = 'met' AND id %% {step} = 0 ORDER BY id LIMIT {DUE}"
+            f"WHERE state = 'met' AND id % {step} = 0 ORDER BY id LIMIT {DUE}"
         )
         cursor.execute(f"SELECT count(*) FROM {table} WHERE state = 'open'")
         open_count = cursor.fetchone()[0] + DUE

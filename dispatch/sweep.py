@@ -20,6 +20,7 @@ so a sweep after a long outage doesn't hold locks on thousands of rows.
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from types import SimpleNamespace
 
 from django.conf import settings
@@ -82,15 +83,19 @@ def alert_key(deadline: Deadline, what: str, user) -> str:
     return f"deadline:{deadline.pk}:{what}:{user.pk}"
 
 
-def _take(qs, size: int) -> list[Deadline]:
-    """Lock up to `size` rows of `qs` (SKIP LOCKED: a concurrent sweep takes others), then read
-    them with what the alerts need. Two steps so that the sweep that finds nothing, the usual
-    case, runs one small query without joins (make bench: ≤ 5 ms of database time)."""
-    ids = list(
+def _lock(qs, size: int) -> list[int]:
+    """Lock up to `size` rows of `qs` (SKIP LOCKED: a concurrent sweep takes others): one small
+    query without joins, all that the sweep that finds nothing runs (make bench: ≤ 1 ms)."""
+    return list(
         qs.select_for_update(skip_locked=True, of=("self",))
         .order_by("due_at", "id")
         .values_list("pk", flat=True)[:size]
     )
+
+
+def _take(qs, size: int) -> list[Deadline]:
+    """Lock up to `size` rows of `qs`, then read them with what the alerts need."""
+    ids = _lock(qs, size)
     if not ids:
         return []
     return list(
@@ -126,12 +131,17 @@ NUMBER, DUE, WHO, START = (f"\x1e{name}\x1e" for name in ("number", "due", "who"
 
 
 def _texts() -> tuple[list[str], list[str], list[str], list[str]]:
+    return _texts_in(settings.LANGUAGE_CODE)
+
+
+@lru_cache(maxsize=4)
+def _texts_in(language: str) -> tuple[list[str], list[str], list[str], list[str]]:
     """Per kind: its event message and its alert body with and without a visit, rendered once
-    with the stand-ins in place of the deadline's facts."""
+    (per process and language) with the stand-ins in place of the deadline's facts."""
     kinds, messages, with_visit, without = [], [], [], []
     for kind, _label in DeadlineKind.choices:
         stand_in = Deadline(kind=kind)
-        with translation.override(settings.LANGUAGE_CODE):
+        with translation.override(language):
             message = _("%(kind)s was due at %(due)s") % {
                 "kind": stand_in.get_kind_display(),
                 "due": DUE,
@@ -159,9 +169,9 @@ def _fill(column: str) -> str:
 
 
 def _overdue_sql() -> str:
-    """One statement per batch (PostgreSQL): lock the due rows (SKIP LOCKED), mark them overdue,
-    write their events and their alerts (unique key: exactly once) — INSERT … SELECT, no row
-    passes through Python (docs/benchmarks.md, "Sweep")."""
+    """One statement per batch (PostgreSQL), on the rows the batch has locked: mark them
+    overdue, write their events and their alerts (unique key: exactly once) — INSERT … SELECT,
+    no row passes through Python (docs/benchmarks.md, "Sweep")."""
     from visits.models import Visit
 
     d, t, v = Deadline._meta.db_table, Ticket._meta.db_table, Visit._meta.db_table
@@ -169,9 +179,7 @@ def _overdue_sql() -> str:
     return f"""
 WITH due AS (
     UPDATE {d} SET state = 'overdue', overdue_at = %(now)s
-    WHERE state = 'open' AND id IN (
-        SELECT id FROM {d} WHERE state = 'open' AND due_at <= %(now)s
-        ORDER BY due_at, id LIMIT %(size)s FOR UPDATE SKIP LOCKED)
+    WHERE state = 'open' AND id = ANY(%(ids)s)
     RETURNING id, kind, due_at, ticket_id, visit_id, responsible_id
 ), f AS (
     SELECT due.*, t.number, t.owner_id, p.username, p.is_active AS responsible_active,
@@ -214,13 +222,16 @@ SELECT (SELECT count(*) FROM due), (SELECT count(*) FROM alerts), (SELECT count(
 def _overdue_batch(now: datetime, size: int, result: SweepResult) -> int:
     if connection.vendor != "postgresql":
         return _overdue_batch_rows(now, size, result)
+    ids = _lock(_due_open(now), size)
+    if not ids:
+        return 0
     kinds, messages, with_visit, without = _texts()
     with connection.cursor() as cursor:
         cursor.execute(
             _overdue_sql(),
             {
                 "now": now,
-                "size": size,
+                "ids": ids,
                 "tz": settings.TIME_ZONE,
                 "kinds": kinds,
                 "messages": messages,
