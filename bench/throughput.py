@@ -57,13 +57,13 @@ def _wait_for_port(timeout=60):
 
 
 def measure(log, token: str, paths: dict[str, str]) -> dict[str, tuple[float, int]]:
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings"}
+    env = dict(os.environ)
     server = subprocess.Popen(
         [
             sys.executable,
             "-m",
             "gunicorn",
-            "config.wsgi:application",
+            "bench.wsgi:application",
             "--bind",
             f"127.0.0.1:{PORT}",
             "--workers",
