@@ -172,9 +172,9 @@ def _overdue_sql() -> str:
     """One statement per batch (PostgreSQL), on the rows the batch has locked: mark them
     overdue, write their events and their alerts (unique key: exactly once) — INSERT … SELECT,
     no row passes through Python (docs/benchmarks.md, "Sweep")."""
-    from visits.models import Visit
-
-    d, t, v = Deadline._meta.db_table, Ticket._meta.db_table, Visit._meta.db_table
+    # The visit's table through the deadline's foreign key, as the ORM reaches it.
+    visit_model = Deadline._meta.get_field("visit").related_model
+    d, t, v = Deadline._meta.db_table, Ticket._meta.db_table, visit_model._meta.db_table
     e, n, u = Event._meta.db_table, Notification._meta.db_table, User._meta.db_table
     return f"""
 WITH due AS (
