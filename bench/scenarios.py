@@ -320,6 +320,7 @@ def booking(log, dispatcher, engineers):
 
 
 DUE = 10_000
+ROUNDS = 2
 
 
 def _baseline_sql() -> str:
@@ -405,15 +406,14 @@ def due_sweep(log):
                 "warned_at = NULL, due_at = b.due_at FROM bench_due b WHERE d.id = b.id"
             )
 
-    try:
-        reopen()
+    def run_baseline():
         started = time.perf_counter()
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(_baseline_sql(), [[p.pk for p in supervisors()]])
-            baseline_alerts = cursor.rowcount
-        baseline = time.perf_counter() - started
-        restore()
-        reopen()
+            written = cursor.rowcount
+        return time.perf_counter() - started, written
+
+    def run_sweep():
         started = time.perf_counter()
         runs, overdue, alerts = 0, 0, 0
         while True:
@@ -423,11 +423,25 @@ def due_sweep(log):
             alerts += result.alerts
             if result.overdue == 0:
                 break
-        elapsed = time.perf_counter() - started
+        return time.perf_counter() - started, runs, overdue, alerts
+
+    # Each twice, alternately, the faster of each kept: the machine is shared, and a burst of
+    # other work during one run should not decide the comparison.
+    baselines, sweeps = [], []
+    try:
+        for _ in range(ROUNDS):
+            reopen()
+            baselines.append(run_baseline())
+            restore()
+            reopen()
+            sweeps.append(run_sweep())
+            restore()
     finally:
         restore()
         with connection.cursor() as cursor:
             cursor.execute("DROP TABLE IF EXISTS bench_due")
+    baseline, baseline_alerts = min(baselines)
+    elapsed, runs, overdue, alerts = min(sweeps)
     ratio = elapsed / baseline
     log(
         f"  due sweep: {overdue} overdue, {alerts} alerts, {runs} runs, {elapsed:.2f} s; "
