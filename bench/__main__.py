@@ -87,7 +87,16 @@ def main() -> int:
     parser.add_argument(
         "--only",
         nargs="+",
-        choices=("pages", "sweep", "booking", "due", "throughput", "signature", "import"),
+        choices=(
+            "pages",
+            "sweep",
+            "booking",
+            "due",
+            "throughput",
+            "signature",
+            "planning",
+            "import",
+        ),
         help="run these scenarios alone (and write no results file)",
     )
     args = parser.parse_args()

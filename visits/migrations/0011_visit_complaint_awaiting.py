@@ -6,8 +6,8 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("dispatch", "0014_deadline_resp_overdue_unkept"),
-        ("visits", "0008_visit_self_checked_at"),
+        ("dispatch", "0015_deadline_resp_overdue_unkept"),
+        ("visits", "0010_measurement_logs_and_grades"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
