@@ -16,6 +16,14 @@ def log(message: str) -> None:
     print(message, flush=True)
 
 
+def scale_url(url: str, scale: str) -> str:
+    parts = urlparse(url)
+    name = parts.path.lstrip("/")
+    if not name.endswith(f"_{scale}"):
+        name = f"{name}_{scale}"
+    return parts._replace(path="/" + name).geturl()
+
+
 def ensure_database(url: str) -> None:
     import psycopg
 
@@ -69,19 +77,37 @@ def machine() -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--reload", action="store_true", help="rebuild the dataset")
+    parser.add_argument(
+        "--scale",
+        default="100k",
+        choices=("10k", "100k", "1m"),
+        help="tickets in the dataset (visits ×3, deadlines ×10); each scale has its own database",
+    )
     parser.add_argument("--write", default="docs/benchmarks.md", help="results file ('' = none)")
     parser.add_argument(
         "--only",
         nargs="+",
-        choices=("pages", "sweep", "booking", "due", "signature", "import"),
+        choices=(
+            "pages",
+            "sweep",
+            "booking",
+            "due",
+            "throughput",
+            "signature",
+            "planning",
+            "import",
+        ),
         help="run these scenarios alone (and write no results file)",
     )
     args = parser.parse_args()
 
-    url = os.environ.setdefault("DATABASE_URL", DEFAULT_URL)
+    url = os.environ.get("DATABASE_URL", DEFAULT_URL)
     if not url.startswith("postgres"):
         log("make bench needs PostgreSQL (DATABASE_URL=postgres://…)")
         return 2
+    # One database per scale, so each is loaded once: seed_bench_100k, seed_bench_1m, …
+    url = scale_url(url, args.scale)
+    os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     ensure_database(url)
 
@@ -102,20 +128,22 @@ def main() -> int:
     call_command("migrate", interactive=False, verbosity=0)
     from . import dataset, scenarios
 
+    dataset.set_scale(args.scale)
     if args.reload or not dataset.loaded():
-        log("Loading the dataset (100,000 tickets, 300,000 visits, 1,000,000 deadlines)…")
+        n = dataset.TICKETS
+        log(f"Loading the dataset ({n:,} tickets, {3 * n:,} visits, {10 * n:,} deadlines)…")
         started = time.monotonic()
         dataset.load(log)
         log(f"Dataset loaded in {time.monotonic() - started:.0f} s")
     else:
         log("Reusing the loaded dataset (--reload rebuilds it)")
 
-    results = scenarios.run_all(log, args.only or scenarios.SCENARIOS)
+    results = scenarios.run_all(log, args.only or scenarios.SCENARIOS, args.scale)
     table = scenarios.render(results)
     log("")
     log(table)
     if args.write and not args.only:
-        scenarios.write_markdown(args.write, results, machine())
+        scenarios.write_markdown(args.write, results, machine(), args.scale)
         log(f"\nWritten to {args.write}")
     return 0 if all(r.ok is not False for r in results) else 1
 

@@ -65,6 +65,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Compresses the pages (not static files, which WhiteNoise answered above); see
+    # dispatch.middleware.GZipMiddleware for why that is safe (BREACH) and what is exempt.
+    "dispatch.middleware.GZipMiddleware",
     # Pages serve GET and POST only; anything else is 405 before sessions or login.
     "dispatch.middleware.page_methods",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -20,6 +20,7 @@ from .models import (
     Ticket,
     TicketStatus,
 )
+from .pagination import TicketCursor
 from .permissions import DESK, HasRole
 
 User = get_user_model()
@@ -161,6 +162,7 @@ class TicketViewSet(
     allowed_roles = DESK
     lookup_field = "number"
     filterset_class = TicketFilter
+    pagination_class = TicketCursor  # no COUNT(*), no OFFSET (issue 14)
 
     def get_queryset(self):
         if self.action == "retrieve":

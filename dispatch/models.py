@@ -278,6 +278,19 @@ class Deadline(models.Model):
                 condition=Q(state="overdue", met_at__isnull=True),
                 name="deadline_overdue_unkept",
             ),
+            # A person's missed, unkept promises: the badge on every page counts them (an
+            # index-only scan), the alerts page lists them by due time.
+            models.Index(
+                fields=["responsible", "due_at"],
+                condition=Q(state="overdue", met_at__isnull=True),
+                name="deadline_resp_overdue_unkept",
+            ),
+            # A ticket's missed, unkept promises: the lists' overdue flag, per row shown.
+            models.Index(
+                fields=["ticket"],
+                condition=Q(state="overdue", met_at__isnull=True),
+                name="deadline_ticket_overdue_unkept",
+            ),
             models.Index(fields=["kind", "due_at"], name="deadline_kind_due"),
         ]
         constraints = [

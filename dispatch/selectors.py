@@ -2,7 +2,8 @@
 
 from datetime import timedelta
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import BooleanField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from .models import (
@@ -28,13 +29,19 @@ def tickets_for(user) -> QuerySet[Ticket]:
 
 
 def _with_deadline_summary(qs: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    """Next due time and the overdue flag, each a lookup per row of the page chosen. The flag is
+    a scalar subquery on the partial index deadline_ticket_overdue_unkept: as an EXISTS,
+    PostgreSQL hashed every missed, unkept deadline of the history before picking the page
+    (docs/benchmarks.md, "Ticket list")."""
     open_deadlines = Deadline.objects.filter(ticket=OuterRef("pk"), state=DeadlineState.OPEN)
+    missed = Deadline.objects.filter(
+        ticket=OuterRef("pk"), state=DeadlineState.OVERDUE, met_at__isnull=True
+    )
     return qs.annotate(
         next_due_at=Subquery(open_deadlines.order_by("due_at").values("due_at")[:1]),
-        is_overdue=Exists(
-            Deadline.objects.filter(
-                ticket=OuterRef("pk"), state=DeadlineState.OVERDUE, met_at__isnull=True
-            )
+        is_overdue=Coalesce(
+            Subquery(missed.order_by().values(flag=Value(True))[:1], output_field=BooleanField()),
+            Value(False),
         ),
     )
 

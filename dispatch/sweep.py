@@ -20,16 +20,26 @@ so a sweep after a long outage doesn't hold locks on thousands of rows.
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
+from types import SimpleNamespace
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from . import rules
 from .delivery import schedule_delivery
-from .models import Deadline, DeadlineState, Event, Notification, NotificationChannel
+from .models import (
+    Deadline,
+    DeadlineKind,
+    DeadlineState,
+    Event,
+    Notification,
+    NotificationChannel,
+    Ticket,
+)
 from .notifications import notify_staff, staff_alert_body
 from .roles import Role
 
@@ -73,15 +83,19 @@ def alert_key(deadline: Deadline, what: str, user) -> str:
     return f"deadline:{deadline.pk}:{what}:{user.pk}"
 
 
-def _take(qs, size: int) -> list[Deadline]:
-    """Lock up to `size` rows of `qs` (SKIP LOCKED: a concurrent sweep takes others), then read
-    them with what the alerts need. Two steps so that the sweep that finds nothing, the usual
-    case, runs one small query without joins (make bench: ≤ 5 ms of database time)."""
-    ids = list(
+def _lock(qs, size: int) -> list[int]:
+    """Lock up to `size` rows of `qs` (SKIP LOCKED: a concurrent sweep takes others): one small
+    query without joins, all that the sweep that finds nothing runs (make bench: ≤ 1 ms)."""
+    return list(
         qs.select_for_update(skip_locked=True, of=("self",))
         .order_by("due_at", "id")
         .values_list("pk", flat=True)[:size]
     )
+
+
+def _take(qs, size: int) -> list[Deadline]:
+    """Lock up to `size` rows of `qs`, then read them with what the alerts need."""
+    ids = _lock(qs, size)
     if not ids:
         return []
     return list(
@@ -96,17 +110,147 @@ def _due_open(now: datetime):
     return Deadline.objects.filter(state=DeadlineState.OPEN, due_at__lte=now)
 
 
+def _moment(value: datetime) -> str:
+    return timezone.localtime(value).strftime("%m-%d %H:%M")
+
+
 def _context(deadline: Deadline) -> dict:
     person = deadline.responsible
     return {
         "visit": deadline.visit,
         # A Chinese name reads surname first: 王芳, not "芳 王".
         "responsible_name": f"{person.last_name}{person.first_name}".strip() or person.username,
+        "due": _moment(deadline.due_at),
+        "start": _moment(deadline.visit.start) if deadline.visit_id else "",
     }
+
+
+# Stand-ins for what each overdue deadline fills into its alert and event, so the templates
+# render once per kind (and with or without a visit), not once per deadline.
+NUMBER, DUE, WHO, START = (f"\x1e{name}\x1e" for name in ("number", "due", "who", "start"))
+
+
+def _texts() -> tuple[list[str], list[str], list[str], list[str]]:
+    return _texts_in(settings.LANGUAGE_CODE)
+
+
+@lru_cache(maxsize=4)
+def _texts_in(language: str) -> tuple[list[str], list[str], list[str], list[str]]:
+    """Per kind: its event message and its alert body with and without a visit, rendered once
+    (per process and language) with the stand-ins in place of the deadline's facts."""
+    kinds, messages, with_visit, without = [], [], [], []
+    for kind, _label in DeadlineKind.choices:
+        stand_in = Deadline(kind=kind)
+        with translation.override(language):
+            message = _("%(kind)s was due at %(due)s") % {
+                "kind": stand_in.get_kind_display(),
+                "due": DUE,
+            }
+        kinds.append(kind)
+        messages.append(message)
+        for visit, out in ((SimpleNamespace(), with_visit), (None, without)):
+            out.append(
+                staff_alert_body(
+                    "deadline_overdue",
+                    ticket=SimpleNamespace(number=NUMBER),
+                    deadline=stand_in,
+                    context={"visit": visit, "responsible_name": WHO, "due": DUE, "start": START},
+                )
+            )
+    return kinds, messages, with_visit, without
+
+
+def _fill(column: str) -> str:
+    """SQL: the stand-ins of `column` replaced by the deadline's facts (of the CTE `f`)."""
+    sql = column
+    for mark, fact in ((NUMBER, "f.number"), (DUE, "f.due_text"), (WHO, "f.who")):
+        sql = f"replace({sql}, '{mark}', {fact})"
+    return f"replace({sql}, '{START}', coalesce(f.start_text, ''))"
+
+
+def _overdue_sql() -> str:
+    """One statement per batch (PostgreSQL), on the rows the batch has locked: mark them
+    overdue, write their events and their alerts (unique key: exactly once) — INSERT … SELECT,
+    no row passes through Python (docs/benchmarks.md, "Sweep")."""
+    # The visit's table through the deadline's foreign key, as the ORM reaches it.
+    visit_model = Deadline._meta.get_field("visit").related_model
+    d, t, v = Deadline._meta.db_table, Ticket._meta.db_table, visit_model._meta.db_table
+    e, n, u = Event._meta.db_table, Notification._meta.db_table, User._meta.db_table
+    return f"""
+WITH due AS (
+    UPDATE {d} SET state = 'overdue', overdue_at = %(now)s
+    WHERE state = 'open' AND id = ANY(%(ids)s)
+    RETURNING id, kind, due_at, ticket_id, visit_id, responsible_id
+), f AS (
+    SELECT due.*, t.number, t.owner_id, p.username, p.is_active AS responsible_active,
+        coalesce(nullif(trim(p.last_name || p.first_name), ''), p.username) AS who,
+        to_char(due.due_at AT TIME ZONE %(tz)s, 'MM-DD HH24:MI') AS due_text,
+        to_char(v.start AT TIME ZONE %(tz)s, 'MM-DD HH24:MI') AS start_text,
+        k.message, CASE WHEN due.visit_id IS NULL THEN k.without ELSE k.with_visit END AS body
+    FROM due JOIN {t} t ON t.id = due.ticket_id JOIN {u} p ON p.id = due.responsible_id
+    LEFT JOIN {v} v ON v.id = due.visit_id
+    JOIN unnest(%(kinds)s::text[], %(messages)s::text[], %(with_visit)s::text[],
+        %(without)s::text[]) AS k(kind, message, with_visit, without) ON k.kind = due.kind
+), events AS (
+    INSERT INTO {e} (ticket_id, visit_id, actor_id, kind, message, before, after, created_at)
+    SELECT f.ticket_id, f.visit_id, NULL, 'deadline.overdue',
+        left(replace(f.message, '{DUE}', f.due_text), 500), '{{}}'::jsonb,
+        jsonb_build_object('deadline', f.id, 'kind', f.kind, 'due_at', f.due_at,
+            'responsible', f.username), %(now)s
+    FROM f RETURNING 1
+), recipients AS (
+    SELECT f.id, f.responsible_id AS user_id FROM f WHERE f.responsible_active
+    UNION
+    SELECT f.id, f.owner_id FROM f JOIN {u} o ON o.id = f.owner_id
+    WHERE f.visit_id IS NOT NULL AND o.is_active
+    UNION
+    SELECT f.id, s.user_id FROM f CROSS JOIN unnest(%(supervisors)s::int[]) AS s(user_id)
+), alerts AS (
+    INSERT INTO {n} (key, channel, recipient_id, to_phone, ticket_id, deadline_id, template,
+        body, secret_ref, state, urgent, attempts, last_error, external_id, created_at)
+    SELECT 'deadline:' || f.id || ':overdue:' || r.user_id, 'in_app', r.user_id, '',
+        f.ticket_id, f.id, 'deadline_overdue', {_fill("f.body")}, '', 'pending', true, 0, '',
+        '', %(now)s
+    FROM f JOIN recipients r ON r.id = f.id
+    ON CONFLICT (key) DO NOTHING RETURNING 1
+)
+SELECT (SELECT count(*) FROM due), (SELECT count(*) FROM alerts), (SELECT count(*) FROM events)
+"""
 
 
 @transaction.atomic
 def _overdue_batch(now: datetime, size: int, result: SweepResult) -> int:
+    if connection.vendor != "postgresql":
+        return _overdue_batch_rows(now, size, result)
+    ids = _lock(_due_open(now), size)
+    if not ids:
+        return 0
+    kinds, messages, with_visit, without = _texts()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _overdue_sql(),
+            {
+                "now": now,
+                "ids": ids,
+                "tz": settings.TIME_ZONE,
+                "kinds": kinds,
+                "messages": messages,
+                "with_visit": with_visit,
+                "without": without,
+                "supervisors": [p.pk for p in supervisors()],
+            },
+        )
+        overdue, alerts, _events = cursor.fetchone()
+    if alerts:
+        schedule_delivery()
+    result.alerts += alerts
+    result.overdue += overdue
+    return overdue
+
+
+def _overdue_batch_rows(now: datetime, size: int, result: SweepResult) -> int:
+    """The same batch row by row in Python, for SQLite (`make run`), which has neither
+    data-modifying CTEs nor FOR UPDATE."""
     rows = _take(_due_open(now), size)
     if not rows:
         return 0
@@ -123,7 +267,7 @@ def _overdue_batch(now: datetime, size: int, result: SweepResult) -> int:
         with translation.override(settings.LANGUAGE_CODE):
             message = _("%(kind)s was due at %(due)s") % {
                 "kind": deadline.get_kind_display(),
-                "due": timezone.localtime(deadline.due_at).strftime("%m-%d %H:%M"),
+                "due": _moment(deadline.due_at),
             }
         events.append(
             Event(

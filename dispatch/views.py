@@ -3,7 +3,6 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -14,6 +13,7 @@ from .events import event_label
 from .forms import CloseForm, ContactForm, TicketFilterForm, TicketForm, TransferForm, run_service
 from .language import find_banned_phrases, find_sensitive_topics
 from .models import Ticket
+from .pagination import CappedPaginator
 from .permissions import DESK, role_required
 from .roles import has_role
 
@@ -40,7 +40,7 @@ def ticket_list(request):
     form = TicketFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     tickets = selectors.ticket_list(request.user, **filters)
-    page = Paginator(tickets, 25).get_page(request.GET.get("page"))
+    page = CappedPaginator(tickets, 25).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(

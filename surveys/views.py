@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from dispatch.errors import RuleViolation
 from dispatch.forms import run_service
+from dispatch.middleware import gzip_exempt
 from dispatch.people import mask_phone
 from dispatch.periods import Period
 from dispatch.permissions import role_required
@@ -92,6 +93,7 @@ def _handoff_context(request, visit: Visit, **extra) -> dict:
 
 @never_cache
 @role_required(*STAFF)
+@gzip_exempt
 def handoff(request, pk):
     """Step 5 of the visit (R21): the customer rates and signs on their own phone (R22–R24)."""
     visit = _handoff_visit(request, pk)
@@ -100,6 +102,7 @@ def handoff(request, pk):
 
 @never_cache
 @role_required(*STAFF)
+@gzip_exempt
 def handoff_status(request, pk):
     """htmx: the engineer's page polls until the customer has signed."""
     visit = _handoff_visit(request, pk)
@@ -188,6 +191,7 @@ def _customer_headers(response):
 
 
 @never_cache
+@gzip_exempt
 def customer(request, token):
     return _customer_headers(_customer(request, token))
 

@@ -176,6 +176,13 @@ class Visit(models.Model):
             models.Index(fields=["start"], name="visit_start"),
             models.Index(fields=["ticket", "start"], name="visit_ticket_start"),
             models.Index(fields=["status", "start"], name="visit_status_start"),
+            # R17: the complaints on site still awaiting their follow-up, on the dashboard; a
+            # few rows however many visits there were (a sequential scan of them all before).
+            models.Index(
+                fields=["arrived_at", "id"],
+                condition=Q(complaint_on_site=True, complaint_followed_up_at__isnull=True),
+                name="visit_complaint_awaiting",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -8,12 +8,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
+from django.db import connection
+from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.db.models import Count, F, JSONField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import JSONObject
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dispatch.dates import local_moment
+from dispatch.db import TsTzRange
 from dispatch.errors import PermissionDenied
 from dispatch.models import Deadline, Event
 from dispatch.roles import Role, has_role, is_staff_member
@@ -156,16 +160,31 @@ def handover_in(visit: Visit) -> VisitHandover | None:
 
 
 def clashes(*, engineer, start: datetime, end: datetime, exclude=None) -> QuerySet[Visit]:
-    """R7: the engineer's visits overlapping [start, end); adjacent visits don't clash."""
-    qs = (
-        Visit.objects.filter(engineer=engineer, start__lt=end, end__gt=start)
-        .exclude(status__in=INACTIVE_STATUSES)
-        .select_related("ticket")
-        .order_by("start")
-    )
+    """R7: the engineer's visits overlapping [start, end); adjacent visits don't clash.
+
+    On PostgreSQL the overlap is asked as the exclusion constraint states it (engineer =,
+    tstzrange &&, active visits), so it reads the constraint's GiST index: the few visits around
+    the slot, not every earlier visit of the engineer, while booking holds the engineer's row
+    (docs/benchmarks.md, "Booking")."""
+    qs = Visit.objects.filter(engineer=engineer)
+    if connection.vendor == "postgresql":
+        qs = qs.annotate(span=TsTzRange("start", "end")).filter(
+            span__overlap=DateTimeTZRange(start, end)
+        )
+    else:
+        qs = qs.filter(start__lt=end, end__gt=start)
+    qs = qs.exclude(status__in=INACTIVE_STATUSES).select_related("ticket").order_by("start")
     if exclude is not None:
         qs = qs.exclude(pk=exclude.pk if isinstance(exclude, Visit) else exclude)
     return qs
+
+
+def first_clash(*, engineer, start: datetime, end: datetime, exclude=None) -> Visit | None:
+    """R7: the earliest visit clashing with [start, end), or None. The clashes are read whole
+    (a slot overlaps a handful of visits at most): with ORDER BY start LIMIT 1, PostgreSQL
+    walks the start index through the whole calendar instead of asking the GiST index."""
+    found = list(clashes(engineer=engineer, start=start, end=end, exclude=exclude))
+    return found[0] if found else None
 
 
 def busy_times(
@@ -219,7 +238,7 @@ def at(day: date, clock: time) -> datetime:
 @dataclass
 class BoardDay:
     day: date
-    visits: list[Visit] = field(default_factory=list)
+    visits: list["BoardVisit"] = field(default_factory=list)
     free: list[tuple[datetime, datetime]] = field(default_factory=list)
 
     @property
@@ -262,26 +281,71 @@ def free_gaps(
     return [(start, end) for start, end in gaps if end > start]
 
 
+@dataclass(slots=True)
+class BoardTicket:
+    number: str
+    customer_name: str
+
+
+@dataclass(slots=True)
+class BoardVisit:
+    """A visit as the board shows it: read as a tuple, with its times and link prepared once.
+    A week is thousands of visits; as model instances (with their tickets) they were most of
+    the page's time (docs/benchmarks.md, "Board")."""
+
+    pk: int
+    engineer_id: int
+    start: datetime
+    end: datetime
+    status: str
+    ticket: BoardTicket
+    url: str
+    start_hm: str
+    end_hm: str
+    status_label: str
+
+    @property
+    def duration_minutes(self) -> int:
+        return int((self.end - self.start).total_seconds() // 60)
+
+
 def board(days: list[date], engineer_qs: QuerySet | None = None) -> list[BoardRow]:
     """The dispatcher's day/week board: per engineer and day, the active visits and the free
     time between them. Two queries, whatever the number of engineers and visits."""
     people = list(engineer_qs if engineer_qs is not None else engineers())
     if not days:
         return []
-    visits = (
+    rows = (
         Visit.objects.filter(
             engineer__in=people,
             start__gte=day_start(days[0]),
             start__lt=day_start(days[-1] + timedelta(days=1)),
         )
         .exclude(status__in=INACTIVE_STATUSES)
-        .select_related("ticket")
         .order_by("start")
+        .values_list(
+            "id", "engineer_id", "start", "end", "status", "ticket__number", "ticket__customer_name"
+        )
     )
-    by_key: dict[tuple[int, date], list[Visit]] = {}
-    for visit in visits:
-        key = (visit.engineer_id, timezone.localdate(visit.start))
-        by_key.setdefault(key, []).append(visit)
+    by_key: dict[tuple[int, date], list[BoardVisit]] = {}
+    url = reverse("visits:detail", args=[0]).replace("/0/", "/{}/")
+    labels = {status: str(label) for status, label in VisitStatus.choices}  # in this language
+    zone = timezone.get_current_timezone()
+    for pk, engineer_id, start, end, status, number, customer in rows:
+        local_start, local_end = start.astimezone(zone), end.astimezone(zone)
+        visit = BoardVisit(
+            pk,
+            engineer_id,
+            start,
+            end,
+            status,
+            BoardTicket(number, customer),
+            url.format(pk),
+            f"{local_start:%H:%M}",
+            f"{local_end:%H:%M}",
+            labels.get(status, status),
+        )
+        by_key.setdefault((engineer_id, local_start.date()), []).append(visit)
     now = timezone.now()
     rows = []
     for person in people:

@@ -19,9 +19,8 @@ from django.db.models import (
     Subquery,
     Value,
     When,
-    Window,
 )
-from django.db.models.functions import JSONObject, RowNumber, TruncWeek
+from django.db.models.functions import JSONObject, TruncWeek
 from django.utils import timezone
 
 from dispatch.models import CustomerContact, Deadline, DeadlineKind, DeadlineState, Team
@@ -56,29 +55,29 @@ class Watchlist:
 
 def watchlist(*, kind=None, engineer=None, team=None, within=timedelta(hours=1)) -> Watchlist:
     """Missed promises not yet kept, the oldest SECTION_LIMIT of each kind, and the open
-    deadlines falling due within the hour, in one query: the database ranks each group's rows
-    (ROW_NUMBER over the two partial indexes' rows) and returns the first of each."""
+    deadlines falling due within the hour, in one query. Each group is its own LIMITed scan in
+    due order (the partial indexes deadline_overdue_unkept per kind, deadline_open_due), the
+    groups a UNION ALL: the work is a few hundred index entries however many promises were
+    missed over the years (docs/benchmarks.md, "Dashboard")."""
     kinds = [kind] if kind else OVERDUE_SECTIONS
-    late = Q(state=DeadlineState.OVERDUE, met_at__isnull=True, kind__in=kinds)
-    soon = Q(state=DeadlineState.OPEN, due_at__lte=timezone.now() + within)
-    if kind:
-        soon &= Q(kind=kind)
-    group = Case(When(state=DeadlineState.OPEN, then=Value(SOON)), default=F("kind"))
-    candidates = Deadline.objects.filter(late | soon)
+    scope = Deadline.objects.all()
     if engineer is not None:
-        candidates = candidates.filter(Q(responsible=engineer) | Q(visit__engineer=engineer))
+        scope = scope.filter(Q(responsible=engineer) | Q(visit__engineer=engineer))
     if team is not None:
-        candidates = candidates.filter(responsible__teams=team)
-    first = candidates.annotate(
-        rank=Window(RowNumber(), partition_by=group, order_by=[F("due_at"), F("id")])
-    ).filter(rank__lte=SECTION_LIMIT)
+        scope = scope.filter(responsible__teams=team)
+
+    def first(condition):
+        return scope.filter(condition).order_by("due_at", "id").values("pk")[:SECTION_LIMIT]
+
+    groups = [first(Q(state=DeadlineState.OVERDUE, met_at__isnull=True, kind=k)) for k in kinds]
+    soon = Q(state=DeadlineState.OPEN, due_at__lte=timezone.now() + within)
+    groups.append(first(soon & Q(kind=kind) if kind else soon))
+    group = Case(When(state=DeadlineState.OPEN, then=Value(SOON)), default=F("kind"))
     last_contact = CustomerContact.objects.filter(ticket=OuterRef("ticket_id")).order_by(
         "-created_at"
     )
     rows = (
-        # The LIMIT restates what the ranking guarantees, for the planner: a few hundred rows,
-        # each then joined by its primary key (not a hash join over every deadline).
-        Deadline.objects.filter(pk__in=first.values("pk")[: SECTION_LIMIT * (len(kinds) + 1)])
+        Deadline.objects.filter(pk__in=groups[0].union(*groups[1:], all=True))
         .select_related("ticket", "responsible")
         .annotate(group=group, last_contact_at=Subquery(last_contact.values("created_at")[:1]))
         .order_by("due_at", "id")

@@ -87,7 +87,7 @@ def test_filter_by_owner_and_overdue(api, dispatcher, dispatcher2):
     api.force_authenticate(dispatcher)
     data = api.get("/api/tickets/", {"owner": dispatcher.username}).data
     assert [row["number"] for row in data["results"]] == [mine.number]
-    assert api.get("/api/tickets/", {"overdue": "true"}).data["count"] == 0
+    assert api.get("/api/tickets/", {"overdue": "true"}).data["results"] == []
 
 
 def test_list_uses_the_same_queries_for_1_and_50(api, dispatcher, django_assert_max_num_queries):
@@ -99,7 +99,26 @@ def test_list_uses_the_same_queries_for_1_and_50(api, dispatcher, django_assert_
         open_ticket(dispatcher)
     with django_assert_max_num_queries(len(one.captured_queries)):
         response = api.get("/api/tickets/")
-    assert response.data["count"] == 50
+    assert len(response.data["results"]) == 50
+
+
+def test_list_pages_by_cursor_without_counting(api, dispatcher):
+    """Issue 14: the next page continues after the last row seen (newest first); no count."""
+    api.force_authenticate(dispatcher)
+    tickets = [open_ticket(dispatcher) for _ in range(51)]
+    first = api.get("/api/tickets/").data
+    assert "count" not in first
+    assert [row["number"] for row in first["results"]] == [t.number for t in tickets[:0:-1]]
+    second = api.get(first["next"]).data
+    assert [row["number"] for row in second["results"]] == [tickets[0].number]
+    assert second["next"] is None
+
+
+def test_a_cursor_not_ours_is_bad_input(api, dispatcher):
+    api.force_authenticate(dispatcher)
+    response = api.get("/api/tickets/", {"cursor": "not-a-cursor"})
+    assert response.status_code == 400
+    assert response.data["field"] == "cursor"
 
 
 def test_schema_and_docs_are_served(client, dispatcher):

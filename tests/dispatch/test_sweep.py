@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.core.management import call_command
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from dispatch import deadlines, services, tasks
@@ -300,3 +300,61 @@ def test_concurrent_sweeps_notify_exactly_once(dispatcher, supervisor):
     assert Deadline.objects.filter(state=DeadlineState.OVERDUE).count() == 30
     assert Event.objects.filter(kind="deadline.overdue").count() == 30
     assert Notification.objects.filter(template="deadline_overdue").count() == 60
+
+
+@pytest.mark.parametrize("with_visit", [False, True])
+def test_set_based_batch_writes_what_the_row_by_row_batch_writes(
+    with_visit, dispatcher, engineer, supervisor, make_visit
+):
+    """Issue 14: the sweep's one-statement batch (PostgreSQL) writes the same event and alert
+    texts as the Python batch kept for SQLite: each template rendered once per kind, filled in
+    by the database."""
+    from dispatch import sweep
+
+    start = NOW + timedelta(hours=3)
+    with time_machine.travel(NOW, tick=False):
+        tickets = [open_ticket(dispatcher), open_ticket(dispatcher)]
+        if with_visit:
+            for ticket in tickets:
+                # R6 kept: only the visits' deadlines fall due.
+                services.record_contact(
+                    actor=dispatcher, ticket=ticket, progress="已预约", answered=True
+                )
+                visit = make_visit(ticket, engineer, start=start)
+                start += timedelta(hours=2)
+                deadlines.open_deadline(
+                    kind=DeadlineKind.ARRIVAL,
+                    ticket=ticket,
+                    visit=visit,
+                    due_at=visit.start,
+                    responsible=engineer,
+                )
+    with time_machine.travel(start + timedelta(hours=1), tick=False):
+        now = timezone.now()
+        with transaction.atomic():
+            sweep._overdue_batch(now, 1, sweep.SweepResult())  # set-based
+        with transaction.atomic():
+            sweep._overdue_batch_rows(now, 1, sweep.SweepResult())  # row by row
+    # One ticket went through each batch: both wrote the texts the Python rendering gives.
+    assert (
+        Deadline.objects.filter(state=DeadlineState.OVERDUE, visit__isnull=not with_visit).count()
+        == 2
+    )
+    for ticket in tickets:
+        for deadline in Deadline.objects.filter(ticket=ticket, state=DeadlineState.OVERDUE):
+            bodies = set(
+                Notification.objects.filter(deadline=deadline).values_list("body", flat=True)
+            )
+            assert bodies == {
+                sweep.staff_alert_body(
+                    "deadline_overdue",
+                    ticket=ticket,
+                    deadline=deadline,
+                    context=sweep._context(deadline),
+                )
+            }
+            assert ticket.number in bodies.pop()
+            event = Event.objects.get(ticket=ticket, kind="deadline.overdue")
+            kind, due = deadline.get_kind_display(), sweep._moment(deadline.due_at)
+            assert event.message == f"{kind}应于 {due} 前完成"
+            assert event.after["due_at"] == deadline.due_at.isoformat()

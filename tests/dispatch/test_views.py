@@ -144,3 +144,20 @@ def test_list_page_uses_constant_queries(login, dispatcher, django_assert_max_nu
 def test_home_lists_my_open_tickets(login, dispatcher):
     ticket = open_ticket(dispatcher)
     assert ticket.number in login(dispatcher).get("/").content.decode()
+
+
+def test_list_counts_only_a_few_pages_ahead(login, dispatcher, monkeypatch):
+    """Issue 14: the list does not count every ticket; past a few pages it says "more than"."""
+    from dispatch.pagination import CappedPaginator
+
+    monkeypatch.setattr(CappedPaginator, "LOOKAHEAD", 1)  # 2 pages of 25 counted from page 1
+    Ticket.objects.bulk_create(
+        Ticket(number=f"T{i:04d}", customer_name="客户", owner=dispatcher, created_by=dispatcher)
+        for i in range(60)
+    )
+    client = login(dispatcher)
+    client.post("/i18n/setlang/", {"language": "en", "next": "/tickets/"})
+    first = client.get(reverse("dispatch:ticket_list")).content.decode()
+    assert "Page 1 of more than 2" in first
+    third = client.get(reverse("dispatch:ticket_list"), {"page": 3}).content.decode()
+    assert "Page 3 of 3" in third

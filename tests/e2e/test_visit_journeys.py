@@ -216,3 +216,20 @@ def test_engineer_at_a_door_nobody_opens(new_page, dispatcher, engineer, shot):
     visit.refresh_from_db()
     assert visit.status == VisitStatus.NO_ANSWER and visit.note.contact_phone == "13800139000"
     assert not Violation.objects.filter(visit=visit).exists()
+
+
+def test_week_board_chips_open_their_visit_at_both_widths(new_page, dispatcher, engineer, shot):
+    """Issue 14: the week's chips are written in one pass (times, link, status prepared once);
+    they still show the time and the customer and open the visit, on a desk and a phone."""
+    start = (timezone.now() + timedelta(days=1)).replace(hour=2, minute=0, second=0, microsecond=0)
+    visit = book(dispatcher, open_ticket(dispatcher, customer_name="周<b>女士"), engineer, start)
+    day = timezone.localdate(visit.start).isoformat()
+    for device, name in ((DESKTOP, "1280"), (PHONE, "360")):
+        page = new_page(dispatcher, device)
+        page.goto(f"/visits/board/?day={day}&view=week")
+        chip = page.locator("a.chip").first
+        assert "周<b>女士" in chip.inner_text()  # escaped, not markup
+        assert timezone.localtime(visit.start).strftime("%H:%M") in chip.inner_text()
+        shot(page, f"week-board-{name}")
+        chip.click()
+        page.wait_for_url(f"**/visits/{visit.pk}/")

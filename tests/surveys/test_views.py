@@ -489,3 +489,26 @@ def test_unrelated_user_without_role_is_refused(client):
     user = make_user("", username="nobody")
     client.force_login(user)
     assert client.get("/survey/visits/").status_code == 403
+
+
+class TestCompression:
+    """Issue 14: heavy pages are gzipped; a page that carries a customer's secret next to what
+    a user typed (the customer's page, the hand-off) never is (BREACH, dispatch.middleware)."""
+
+    def test_staff_pages_are_compressed_the_customers_page_is_not(
+        self, login, engineer, visit, customer
+    ):
+        staff = login(engineer)
+        page = staff.get(reverse("surveys:handoff", args=[visit.pk]), HTTP_ACCEPT_ENCODING="gzip")
+        assert page.status_code == 200
+        assert not page.has_header("Content-Encoding")
+        staff.post(reverse("surveys:issue", args=[visit.pk]), {"channel": "sms"})
+        token = token_from_sms(sms_to("13800138000", "survey_link")[0])
+        own = customer.get(customer_url(token), HTTP_ACCEPT_ENCODING="gzip")
+        assert own.status_code == 200
+        assert not own.has_header("Content-Encoding")
+        today = staff.get(reverse("visits:today"), HTTP_ACCEPT_ENCODING="gzip")
+        assert today["Content-Encoding"] == "gzip"
+        # The API answers as sent (its clients read JSON as it comes).
+        api = staff.get("/api/visits/", HTTP_ACCEPT_ENCODING="gzip")
+        assert api.status_code == 200 and not api.has_header("Content-Encoding")

@@ -122,3 +122,30 @@ def test_r7_when_all_twenty_pass_the_check_the_constraint_decides(
     monkeypatch.setattr(booking, "_lost_race", spy)
     _assert_one_winner(_race(dispatcher, engineer, django_db_blocker), engineer)
     assert len(lost) == CONNECTIONS - 1
+
+
+def test_r7_booking_holds_the_engineers_lock_for_the_check_and_the_insert_only(
+    dispatcher, engineer
+):
+    """Issue 14: everything else of a booking (deadlines, the ticket's status, events, the SMS)
+    is written before the engineer's row is locked, so the bookings queued behind it wait for
+    a few statements, not for the whole booking (docs/benchmarks.md, "One booking")."""
+    from django.test.utils import CaptureQueriesContext
+
+    ticket = open_ticket(dispatcher)
+    start = (timezone.now() + timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
+    with CaptureQueriesContext(connection) as ctx:
+        visit = booking.book_visit(
+            actor=dispatcher,
+            ticket=ticket,
+            engineer=engineer,
+            start=start,
+            end=start + timedelta(hours=1),
+        )
+    sqls = [q["sql"] for q in ctx.captured_queries]
+    locked = next(i for i, sql in enumerate(sqls) if '"auth_user"' in sql and "FOR NO KEY" in sql)
+    under_lock = [sql.split()[0] for sql in sqls[locked + 1 :]]
+    # The R7 check, the insert under its savepoint, the commit.
+    assert under_lock == ["SELECT", "SAVEPOINT", "INSERT", "RELEASE", "COMMIT"]
+    assert visit.deadlines.count() == 2
+    assert Visit.objects.get(pk=visit.pk).ticket == ticket

@@ -4,11 +4,14 @@ submitting, the desk view of a visit, and the reschedule and cancel dialogs (R7,
 import math
 from dataclasses import dataclass
 from datetime import date, timedelta
+from html import escape
 
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -50,9 +53,10 @@ class Window:
         origin = selectors.day_start(day) + timedelta(hours=self.first_hour)
         first = max(0.0, (start - origin).total_seconds() / 60)
         last = min(float(self.minutes), (end - origin).total_seconds() / 60)
+        # As CSS wants them (never 1e-05), written once here rather than by a filter per block.
         return {
-            "left": round(100 * first / self.minutes, 3),
-            "width": round(100 * max(0.0, last - first) / self.minutes, 3),
+            "left": f"{100 * first / self.minutes:.3f}",
+            "width": f"{100 * max(0.0, last - first) / self.minutes:.3f}",
         }
 
     def hours(self) -> list[dict]:
@@ -60,6 +64,21 @@ class Window:
             {"label": f"{h:02d}", "left": round(100 * (h - self.first_hour) * 60 / self.minutes, 3)}
             for h in range(self.first_hour, self.last_hour + 1, 2)
         ]
+
+
+def _chips(rows) -> None:
+    """The week view's visit chips as markup, one f-string each: as template nodes, a week's
+    6,700 visits took most of the page's time (docs/benchmarks.md, "Board")."""
+    for row in rows:
+        for board_day in row.days:
+            board_day.chips = mark_safe(  # noqa: S308 - every value below is escaped (html.escape)
+                "".join(
+                    f'<a class="chip status-{v.status}" href="{v.url}" '
+                    f'title="{escape(v.ticket.number)} · {escape(v.status_label)}">'
+                    f"{v.start_hm}–{v.end_hm} {escape(v.ticket.customer_name)}</a>"
+                    for v in board_day.visits
+                )
+            )
 
 
 def _decorate(rows, day: date, highlight: dict | None) -> Window:
@@ -77,7 +96,14 @@ def _decorate(rows, day: date, highlight: dict | None) -> Window:
             {"visit": v, **window.position(day, v.start, v.end)} for v in board_day.visits
         ]
         board_day.free_blocks = [
-            {"start": s, "end": e, **window.position(day, s, e)} for s, e in board_day.free
+            {
+                "start": s,
+                "end": e,
+                "start_hm": f"{timezone.localtime(s):%H:%M}",
+                "end_hm": f"{timezone.localtime(e):%H:%M}",
+                **window.position(day, s, e),
+            }
+            for s, e in board_day.free
         ]
     return window
 
@@ -97,7 +123,11 @@ def board_context(day: date, view: str = "day", ticket=None, highlight=None) -> 
     else:
         days, step = [day], timedelta(days=1)
     rows = selectors.board(days)
-    window = _decorate(rows, day, highlight) if view == "day" else Window()
+    if view == "day":
+        window = _decorate(rows, day, highlight)
+    else:
+        window = Window()
+        _chips(rows)
     return {
         "rows": rows,
         "days": days,
@@ -109,6 +139,7 @@ def board_context(day: date, view: str = "day", ticket=None, highlight=None) -> 
         "hours": window.hours(),
         "window_hours": window.last_hour - window.first_hour,
         "booking_ticket": ticket,
+        "book_url": reverse("visits:book", args=[ticket.number]) if ticket else "",
         "highlight": highlight,
     }
 
@@ -153,7 +184,7 @@ def _check(form, *, ticket: Ticket, visit: Visit | None = None) -> dict:
     result["highlight"] = {"engineer_id": engineer.pk, "start": start, "end": end}
     try:
         services.check_slot(start=start, end=end)
-        clash = selectors.clashes(engineer=engineer, start=start, end=end, exclude=visit).first()
+        clash = selectors.first_clash(engineer=engineer, start=start, end=end, exclude=visit)
         if clash is not None:
             raise RuleViolation("engineer_busy", clash_message(engineer, clash), status=409)
         result["ok"] = True
