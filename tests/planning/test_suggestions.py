@@ -23,7 +23,7 @@ def english():
         yield
 
 
-RULE_ID = r"R\d"
+RULE_ID = r"\bR\d{1,2}\b"
 
 
 def codes(s):
