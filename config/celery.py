@@ -35,4 +35,11 @@ app.conf.beat_schedule = {
         "schedule": _every("NOTIFICATIONS"),
         "options": {"expires": _every("NOTIFICATIONS")},
     },
+    # Every minute: the carriers' receipts of the SMS sent (sent → delivered, or failed with the
+    # carrier's reason). Nothing to do with a backend that has no provider.
+    "pull-sms-receipts": {
+        "task": "dispatch.tasks.pull_sms_receipts",
+        "schedule": _every("SMS"),
+        "options": {"expires": _every("SMS")},
+    },
 }

@@ -10,7 +10,7 @@ from dataclasses import asdict
 
 from celery import shared_task
 
-from . import delivery, health, sweep
+from . import delivery, health, receipts, sweep
 
 logger = logging.getLogger(__name__)
 
@@ -31,4 +31,13 @@ def deliver_notifications() -> dict:
     result = asdict(delivery.deliver_pending())
     if any(result.values()):
         logger.info("Outbox delivery: %s", result)
+    return result
+
+
+@shared_task(name="dispatch.tasks.pull_sms_receipts", ignore_result=True)
+def pull_sms_receipts() -> dict:
+    """Ask the SMS provider which sent messages reached the phone, and which failed."""
+    result = asdict(receipts.pull_receipts())
+    if any(result.values()):
+        logger.info("SMS receipts: %s", result)
     return result
