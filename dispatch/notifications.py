@@ -46,6 +46,9 @@ TEMPLATE_LABELS = {
 
 
 def template_label(template: str) -> str:
+    spec = sms.TEMPLATES.get(template)
+    if spec is not None and spec.label:
+        return str(spec.label)
     return str(TEMPLATE_LABELS.get(template, template))
 
 

@@ -90,6 +90,8 @@ class SmsTemplate:
     labels: dict[str, object] = field(default_factory=dict)
     # The variable that carries the secret of the customer's phone (R23), if any.
     secret: str = ""
+    # What the message is, in words (the outbox, the ticket, the dashboard).
+    label: object = ""
 
 
 TEMPLATES: dict[str, SmsTemplate] = {}
@@ -102,9 +104,10 @@ def customer_sms(
     values: Callable[[dict], dict],
     labels: dict | None = None,
     secret: str = "",
+    label="",
 ) -> SmsTemplate:
     """Declare a customer SMS template (the app that owns it calls this at import)."""
-    template = SmsTemplate(name, dict(variables), values, dict(labels or {}), secret)
+    template = SmsTemplate(name, dict(variables), values, dict(labels or {}), secret, label)
     TEMPLATES[name] = template
     return template
 

@@ -15,6 +15,7 @@ LABELS = {
 
 customer_sms(
     "survey_link",
+    label=_("Survey link"),
     variables={"name": Kind.NAME, "engineer": Kind.NAME, "url": Kind.LINK, "until": Kind.TIME},
     values=lambda c: {
         "name": c["ticket"].customer_name,
@@ -27,6 +28,7 @@ customer_sms(
 )
 customer_sms(
     "survey_code",
+    label=_("Survey code"),
     variables={"code": Kind.CODE, "minutes": Kind.NUMBER},
     values=lambda c: {"code": c["code"], "minutes": c["minutes"]},
     labels=LABELS,
@@ -34,6 +36,7 @@ customer_sms(
 )
 customer_sms(
     "survey_closing",
+    label=_("Closing message"),
     variables={"name": Kind.NAME},
     values=lambda c: {"name": c["ticket"].customer_name},
     labels=LABELS,

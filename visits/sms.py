@@ -33,6 +33,7 @@ def _visit(context) -> dict:
 
 customer_sms(
     "visit_booked",
+    label=_("Visit booked"),
     variables={
         "name": Kind.NAME,
         "problem": Kind.TEXT,
@@ -51,12 +52,14 @@ customer_sms(
 )
 customer_sms(
     "visit_reconfirmed",
+    label=_("Re-confirmation"),
     variables={"name": Kind.NAME, "engineer": Kind.NAME, "address": Kind.TEXT, "start": Kind.TIME},
     values=lambda c: {**_visit(c), "address": c["ticket"].address},
     labels=LABELS,
 )
 customer_sms(
     "visit_late",
+    label=_("Late notice"),
     variables={
         "name": Kind.NAME,
         "reason": Kind.TEXT,
@@ -73,6 +76,7 @@ customer_sms(
 )
 customer_sms(
     "visit_rescheduled",
+    label=_("Visit rescheduled"),
     variables={
         "name": Kind.NAME,
         "reason": Kind.TEXT,
@@ -91,12 +95,14 @@ customer_sms(
 )
 customer_sms(
     "visit_cancelled",
+    label=_("Visit cancelled"),
     variables={"name": Kind.NAME, "reason": Kind.TEXT, "start": Kind.TIME},
     values=lambda c: {**_visit(c), "reason": c["reason"]},
     labels=LABELS,
 )
 customer_sms(
     "visit_note",
+    label=_("Visit note"),
     variables={
         "surname": Kind.NAME,
         "engineer": Kind.NAME,
@@ -115,6 +121,7 @@ customer_sms(
 )
 customer_sms(
     "visit_reply",
+    label=_("Promised reply"),
     variables={"name": Kind.NAME, "problem": Kind.TEXT, "message": Kind.TEXT},
     values=lambda c: {
         "name": c["ticket"].customer_name,
