@@ -403,6 +403,19 @@ SMS = {
     "RECEIPT_HOURS": float(os.environ.get("SMS_RECEIPT_HOURS", "48")),
 }
 
+# Staff alerts in a group chat (dispatch.robots, docs/operations.md#group-robot): "wecom",
+# "dingtalk" or "" (in-app only). The webhook URL and DingTalk's signing secret are read from the
+# environment by the robot (STAFF_ROBOT_WEBHOOK, STAFF_ROBOT_SECRET), never settings.
+STAFF_ROBOT = {
+    "KIND": os.environ.get("STAFF_ROBOT", ""),
+    # One digest per run: at most one post a minute (DingTalk allows 20).
+    "EVERY_SECONDS": float(os.environ.get("STAFF_ROBOT_EVERY_SECONDS", "60")),
+    "MAX_LINES": int(os.environ.get("STAFF_ROBOT_MAX_LINES", "15")),
+    "TIMEOUT_SECONDS": float(os.environ.get("STAFF_ROBOT_TIMEOUT_SECONDS", "5")),
+}
+if STAFF_ROBOT["KIND"] not in ("", "wecom", "dingtalk"):
+    raise ImproperlyConfigured("STAFF_ROBOT must be wecom, dingtalk or empty.")
+
 # R23: how many survey links one visit may be given (each re-issue revokes the last and sends
 # the customer another SMS); beyond it the service refuses (surveys.rules).
 SURVEY_LINK_MAX_ISSUES = int(os.environ.get("SURVEY_LINK_MAX_ISSUES", "5"))

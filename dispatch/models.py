@@ -591,3 +591,20 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class StaffProfile(models.Model):
+    """What the centre knows of a member of staff beyond the login: the mobile number the
+    group robot @-mentions them by (dispatch.robots)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_profile"
+    )
+    mobile = PhoneNumberField(_("mobile number"), blank=True, region="CN")
+
+    class Meta:
+        verbose_name = _("staff profile")
+        verbose_name_plural = _("staff profiles")
+
+    def __str__(self) -> str:
+        return str(self.user)

@@ -72,7 +72,9 @@ def test_every_variable_the_compose_file_sets_is_one_the_app_reads():
     compose = (ROOT / "docker-compose.yml").read_text()
     block = compose.split("environment:", 1)[1].split("depends_on:", 1)[0]
     names = set(re.findall(r"^\s{4}([A-Z][A-Z0-9_]+):", block, re.MULTILINE))
-    sources = [ROOT / "config" / "settings.py", ROOT / "dispatch" / "sms_providers.py"]
+    sources = [ROOT / "config" / "settings.py"] + [
+        ROOT / "dispatch" / f"{name}.py" for name in ("sms_providers", "robots")
+    ]
     read = "\n".join(path.read_text() for path in sources)
     # DATABASE_URL is read by dj_database_url.
     unread = sorted(n for n in names - {"DATABASE_URL"} if f'"{n}"' not in read)
