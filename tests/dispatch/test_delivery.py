@@ -330,3 +330,25 @@ def test_console_backend_logs_the_text(sms_templates, settings, dispatcher, capl
 
 def test_outbox_backend_is_the_default():
     assert type(get_backend()).__name__ == "OutboxBackend"
+
+
+def test_locmem_backend_keeps_what_it_sent_and_a_lost_answer_is_not_sent_twice(
+    sms_templates, settings, dispatcher
+):
+    """The locmem backend (tests) answers the outbox's lookup as a provider would: a message
+    whose worker died after sending it is recorded, not sent again (issue 16)."""
+    from dispatch import backends
+
+    backends.outbox.clear()
+    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "BACKEND": "locmem"}
+    message = sms(open_ticket(dispatcher), urgent=True, key="visit:9:late")
+    with time_machine.travel(NOW, tick=False) as clock:
+        (mine,) = delivery.claim_batch(timezone.now(), 10)
+        delivery._renew_claim(mine, attempt=True)
+        get_backend().send(mine)  # the worker sends, then dies before recording
+        clock.shift(timedelta(minutes=6))
+        assert deliver_pending().sent == 1  # taken again after the lease, looked up
+    assert [sent["reference"] for sent in backends.outbox] == ["visit:9:late"]
+    assert backends.outbox[0]["params"] == {"name": "赵先生", "when": "明天上午9点"}
+    message = refreshed(message)
+    assert (message.state, message.attempts, message.outcome_unknown) == ("sent", 2, False)

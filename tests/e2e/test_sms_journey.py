@@ -56,6 +56,8 @@ def test_a_customer_sms_to_an_invalid_number_shows_on_the_ticket_and_dashboard(
     desk.screenshot(path=str(SHOTS / "dashboard-1280.png"), full_page=True)
     section.get_by_role("link", name="到发件箱重新发送").click()
     expect(desk.get_by_role("button", name="重新发送")).to_be_visible()
+    expect(desk.locator("table.outbox")).to_contain_text("号码无法接收短信")
+    desk.screenshot(path=str(SHOTS / "outbox-1280.png"), full_page=True)
 
     phone = new_page(supervisor, PHONE)
     phone.goto(f"/tickets/{ticket.number}/")
@@ -66,3 +68,6 @@ def test_a_customer_sms_to_an_invalid_number_shows_on_the_ticket_and_dashboard(
     expect(phone.locator("#failed-sms")).to_be_visible()
     assert phone.evaluate("document.documentElement.scrollWidth") <= 361
     phone.screenshot(path=str(SHOTS / "dashboard-360.png"), full_page=True)
+    phone.goto("/outbox/?state=failed")
+    expect(phone.locator("table.outbox")).to_contain_text("号码无法接收短信")
+    phone.screenshot(path=str(SHOTS / "outbox-360.png"), full_page=True)
