@@ -264,33 +264,15 @@ def _failed(
     return NotificationState.PENDING
 
 
+# Called with (notification, error) when a provider refused our set-up (a template or signature
+# not approved): dispatch.notifications registers the supervisors' alert here, as delivery can't
+# import the module that imports it.
+PROVIDER_REFUSED: list = []
+
+
 def alert_supervisors(notification: Notification, error: str) -> None:
-    """The provider refused our set-up (a template or signature not approved, credentials):
-    every active supervisor gets an alert, once per template, problem and day."""
-    from django.contrib.auth import get_user_model
-
-    from .notifications import notify_staff
-    from .roles import Role
-
-    supervisors = (
-        get_user_model().objects.filter(is_active=True, groups__name=Role.SUPERVISOR).distinct()
-    )
-    day = f"{timezone.localdate():%Y%m%d}"
-    with transaction.atomic():
-        for supervisor in supervisors:
-            notify_staff(
-                user=supervisor,
-                template="sms_provider_refused",
-                ticket=notification.ticket,
-                context={"template_label": _template_label(notification.template), "error": error},
-                key=f"sms-refused:{notification.template}:{day}:{supervisor.pk}",
-            )
-
-
-def _template_label(template: str) -> str:
-    from .notifications import template_label
-
-    return template_label(template)
+    for hook in PROVIDER_REFUSED:
+        hook(notification, error)
 
 
 @dataclass

@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from . import sms
 from .backends import backend_provider
 from .customer_secrets import MARK, secret_length
-from .delivery import quiet_hours_end, schedule_delivery
+from .delivery import PROVIDER_REFUSED, quiet_hours_end, schedule_delivery
 from .models import Notification, NotificationChannel
 
 CUSTOMER_LANGUAGE = sms.CUSTOMER_LANGUAGE
@@ -149,3 +149,28 @@ def notify_staff(
         body=body,
         urgent=True,
     )
+
+
+def alert_supervisors_of_refusal(notification: Notification, error: str) -> None:
+    """The SMS provider refused our set-up (a template or signature not approved, credentials):
+    every active supervisor gets an alert, once per template, problem and day (issue 16)."""
+    from django.contrib.auth import get_user_model
+
+    from .roles import Role
+
+    supervisors = (
+        get_user_model().objects.filter(is_active=True, groups__name=Role.SUPERVISOR).distinct()
+    )
+    day = f"{timezone.localdate():%Y%m%d}"
+    with transaction.atomic():
+        for supervisor in supervisors:
+            notify_staff(
+                user=supervisor,
+                template="sms_provider_refused",
+                ticket=notification.ticket,
+                context={"template_label": template_label(notification.template), "error": error},
+                key=f"sms-refused:{notification.template}:{day}:{supervisor.pk}",
+            )
+
+
+PROVIDER_REFUSED.append(alert_supervisors_of_refusal)

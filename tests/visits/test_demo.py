@@ -63,8 +63,6 @@ def test_demo_has_history_and_a_busy_today():
     assert set(MeasurementSample.objects.values_list("phase", flat=True)) == {"before", "after"}
     assert MeasurementImport.objects.filter(visit__status=VisitStatus.AT_WORK).exists()
     # Issue 16: customer SMS delivered, and two failed ones with their reasons in words.
-    from dispatch.models import Notification
-
     sms_states = set(Notification.objects.filter(channel="sms").values_list("state", flat=True))
     assert sms_states >= {"delivered", "failed"}
     assert set(
