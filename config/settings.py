@@ -345,7 +345,7 @@ DEADLINE_SWEEP = {
 }
 # The outbox (dispatch.delivery, dispatch.backends).
 # SMS_BACKEND picks the backend: "outbox" (store only), "console", "file", "locmem" (tests),
-# "aliyun", "tencent" (SMS below; docs/operations.md#sms), or the dotted path of a backend class.
+# "aliyun", "tencent" (SMS below; docs/operations.md#sms-providers), or a backend class's path.
 # NOTIFICATION_BACKEND, its old name, is read when SMS_BACKEND is not set (deprecated).
 SMS_BACKEND = os.environ.get("SMS_BACKEND") or os.environ.get("NOTIFICATION_BACKEND") or "outbox"
 NOTIFICATIONS = {
@@ -379,8 +379,8 @@ def _json_env(name: str) -> dict:
 
 
 # SMS through a provider (SMS_BACKEND=aliyun or tencent; dispatch.sms_providers,
-# docs/operations.md#sms). The credentials are read from the environment by the backend and are
-# not settings: ALIBABA_CLOUD_ACCESS_KEY_ID/ALIBABA_CLOUD_ACCESS_KEY_SECRET, or
+# docs/operations.md#sms-providers). The credentials are read from the environment by the
+# backend and are not settings: ALIBABA_CLOUD_ACCESS_KEY_ID/ALIBABA_CLOUD_ACCESS_KEY_SECRET, or
 # TENCENTCLOUD_SECRET_ID/TENCENTCLOUD_SECRET_KEY and TENCENT_SMS_SDK_APP_ID.
 SMS = {
     # The approved signature (签名), without 【】.

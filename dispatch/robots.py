@@ -1,5 +1,5 @@
-"""Staff alerts in the centre's group chat, besides the in-app alerts (docs/operations.md#group-
-robot): a WeCom (企业微信) or DingTalk (钉钉) group robot, chosen by STAFF_ROBOT.
+"""Staff alerts in the centre's group chat, besides the in-app alerts: a WeCom (企业微信) or
+DingTalk (钉钉) group robot, chosen by STAFF_ROBOT (docs/operations.md#group-robot).
 
 A robot takes at most 20 messages a minute (DingTalk; WeCom likewise), and a burst of overdue
 deadlines can raise dozens of alerts at once. So nothing is posted per alert: on the beat

@@ -1,5 +1,5 @@
 """SMS through Aliyun (dysmsapi 2017-05-25) and Tencent Cloud (sms 2021-01-11), with their
-official SDKs (docs/operations.md#sms, docs/design.md#messages).
+official SDKs (docs/operations.md#sms-providers, docs/design.md#messages).
 
 Each send is our template's code at the provider (settings.SMS TEMPLATE_CODES) plus its
 parameters (dispatch.sms), with our message's stable reference as the correlation field

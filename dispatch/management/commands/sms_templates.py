@@ -1,6 +1,6 @@
 """Print each customer SMS template as the centre registers it with its SMS provider
-(docs/operations.md#sms): the text, with the provider's placeholders, each variable's kind and
-longest value, and the code SMS_TEMPLATE_CODES maps it to (or what is missing)."""
+(docs/operations.md#sms-providers): the text, with the provider's placeholders, each variable's
+kind and longest value, and the code SMS_TEMPLATE_CODES maps it to (or what is missing)."""
 
 from django.core.management.base import BaseCommand
 
