@@ -289,9 +289,9 @@ def test_credentials_never_reach_logs_pages_or_errors(
     secrets = [v for k, v in (ALIYUN_ENV | TENCENT_ENV).items() if "APP_ID" not in k]
     client.force_login(supervisor)
     pages = [
-        client.get(reverse("dispatch:outbox")).content.decode(),
+        client.get(reverse("supervision:outbox")).content.decode(),
         client.get(reverse("dispatch:ticket_detail", args=[ticket.number])).content.decode(),
-        client.get(reverse("dispatch:alerts")).content.decode(),
+        client.get(reverse("supervision:alerts")).content.decode(),
     ]
     errors = " ".join(Notification.objects.values_list("last_error", flat=True))
     for secret in secrets:
