@@ -19,6 +19,8 @@ LABELS = {
     "reason": _("reason"),
     "message": _("reply to the customer"),
     "phone": _("contact phone"),
+    "colleague": _("engineer's name"),
+    "code": _("the customer's code"),
 }
 
 
@@ -128,5 +130,38 @@ customer_sms(
         "problem": c["ticket"].phenomenon,
         "message": c["message"],
     },
+    labels=LABELS,
+)
+customer_sms(
+    "visit_handover_code",
+    label=_("Handover consent code"),
+    variables={
+        "name": Kind.NAME,
+        "engineer": Kind.NAME,
+        "reason": Kind.TEXT,
+        "colleague": Kind.NAME,
+        "start": Kind.TIME,
+        "end": Kind.TIME,
+        "code": Kind.CODE,
+        "minutes": Kind.NUMBER,
+    },
+    values=lambda c: {
+        "name": c["ticket"].customer_name,
+        "engineer": c.get("engineer_name", ""),
+        "reason": c["reason"],
+        "colleague": c["to_engineer_name"],
+        "start": local(c["start"], DAY_TIME),
+        "end": local(c["end"], TIME),
+        "code": c["code"],
+        "minutes": c["minutes"],
+    },
+    labels=LABELS,
+    secret="code",
+)
+customer_sms(
+    "visit_handed_over",
+    label=_("Visit handed over"),
+    variables={"name": Kind.NAME, "engineer": Kind.NAME, "start": Kind.TIME, "end": Kind.TIME},
+    values=lambda c: {**_visit(c), "end": local(c["visit"].end, TIME)},
     labels=LABELS,
 )
