@@ -24,6 +24,7 @@ from .models import (
     Notification,
     NotificationChannel,
     NotificationState,
+    StaffProfile,
     Team,
     Ticket,
 )
@@ -79,6 +80,10 @@ def ensure_staff(demo: Demo) -> list[tuple[str, str, str]]:
         user.is_staff = role == "supervisor"
         user.save()
         user.groups.set([Group.objects.get(name=role)])
+        # The mobile the group robot @-mentions them by (dispatch.robots): made-up numbers.
+        StaffProfile.objects.update_or_create(
+            user=user, defaults={"mobile": f"+86139000{len(logins):05d}"}
+        )
         demo.staff[username] = user
         logins.append((role, username, password))
     return logins
