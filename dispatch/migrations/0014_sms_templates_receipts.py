@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("dispatch", "0012_deadline_kind_no_late_notice"),
+        ("dispatch", "0013_places_and_ticket_location"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
