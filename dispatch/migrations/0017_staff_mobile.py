@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("dispatch", "0014_sms_templates_receipts"),
+        ("dispatch", "0016_sms_templates_receipts"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
