@@ -35,4 +35,18 @@ app.conf.beat_schedule = {
         "schedule": _every("NOTIFICATIONS"),
         "options": {"expires": _every("NOTIFICATIONS")},
     },
+    # Every minute: the carriers' receipts of the SMS sent (sent → delivered, or failed with the
+    # carrier's reason). Nothing to do with a backend that has no provider.
+    # Every minute: one digest of the new staff alerts to the group robot (WeCom, DingTalk), if
+    # STAFF_ROBOT is set; one post a run keeps a burst under the robot's rate limit.
+    "post-staff-digest": {
+        "task": "dispatch.tasks.post_staff_digest",
+        "schedule": _every("STAFF_ROBOT"),
+        "options": {"expires": _every("STAFF_ROBOT")},
+    },
+    "pull-sms-receipts": {
+        "task": "dispatch.tasks.pull_sms_receipts",
+        "schedule": _every("SMS"),
+        "options": {"expires": _every("SMS")},
+    },
 }

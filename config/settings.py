@@ -4,6 +4,7 @@ Development defaults are safe and need no server: SQLite under var/ and a filesy
 broker. Production sets DEBUG=false and must provide SECRET_KEY (it refuses to start without).
 """
 
+import json
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -343,10 +344,12 @@ DEADLINE_SWEEP = {
     "BATCH_SIZE": int(os.environ.get("SWEEP_BATCH_SIZE", "200")),
 }
 # The outbox (dispatch.delivery, dispatch.backends).
+# SMS_BACKEND picks the backend: "outbox" (store only), "console", "file", "locmem" (tests),
+# "aliyun", "tencent" (SMS below; docs/operations.md#sms-providers), or a backend class's path.
+# NOTIFICATION_BACKEND, its old name, is read when SMS_BACKEND is not set (deprecated).
+SMS_BACKEND = os.environ.get("SMS_BACKEND") or os.environ.get("NOTIFICATION_BACKEND") or "outbox"
 NOTIFICATIONS = {
-    # "outbox" (store only), "console" (log the text), "http" (SMS_GATEWAY below), or the
-    # dotted path of a backend class.
-    "BACKEND": os.environ.get("NOTIFICATION_BACKEND", "outbox"),
+    "BACKEND": SMS_BACKEND,
     "EVERY_SECONDS": float(os.environ.get("DELIVER_EVERY_SECONDS", "60")),
     "BATCH_SIZE": int(os.environ.get("DELIVER_BATCH_SIZE", "100")),
     # Customer messages that can wait (reminders, survey links) are held from START to END,
@@ -359,17 +362,59 @@ NOTIFICATIONS = {
     "RETRY_MAX_SECONDS": int(os.environ.get("NOTIFICATION_RETRY_MAX_SECONDS", "3600")),
     # A row a worker took but never finished (the worker died) is taken again after this.
     "CLAIM_TIMEOUT_SECONDS": int(os.environ.get("NOTIFICATION_CLAIM_TIMEOUT_SECONDS", "300")),
-    # NOTIFICATION_BACKEND=file (development): each SMS, as the customer's phone gets it.
+    # SMS_BACKEND=file (development, browser tests): each SMS, as the customer's phone gets it.
     "FILE_DIR": os.environ.get("SMS_FILE_DIR", str(BASE_DIR / "var" / "sms")),
 }
-# The HTTP SMS gateway adapter (NOTIFICATION_BACKEND=http), see dispatch/backends.py: a JSON
-# POST {"to", "text", "sender", "reference"} with "Authorization: Bearer <token>".
-SMS_GATEWAY = {
-    "URL": os.environ.get("SMS_GATEWAY_URL", ""),
-    "TOKEN": os.environ.get("SMS_GATEWAY_TOKEN", ""),
-    "SENDER": os.environ.get("SMS_GATEWAY_SENDER", ""),
-    "TIMEOUT_SECONDS": float(os.environ.get("SMS_GATEWAY_TIMEOUT", "10")),
+
+
+def _json_env(name: str) -> dict:
+    raw = os.environ.get(name, "").strip()
+    try:
+        value = json.loads(raw) if raw else {}
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be a JSON object: {exc}") from exc
+    if not isinstance(value, dict):
+        raise ImproperlyConfigured(f"{name} must be a JSON object.")
+    return value
+
+
+# SMS through a provider (SMS_BACKEND=aliyun or tencent; dispatch.sms_providers,
+# docs/operations.md#sms-providers). The credentials are read from the environment by the
+# backend and are not settings: ALIBABA_CLOUD_ACCESS_KEY_ID/ALIBABA_CLOUD_ACCESS_KEY_SECRET, or
+# TENCENTCLOUD_SECRET_ID/TENCENTCLOUD_SECRET_KEY and TENCENT_SMS_SDK_APP_ID.
+SMS = {
+    # The approved signature (签名), without 【】.
+    "SIGN_NAME": os.environ.get("SMS_SIGN_NAME", ""),
+    # Our template → the provider's template code, JSON: {"visit_booked": "SMS_123456", …}.
+    # `manage.py sms_templates aliyun|tencent` prints each template's text to register.
+    "TEMPLATE_CODES": _json_env("SMS_TEMPLATE_CODES"),
+    # Longer variables the provider granted on application, JSON:
+    # {"aliyun": {"link": 80}} (dispatch.sms.PROVIDER_LIMITS has the kinds and defaults).
+    "VARIABLE_LIMITS": _json_env("SMS_VARIABLE_LIMITS"),
+    # The provider's API host; empty for its public endpoint (HTTPS). Tests point it at a fake.
+    "ENDPOINT": os.environ.get("SMS_ENDPOINT", ""),
+    "TENCENT_REGION": os.environ.get("TENCENT_SMS_REGION", "ap-guangzhou"),
+    "TIMEOUT_SECONDS": float(os.environ.get("SMS_TIMEOUT_SECONDS", "10")),
+    # Tencent lists a message only with its receipt: one whose outcome was lost and that is not
+    # listed after this long was never sent (dispatch.sms_providers).
+    "LOOKUP_GRACE_SECONDS": float(os.environ.get("SMS_LOOKUP_GRACE_SECONDS", "300")),
+    # Receipts are pulled this often, for messages sent within RECEIPT_HOURS.
+    "EVERY_SECONDS": float(os.environ.get("SMS_RECEIPTS_EVERY_SECONDS", "60")),
+    "RECEIPT_HOURS": float(os.environ.get("SMS_RECEIPT_HOURS", "48")),
 }
+
+# Staff alerts in a group chat (dispatch.robots, docs/operations.md#group-robot): "wecom",
+# "dingtalk" or "" (in-app only). The webhook URL and DingTalk's signing secret are read from the
+# environment by the robot (STAFF_ROBOT_WEBHOOK, STAFF_ROBOT_SECRET), never settings.
+STAFF_ROBOT = {
+    "KIND": os.environ.get("STAFF_ROBOT", ""),
+    # One digest per run: at most one post a minute (DingTalk allows 20).
+    "EVERY_SECONDS": float(os.environ.get("STAFF_ROBOT_EVERY_SECONDS", "60")),
+    "MAX_LINES": int(os.environ.get("STAFF_ROBOT_MAX_LINES", "15")),
+    "TIMEOUT_SECONDS": float(os.environ.get("STAFF_ROBOT_TIMEOUT_SECONDS", "5")),
+}
+if STAFF_ROBOT["KIND"] not in ("", "wecom", "dingtalk"):
+    raise ImproperlyConfigured("STAFF_ROBOT must be wecom, dingtalk or empty.")
 
 # R23: how many survey links one visit may be given (each re-issue revokes the last and sends
 # the customer another SMS); beyond it the service refuses (surveys.rules).
@@ -450,8 +495,14 @@ LOGGING = {
         }
     },
     "loggers": {
-        name: {"filters": ["survey_tokens"]}
-        for name in ("django.request", "django.server", "django.security.csrf")
+        **{
+            name: {"filters": ["survey_tokens"]}
+            for name in ("django.request", "django.server", "django.security.csrf")
+        },
+        # The SMS SDKs log requests and answers (the customer's parameters, a survey code in
+        # clear) at DEBUG: never below WARNING, whatever LOG_LEVEL says (R23).
+        "tencentcloud_sdk_common": {"level": "WARNING"},
+        "alibabacloud": {"level": "WARNING"},
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }

@@ -2,6 +2,8 @@
 and the audit trail can't be edited at all."""
 
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from . import services
@@ -15,6 +17,7 @@ from .models import (
     Grid,
     GridTravel,
     Notification,
+    StaffProfile,
     Ticket,
 )
 
@@ -133,3 +136,21 @@ class EngineerBaseAdmin(admin.ModelAdmin):
     list_select_related = ["engineer", "home_grid"]
     filter_horizontal = ["grids"]
     autocomplete_fields = ["home_grid"]
+
+
+class StaffProfileInline(admin.StackedInline):
+    """The mobile number the group robot @-mentions a member of staff by (dispatch.robots)."""
+
+    model = StaffProfile
+    can_delete = False
+    fields = ["mobile"]
+
+
+User = get_user_model()
+if admin.site.is_registered(User):
+    admin.site.unregister(User)
+
+
+@admin.register(User)
+class StaffUserAdmin(UserAdmin):
+    inlines = [*UserAdmin.inlines, StaffProfileInline]

@@ -1,41 +1,38 @@
-"""Delivery backends of the outbox (docs/design.md#messages), chosen by
-settings.NOTIFICATIONS["BACKEND"].
+"""Delivery backends of the outbox (docs/design.md#messages), chosen by setting, like Django's
+e-mail backends: settings.NOTIFICATIONS["BACKEND"], from the environment variable SMS_BACKEND.
 
 - ``outbox`` (default): store only. The row is marked sent; the outbox page shows the text.
   Right for a centre that sends SMS by hand, except survey links and codes, which staff never
-  see (R23): collecting surveys needs a backend that reaches the customer's phone (``http``).
+  see (R23): collecting surveys needs a backend that reaches the customer's phone.
 - ``console``: also writes each message to the log (the worker's console), as stored: a
   survey link or code masked (R23). The text the customer's phone would get, secret included,
   goes to the worker's standard output, the developer's "customer phone".
 - ``file``: the developer's customer phone: each SMS, as the customer receives it, is appended
-  to ``<NOTIFICATIONS["FILE_DIR"]>/<number>.txt``. For development only, like ``console``.
-- ``http``: an HTTP SMS gateway (settings.SMS_GATEWAY). Each SMS is a JSON POST::
+  to ``<NOTIFICATIONS["FILE_DIR"]>/<number>.txt``. For development and the browser tests of the
+  customer's journey, like ``console``.
+- ``locmem``: each message kept in ``dispatch.backends.outbox`` (tests), as django.core.mail.
+- ``aliyun``, ``tencent``: the providers' SMS services through their official SDKs
+  (dispatch.sms_providers): our template's code and its parameters, our message's stable
+  reference as the correlation field, credentials from the environment.
+- a dotted path to a class with the same interface.
 
-      POST <SMS_GATEWAY_URL>
-      Authorization: Bearer <SMS_GATEWAY_TOKEN>
-      Idempotency-Key: <reference>
-      {"to": "+8613800138000", "text": "...", "sender": "<SMS_GATEWAY_SENDER>",
-       "reference": "<reference>"}
-
-  A 2xx answer is a success (its JSON "id" or "message_id", if any, is kept as the gateway's
-  message id); 429, 5xx and network errors are retried with backoff; any other 4xx is permanent.
-  `reference` is stable per notification, so a gateway that honours it never sends a message
-  twice even when a worker died between sending and recording.
-- a dotted path to a class with the same interface (tests use one that records every send).
+The interface: ``send(notification) -> str`` (the gateway's message id; raise DeliveryError);
+optionally ``lookup(notification)`` (what the gateway knows of a message whose outcome is
+unknown: a GatewayRecord, or None when it never took it) and ``receipts(notifications)`` (the
+carriers' delivery receipts). ``provider`` names whose variable limits apply (dispatch.sms).
 
 R23: backends that hand a message to the customer's phone build its text with
-`customer_secrets.customer_text`, the only place a survey link or code exists in clear; nothing
-they log or raise may quote that text.
+`customer_secrets.customer_text` (or its parameters with `sms.customer_params`), the only place
+a survey link or code exists in clear; nothing they log or raise may quote that text.
 
 In-app alerts to staff need no transport: every backend stores them (they show on the alerts
 page); the console backend logs them too.
 """
 
-import json
 import logging
 import sys
-import urllib.error
-import urllib.request
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from django.conf import settings
@@ -50,11 +47,46 @@ logger = logging.getLogger(__name__)
 
 
 class DeliveryError(Exception):
-    """A send that failed. `permanent` failures are not retried."""
+    """A send that failed. `permanent` failures are not retried; `alert` ones tell the
+    supervisors at once (the provider refused our set-up); `unknown` ones may have reached the
+    gateway (a timeout), so the provider is asked before the next try. `problem` says why, in
+    words (models.DeliveryProblem)."""
 
-    def __init__(self, message: str, *, permanent: bool = False):
+    def __init__(
+        self,
+        message: str,
+        *,
+        permanent: bool = False,
+        alert: bool = False,
+        unknown: bool = False,
+        problem: str = "",
+    ):
         super().__init__(message)
-        self.permanent = permanent
+        self.permanent = permanent or alert
+        self.alert = alert
+        self.unknown = unknown
+        self.problem = problem
+
+
+@dataclass
+class GatewayRecord:
+    """What a provider knows of one of our messages: its id there and, once the carrier
+    answered, whether the phone got it."""
+
+    external_id: str
+    delivered: bool | None = None
+    reason: str = ""
+    at: datetime | None = None
+
+
+@dataclass
+class Receipt:
+    """A carrier's delivery receipt for one of our messages, by our reference."""
+
+    reference: str
+    delivered: bool
+    reason: str = ""
+    at: datetime | None = None
 
 
 def reference(notification: Notification) -> str:
@@ -64,6 +96,8 @@ def reference(notification: Notification) -> str:
 
 class OutboxBackend:
     """Store only: nothing leaves the building."""
+
+    provider: str | None = None
 
     def send(self, notification: Notification) -> str:
         """Deliver one message; return the gateway's message id (or ""). Raise DeliveryError."""
@@ -107,63 +141,58 @@ class FileBackend(OutboxBackend):
         return ""
 
 
-class HttpSmsBackend(OutboxBackend):
-    def __init__(self, config: dict | None = None):
-        config = config or settings.SMS_GATEWAY
-        self.url = config.get("URL", "")
-        if not self.url:
-            raise ImproperlyConfigured("NOTIFICATION_BACKEND=http needs SMS_GATEWAY_URL.")
-        self.token = config.get("TOKEN", "")
-        self.sender = config.get("SENDER", "")
-        self.timeout = float(config.get("TIMEOUT_SECONDS", 10))
+# What the locmem backend sent, as django.core.mail.outbox: dicts of id, key, to, text, params.
+outbox: list[dict] = []
+
+
+class LocmemBackend(OutboxBackend):
+    """Keeps each message in `dispatch.backends.outbox` (tests). Knows what it took, so the
+    outbox can ask it about a message whose outcome was lost, as it asks a real provider."""
 
     def send(self, notification: Notification) -> str:
         if notification.channel != NotificationChannel.SMS:
             return ""
-        ref = reference(notification)
-        payload = {
-            "to": notification.to_phone.as_e164,
-            "text": customer_text(notification),
-            "sender": self.sender,
-            "reference": ref,
-        }
-        request = urllib.request.Request(
-            self.url,
-            data=json.dumps(payload, ensure_ascii=False).encode(),
-            method="POST",
-            headers={
-                "Content-Type": "application/json; charset=utf-8",
-                "Idempotency-Key": ref,
-                **({"Authorization": f"Bearer {self.token}"} if self.token else {}),
-            },
+        from .sms import customer_params
+
+        outbox.append(
+            {
+                "id": notification.pk,
+                "reference": reference(notification),
+                "to": notification.to_phone.as_e164,
+                "template": notification.template,
+                "params": customer_params(notification),
+                "text": customer_text(notification),
+            }
         )
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                body = response.read()
-        except urllib.error.HTTPError as exc:
-            # Too many requests and server errors are worth another try; other 4xx never.
-            retry = exc.code == 429 or exc.code >= 500
-            raise DeliveryError(f"SMS gateway HTTP {exc.code}", permanent=not retry) from exc
-        except (urllib.error.URLError, TimeoutError, OSError) as exc:
-            raise DeliveryError(f"SMS gateway unreachable: {exc}") from exc
-        try:
-            answer = json.loads(body or b"{}")
-        except ValueError:
-            return ""
-        if not isinstance(answer, dict):
-            return ""
-        return str(answer.get("id") or answer.get("message_id") or "")[:100]
+        return f"locmem-{notification.pk}"
+
+    def lookup(self, notification: Notification) -> GatewayRecord | None:
+        ref = reference(notification)
+        if any(sent["reference"] == ref for sent in outbox):
+            return GatewayRecord(external_id=f"locmem-{notification.pk}")
+        return None
 
 
 BACKENDS = {
     "outbox": OutboxBackend,
     "console": ConsoleBackend,
     "file": FileBackend,
-    "http": HttpSmsBackend,
+    "locmem": LocmemBackend,
+    "aliyun": "dispatch.sms_providers.AliyunBackend",
+    "tencent": "dispatch.sms_providers.TencentBackend",
 }
 
 
-def get_backend(name: str | None = None) -> OutboxBackend:
+def backend_class(name: str | None = None) -> type:
     name = name or settings.NOTIFICATIONS["BACKEND"]
     cls = BACKENDS.get(name) or import_string(name)
-    return cls()
+    return import_string(cls) if isinstance(cls, str) else cls
+
+
+def backend_provider() -> str | None:
+    """The SMS provider whose variable limits apply to new messages (dispatch.sms)."""
+    return getattr(backend_class(), "provider", None)
+
+
+def get_backend(name: str | None = None) -> OutboxBackend:
+    return backend_class(name)()

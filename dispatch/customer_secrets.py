@@ -20,15 +20,24 @@ from django.core.signing import salted_hmac
 MARK = "••••••"
 
 _RESOLVERS: dict[str, Callable[[str], str]] = {}
+_LENGTHS: dict[str, int] = {}
 
 
 class SecretGone(Exception):
     """The message's secret was replaced, used or has expired: sending it would be useless."""
 
 
-def register(kind: str, resolver: Callable[[str], str]) -> None:
-    """`resolver(rest)` gets the reference after "<kind>:" and answers the secret in clear."""
+def register(kind: str, resolver: Callable[[str], str], *, length: int | None = None) -> None:
+    """`resolver(rest)` gets the reference after "<kind>:" and answers the secret in clear.
+    `length`: how long the secret is, so a provider's limits can be checked before it exists."""
     _RESOLVERS[kind] = resolver
+    if length is not None:
+        _LENGTHS[kind] = length
+
+
+def secret_length(ref: str) -> int | None:
+    """The length of the secret a reference stands for, when its kind declared one."""
+    return _LENGTHS.get(ref.partition(":")[0]) if ref else None
 
 
 def one_time_code(salt: str, value: str, digits: int = 6) -> str:

@@ -7,8 +7,16 @@ Exactly once, as far as the database can promise it:
 - it sends outside any transaction, renewing its claim just before each send, and records the
   outcome only if the claim still stands;
 - a failure is retried with exponential backoff, then the row is marked failed with the error;
-- a claim whose worker died is taken again after a lease (settings CLAIM_TIMEOUT_SECONDS); the
-  gateway gets a stable reference, so it can drop the repeat (dispatch.backends).
+- a claim whose worker died is taken again after a lease (settings CLAIM_TIMEOUT_SECONDS).
+
+Exactly once at the gateway: a row left `sending` by a dead worker, or whose send timed out, may
+have reached the gateway; it is marked `outcome_unknown`, and before it is sent again the backend
+is asked what the provider did with it, by our stable reference (Aliyun OutId, Tencent
+SessionContext): one the provider took is recorded as sent, not sent twice (dispatch.backends).
+
+Provider errors: throttling waits and tries again (however long it takes); an invalid number
+fails the message, shown on its ticket; a refused template or signature fails it and alerts the
+supervisors.
 
 Quiet hours: a row with `urgent=False` (a customer message not about an imminent visit) is not
 sent between QUIET_HOURS_START and QUIET_HOURS_END; it is held until the morning.
@@ -24,9 +32,9 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from .backends import DeliveryError, get_backend
+from .backends import DeliveryError, GatewayRecord, get_backend
 from .customer_secrets import SecretGone, scrub
-from .models import Notification, NotificationState
+from .models import DeliveryProblem, Notification, NotificationState
 
 logger = logging.getLogger(__name__)
 
@@ -86,11 +94,17 @@ def sendable(now: datetime):
 
 
 def release_lost_claims(now: datetime) -> int:
-    """Rows left `sending` by a worker that died: back to pending, to be sent again."""
+    """Rows left `sending` by a worker that died: back to pending, to be sent again, once the
+    provider said it never got them (`outcome_unknown`). The claim's time stays: the lookup
+    searches from then."""
     lease = timedelta(seconds=_config("CLAIM_TIMEOUT_SECONDS"))
     return Notification.objects.filter(
         state=NotificationState.SENDING, claimed_at__lt=now - lease
-    ).update(state=NotificationState.PENDING, claimed_at=None)
+    ).update(
+        state=NotificationState.PENDING,
+        outcome_unknown=True,
+        problem=DeliveryProblem.UNKNOWN,
+    )
 
 
 @transaction.atomic
@@ -123,28 +137,74 @@ def _finish(notification: Notification, **fields) -> bool:
     )
 
 
-def _renew_claim(notification: Notification) -> bool:
+def _renew_claim(notification: Notification, *, attempt: bool) -> bool:
     """Just before sending: check the row is still ours and restart its lease, so a long batch
-    never sends a row whose lease ran out and that another worker took meanwhile."""
+    never sends a row whose lease ran out and that another worker took meanwhile. `attempt`:
+    the send begins now (kept, for a lookup should its outcome be lost)."""
     now = timezone.now()
-    renewed = _finish(notification, claimed_at=now)
+    fields = {"claimed_at": now, **({"attempted_at": now} if attempt else {})}
+    renewed = _finish(notification, **fields)
     if renewed:
-        notification.claimed_at = now
+        for name, value in fields.items():
+            setattr(notification, name, value)
     return renewed
+
+
+def _already_at_gateway(notification: Notification, backend) -> GatewayRecord | None:
+    """A row whose last try may have reached the gateway: what the provider has of it (None:
+    it never took it, or the backend can't tell, so send). Raises DeliveryError."""
+    lookup = getattr(backend, "lookup", None)
+    if not notification.outcome_unknown or lookup is None or not notification.to_phone:
+        return None
+    return lookup(notification)
+
+
+def _taken(notification: Notification, record: GatewayRecord) -> str:
+    """The provider took the message on a try whose answer was lost: record it, don't resend."""
+    logger.info("Notification %s was already at the gateway: not sent again", notification.pk)
+    state = NotificationState.SENT
+    fields = {}
+    if record.delivered is True:
+        state, fields = NotificationState.DELIVERED, {"delivered_at": record.at or timezone.now()}
+    elif record.delivered is False:
+        state = NotificationState.FAILED
+        fields = {"problem": DeliveryProblem.CARRIER, "last_error": record.reason[:2000]}
+    _finish(
+        notification,
+        state=state,
+        sent_at=timezone.now(),
+        external_id=(record.external_id or notification.external_id)[:100],
+        outcome_unknown=False,
+        **{"problem": "", "last_error": "", **fields},
+    )
+    return state
 
 
 def send_one(notification: Notification, backend) -> str | None:
     """Send a claimed row and record what happened; returns the row's new state, or None when
     the row was no longer ours to send."""
-    if not _renew_claim(notification):
+    unknown = notification.outcome_unknown
+    if not _renew_claim(notification, attempt=not unknown):
         return None
     try:
+        record = _already_at_gateway(notification, backend)
+        if record is not None:
+            return _taken(notification, record)
+        if unknown and not _renew_claim(notification, attempt=True):
+            return None
         external_id = backend.send(notification)
     except SecretGone as exc:
         # R23: a survey link re-issued or a newer code sent since: the old one opens nothing.
-        return _failed(notification, str(exc), permanent=True)
+        return _failed(notification, str(exc), permanent=True, problem=DeliveryProblem.STALE)
     except DeliveryError as exc:
-        return _failed(notification, scrub(str(exc), notification), permanent=exc.permanent)
+        return _failed(
+            notification,
+            scrub(str(exc), notification),
+            permanent=exc.permanent,
+            problem=exc.problem or DeliveryProblem.GATEWAY,
+            unknown=exc.unknown,
+            alert=exc.alert,
+        )
     except Exception as exc:  # a bug in a backend must not stop the other messages
         error = scrub(f"{type(exc).__name__}: {exc}", notification)
         if notification.secret_ref:
@@ -152,32 +212,67 @@ def send_one(notification: Notification, backend) -> str | None:
             logger.error("Backend crashed sending notification %s: %s", notification.pk, error)
         else:
             logger.exception("Backend crashed sending notification %s", notification.pk)
-        return _failed(notification, error, permanent=False)
+        return _failed(notification, error, permanent=False, problem=DeliveryProblem.GATEWAY)
     _finish(
         notification,
         state=NotificationState.SENT,
         sent_at=timezone.now(),
         external_id=external_id or "",
+        outcome_unknown=False,
+        problem="",
         last_error="",
     )
     return NotificationState.SENT
 
 
-def _failed(notification: Notification, error: str, *, permanent: bool) -> str:
+def _failed(
+    notification: Notification,
+    error: str,
+    *,
+    permanent: bool,
+    problem: str,
+    unknown: bool = False,
+    alert: bool = False,
+) -> str:
     now = timezone.now()
-    if permanent or notification.attempts >= _config("MAX_ATTEMPTS"):
+    # Throttling is the provider's "not now": it never uses up the tries.
+    exhausted = (
+        notification.attempts >= _config("MAX_ATTEMPTS") and problem != DeliveryProblem.THROTTLED
+    )
+    if permanent or exhausted:
         logger.warning("Notification %s failed for good: %s", notification.pk, error)
-        _finish(notification, state=NotificationState.FAILED, last_error=error[:2000])
+        done = _finish(
+            notification,
+            state=NotificationState.FAILED,
+            last_error=error[:2000],
+            problem=problem,
+            outcome_unknown=False,
+        )
+        if done and alert:
+            alert_supervisors(notification, error)
         return NotificationState.FAILED
     logger.info("Notification %s failed, will retry: %s", notification.pk, error)
     _finish(
         notification,
         state=NotificationState.PENDING,
-        claimed_at=None,
         send_after=now + retry_delay(notification.attempts),
         last_error=error[:2000],
+        problem=problem,
+        # Once unknown, unknown until the provider answers for it.
+        outcome_unknown=unknown or notification.outcome_unknown,
     )
     return NotificationState.PENDING
+
+
+# Called with (notification, error) when a provider refused our set-up (a template or signature
+# not approved): dispatch.notifications registers the supervisors' alert here, as delivery can't
+# import the module that imports it.
+PROVIDER_REFUSED: list = []
+
+
+def alert_supervisors(notification: Notification, error: str) -> None:
+    for hook in PROVIDER_REFUSED:
+        hook(notification, error)
 
 
 @dataclass

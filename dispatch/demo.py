@@ -19,9 +19,12 @@ from .models import (
     Complexity,
     Deadline,
     DeadlineState,
+    DeliveryProblem,
     Event,
     Notification,
+    NotificationChannel,
     NotificationState,
+    StaffProfile,
     Team,
     Ticket,
 )
@@ -77,6 +80,10 @@ def ensure_staff(demo: Demo) -> list[tuple[str, str, str]]:
         user.is_staff = role == "supervisor"
         user.save()
         user.groups.set([Group.objects.get(name=role)])
+        # The mobile the group robot @-mentions them by (dispatch.robots): made-up numbers.
+        StaffProfile.objects.update_or_create(
+            user=user, defaults={"mobile": f"+86139000{len(logins):05d}"}
+        )
         demo.staff[username] = user
         logins.append((role, username, password))
     return logins
@@ -164,3 +171,36 @@ def sweep_history(demo: Demo) -> None:
     Notification.objects.filter(created_at__lt=now - timedelta(days=7)).update(
         read_at=F("created_at") + timedelta(hours=2)
     )
+
+
+def sms_outcomes(demo: Demo) -> None:
+    """What the carriers answered for the demo's customer SMS (issue 16): the older ones were
+    delivered; the latest booking SMS went to a number that can't receive SMS and the latest
+    other one was refused by the carrier, so both show on their ticket, the dashboard and the
+    outbox (with "Send again"). Called by seed_demo after every app has loaded its data."""
+    now = timezone.now()
+    customer = Notification.objects.filter(channel=NotificationChannel.SMS)
+    customer.filter(created_at__lt=now - timedelta(hours=2)).update(
+        state=NotificationState.DELIVERED,
+        attempts=1,
+        sent_at=F("created_at") + timedelta(seconds=5),
+        delivered_at=F("created_at") + timedelta(seconds=12),
+        external_id="demo",
+    )
+    booked = customer.filter(template="visit_booked").order_by("-created_at").first()
+    if booked:
+        Notification.objects.filter(pk=booked.pk).update(
+            state=NotificationState.FAILED,
+            attempts=1,
+            problem=DeliveryProblem.INVALID_NUMBER,
+            last_error="Aliyun isv.MOBILE_NUMBER_ILLEGAL: 非法手机号",
+        )
+    other = customer.exclude(template="visit_booked").order_by("-created_at").first()
+    if other:
+        Notification.objects.filter(pk=other.pk).update(
+            state=NotificationState.FAILED,
+            attempts=1,
+            sent_at=F("created_at") + timedelta(seconds=5),
+            problem=DeliveryProblem.CARRIER,
+            last_error="MK:0001",
+        )

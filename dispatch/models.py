@@ -323,7 +323,21 @@ class NotificationState(models.TextChoices):
     PENDING = "pending", _("Pending")
     SENDING = "sending", _("Sending")
     SENT = "sent", _("Sent")
+    # The carrier's receipt: the phone got it (an SMS through a provider; dispatch.receipts).
+    DELIVERED = "delivered", _("Delivered")
     FAILED = "failed", _("Failed")
+
+
+class DeliveryProblem(models.TextChoices):
+    """Why a message failed or waits, in words (the provider's own code is in last_error)."""
+
+    THROTTLED = "throttled", _("The SMS provider asked us to slow down; it will be sent later")
+    INVALID_NUMBER = "invalid_number", _("The number can't receive SMS: check the contact phone")
+    PROVIDER_SETUP = "provider_setup", _("The SMS provider refused our template or signature")
+    CARRIER = "carrier", _("The carrier could not deliver it to the phone")
+    GATEWAY = "gateway", _("The SMS gateway failed")
+    UNKNOWN = "unknown", _("Sent, but the gateway's answer was lost; checking with the provider")
+    STALE = "stale", _("Not sent: what it carried no longer opens anything")
 
 
 class Notification(models.Model):
@@ -353,6 +367,8 @@ class Notification(models.Model):
     # dispatch.customer_secrets.MARK in its place and `secret_ref` names what the sending
     # backend derives it from.
     body = models.TextField()
+    # A customer SMS: its template's variables (dispatch.sms), a secret masked as in the body.
+    params = models.JSONField(default=dict, blank=True, editable=False)
     secret_ref = models.CharField(max_length=80, blank=True, editable=False)
     state = models.CharField(
         max_length=10, choices=NotificationState.choices, default=NotificationState.PENDING
@@ -368,7 +384,16 @@ class Notification(models.Model):
     claimed_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
     external_id = models.CharField(_("gateway message id"), max_length=100, blank=True)
+    # The last attempt may have reached the gateway without our hearing back (a worker killed
+    # after the send, a timeout): ask the provider before sending again (dispatch.delivery).
+    outcome_unknown = models.BooleanField(default=False, editable=False)
+    # When the last send began: where the lookup of a lost outcome starts searching.
+    attempted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    problem = models.CharField(
+        _("problem"), max_length=20, choices=DeliveryProblem.choices, blank=True
+    )
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
     read_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -379,6 +404,12 @@ class Notification(models.Model):
                 fields=["created_at"], condition=Q(state="pending"), name="notification_pending"
             ),
             models.Index(fields=["recipient", "read_at"], name="notification_recipient_read"),
+            # The receipts' pull: customer SMS sent and not yet confirmed (dispatch.receipts).
+            models.Index(
+                fields=["sent_at"],
+                condition=Q(state="sent", channel="sms"),
+                name="sms_awaiting_receipt",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -560,3 +591,20 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class StaffProfile(models.Model):
+    """What the centre knows of a member of staff beyond the login: the mobile number the
+    group robot @-mentions them by (dispatch.robots)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_profile"
+    )
+    mobile = PhoneNumberField(_("mobile number"), blank=True, region="CN")
+
+    class Meta:
+        verbose_name = _("staff profile")
+        verbose_name_plural = _("staff profiles")
+
+    def __str__(self) -> str:
+        return str(self.user)

@@ -2,8 +2,9 @@
 Notification row written in the caller's transaction; delivery happens after commit
 (dispatch.delivery), so nothing is sent inside a request and a rolled-back change sends nothing.
 
-Message bodies are rendered from templates under templates/sms/ that follow the operator's
-standard scripts (R26).
+A customer SMS is one of the declared templates plus parameters (dispatch.sms, R26): the row
+keeps both, and its body, the text staff see, is rendered from the same template the centre
+registers with its SMS provider. Staff alerts are rendered from templates under templates/sms/.
 
 Urgency (quiet hours): a message the customer is waiting for right now goes at once; others
 (reminders, a survey link valid for a day) wait out the quiet hours. Urgency is an attribute of
@@ -18,11 +19,13 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from .customer_secrets import MARK
-from .delivery import quiet_hours_end, schedule_delivery
+from . import sms
+from .backends import backend_provider
+from .customer_secrets import MARK, secret_length
+from .delivery import PROVIDER_REFUSED, quiet_hours_end, schedule_delivery
 from .models import Notification, NotificationChannel
 
-CUSTOMER_LANGUAGE = "zh-hans"
+CUSTOMER_LANGUAGE = sms.CUSTOMER_LANGUAGE
 
 # Customer SMS templates the customer waits for right now: never held by quiet hours. Apps add
 # theirs with urgent_sms(), as they add their event labels to EVENT_LABELS.
@@ -38,16 +41,25 @@ def urgent_sms(*templates: str) -> None:
 TEMPLATE_LABELS = {
     "deadline_overdue": _("Overdue alert"),
     "deadline_due_soon": _("Due-soon warning"),
+    "sms_provider_refused": _("SMS provider refused"),
 }
 
 
 def template_label(template: str) -> str:
+    spec = sms.TEMPLATES.get(template)
+    if spec is not None and spec.label:
+        return str(spec.label)
     return str(TEMPLATE_LABELS.get(template, template))
 
 
 def render_message(template: str, context: dict, language: str = CUSTOMER_LANGUAGE) -> str:
     with translation.override(language):
         return render_to_string(f"sms/{template}.txt", context).strip()
+
+
+def preview_sms(template: str, context: dict) -> str:
+    """R26: the text a customer SMS will have, from the same template and parameters."""
+    return sms.render(template, sms.parameters(template, context))
 
 
 def _create(key: str | None, **fields) -> Notification:
@@ -85,13 +97,20 @@ def queue_sms(
     R23: a message that carries a secret of the customer's phone (a survey link, a code) passes
     MARK in the context in the secret's place and `secret_ref`, the reference the sending
     backend derives the secret from (dispatch.customer_secrets); the secret is never stored.
+
+    The parameters are checked against the SMS provider's limits now (RuleViolation, so the
+    caller's change is refused whole, with the reason in words), not when the gateway refuses.
     """
     to_phone = phone or ticket.phone
     if not to_phone:
         return None
     if urgent is None:
         urgent = template in URGENT_SMS_TEMPLATES
-    body = render_message(template, {"ticket": ticket, **context})
+    params = sms.parameters(template, {"ticket": ticket, **context})
+    sms.check_parameters(
+        template, params, provider=backend_provider(), secret_length=secret_length(secret_ref)
+    )
+    body = sms.render(template, params)
     if secret_ref and MARK not in body:
         raise ValueError(f"SMS {template!r} has a secret reference but no place for it.")
     now = timezone.now()
@@ -102,6 +121,7 @@ def queue_sms(
         to_phone=to_phone,
         ticket=ticket,
         template=template,
+        params=params,
         body=body,
         secret_ref=secret_ref,
         urgent=urgent,
@@ -129,3 +149,28 @@ def notify_staff(
         body=body,
         urgent=True,
     )
+
+
+def alert_supervisors_of_refusal(notification: Notification, error: str) -> None:
+    """The SMS provider refused our set-up (a template or signature not approved, credentials):
+    every active supervisor gets an alert, once per template, problem and day (issue 16)."""
+    from django.contrib.auth import get_user_model
+
+    from .roles import Role
+
+    supervisors = (
+        get_user_model().objects.filter(is_active=True, groups__name=Role.SUPERVISOR).distinct()
+    )
+    day = f"{timezone.localdate():%Y%m%d}"
+    with transaction.atomic():
+        for supervisor in supervisors:
+            notify_staff(
+                user=supervisor,
+                template="sms_provider_refused",
+                ticket=notification.ticket,
+                context={"template_label": template_label(notification.template), "error": error},
+                key=f"sms-refused:{notification.template}:{day}:{supervisor.pk}",
+            )
+
+
+PROVIDER_REFUSED.append(alert_supervisors_of_refusal)

@@ -12,6 +12,7 @@ from .models import (
     Event,
     Notification,
     NotificationChannel,
+    NotificationState,
     Ticket,
     TicketStatus,
 )
@@ -129,4 +130,15 @@ def outbox(*, state=None, channel=None, search=None) -> QuerySet[Notification]:
             | Q(to_phone__contains=search)
             | Q(body__icontains=search)
         )
+    return qs.order_by("-created_at", "-id")
+
+
+def failed_customer_sms(ticket=None) -> QuerySet[Notification]:
+    """Customer SMS that failed (an invalid number, the carrier's refusal, the provider's):
+    shown on their ticket and on the dashboard until sent again (issue 16)."""
+    qs = Notification.objects.filter(
+        channel=NotificationChannel.SMS, state=NotificationState.FAILED
+    ).select_related("ticket")
+    if ticket is not None:
+        qs = qs.filter(ticket=ticket)
     return qs.order_by("-created_at", "-id")

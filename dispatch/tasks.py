@@ -10,7 +10,7 @@ from dataclasses import asdict
 
 from celery import shared_task
 
-from . import delivery, health, sweep
+from . import delivery, health, receipts, robots, sweep
 
 logger = logging.getLogger(__name__)
 
@@ -32,3 +32,25 @@ def deliver_notifications() -> dict:
     if any(result.values()):
         logger.info("Outbox delivery: %s", result)
     return result
+
+
+@shared_task(name="dispatch.tasks.pull_sms_receipts", ignore_result=True)
+def pull_sms_receipts() -> dict:
+    """Ask the SMS provider which sent messages reached the phone, and which failed."""
+    result = asdict(receipts.pull_receipts())
+    if any(result.values()):
+        logger.info("SMS receipts: %s", result)
+    return result
+
+
+@shared_task(name="dispatch.tasks.post_staff_digest", ignore_result=True)
+def post_staff_digest() -> int:
+    """Post the new staff alerts to the group robot, as one digest."""
+    try:
+        posted = robots.post_digest()
+    except robots.RobotError as exc:
+        logger.warning("Staff robot: %s; the digest is posted again next run.", exc)
+        return 0
+    if posted:
+        logger.info("Staff robot: a digest of %d alerts", posted)
+    return posted

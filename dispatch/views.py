@@ -13,6 +13,7 @@ from .events import event_label
 from .forms import CloseForm, ContactForm, TicketFilterForm, TicketForm, TransferForm, run_service
 from .language import find_banned_phrases, find_sensitive_topics
 from .models import Ticket
+from .notifications import template_label
 from .pagination import CappedPaginator
 from .permissions import DESK, role_required
 from .roles import has_role
@@ -77,6 +78,9 @@ def _detail(request, ticket, **forms):
         "transfer_form": forms.get("transfer_form") or TransferForm(ticket=ticket),
         "contact_form": forms.get("contact_form") or ContactForm(),
         "close_form": forms.get("close_form") or CloseForm(),
+        "failed_sms": [
+            (n, template_label(n.template)) for n in selectors.failed_customer_sms(ticket)[:10]
+        ],
     }
     status = 400 if forms else 200
     return render(request, "dispatch/ticket_detail.html", context, status=status)

@@ -23,3 +23,5 @@ class SurveysConfig(AppConfig):
         extensions.register_fact(extensions.SURVEY_SIGNED, selectors.survey_signed)
         extensions.register_fact(extensions.CARD_HANDED, selectors.card_handed)
         extensions.register_fact(extensions.HANDBOOK_HANDED, selectors.handbook_handed)
+        # The survey's customer SMS templates (dispatch.sms).
+        from . import sms  # noqa: F401

@@ -80,5 +80,8 @@ def _code_for(rest: str) -> str:
 
 
 def register_resolvers() -> None:
-    register(LINK_KIND, _token_for)
-    register(CODE_KIND, _code_for)
+    from . import rules
+
+    # The lengths let the outbox check a provider's variable limits when the SMS is queued.
+    register(LINK_KIND, _token_for, length=43)
+    register(CODE_KIND, _code_for, length=rules.CODE_DIGITS)

@@ -17,3 +17,5 @@ class VisitsConfig(AppConfig):
         from .services.handover import register_resolvers
 
         register_resolvers()
+        # The visit's customer SMS templates (dispatch.sms).
+        from . import sms  # noqa: F401

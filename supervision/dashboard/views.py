@@ -11,9 +11,11 @@ from django.views.decorators.http import require_GET, require_POST
 from dispatch import services
 from dispatch.forms import ContactForm, TransferForm, run_service
 from dispatch.models import DeadlineKind, Ticket
+from dispatch.notifications import template_label
 from dispatch.people import display_name
 from dispatch.permissions import role_required
 from dispatch.roles import Role
+from dispatch.selectors import failed_customer_sms
 from visits import selectors as visit_selectors
 
 from . import charts, selectors
@@ -131,6 +133,11 @@ def dashboard(request):
         "complaints": list(
             visit_selectors.complaints_awaiting_follow_up()[: selectors.SECTION_LIMIT]
         ),
+        # Customer SMS that failed (issue 16): until a supervisor sends them again.
+        "failed_sms": [
+            (n, template_label(n.template))
+            for n in failed_customer_sms()[: selectors.SECTION_LIMIT]
+        ],
         "punctuality_chart": charts.bar_chart(
             _("Punctuality by engineer (R9)"),
             list(zip(names, [r.punctuality for r in records], strict=True)),

@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 
 from dispatch.models import BannedPhrase, Notification
+from dispatch.sms import Kind, customer_sms
 from visits.models import Visit
 
 # A Monday morning in Beijing: inside working hours, outside the quiet hours (21:00–08:00).
@@ -52,6 +53,15 @@ def recording_backend(settings):
         "BACKEND": "tests.dispatch.conftest.RecordingBackend",
     }
     return RecordingBackend
+
+
+# The test templates, declared as an app declares its customer SMS (dispatch.sms).
+for _name in ("test_reminder", "test_late"):
+    customer_sms(
+        _name,
+        variables={"name": Kind.NAME, "when": Kind.TEXT},
+        values=lambda c: {"name": c["ticket"].customer_name, "when": c["when"]},
+    )
 
 
 @pytest.fixture

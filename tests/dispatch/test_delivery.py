@@ -1,20 +1,17 @@
 """Sending the outbox: claims, backoff, failures, quiet hours, the backends, and nothing sent
 inside a request (docs/design.md#messages)."""
 
-import json
 import logging
 import threading
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import time_machine
-from django.core.exceptions import ImproperlyConfigured
 from django.db import connections, transaction
 from django.utils import timezone
 
 from dispatch import delivery, notifications, services
-from dispatch.backends import DeliveryError, HttpSmsBackend, get_backend
+from dispatch.backends import DeliveryError, get_backend
 from dispatch.delivery import deliver_pending, in_quiet_hours, quiet_hours_end
 from dispatch.errors import PermissionDenied, RuleViolation
 from dispatch.models import Event, Notification, NotificationState
@@ -322,86 +319,6 @@ def test_broker_down_the_service_still_succeeds(
     assert "Broker unavailable" in caplog.text
 
 
-class Gateway(BaseHTTPRequestHandler):
-    """A fake SMS gateway: answers with the next status of `script`, remembers requests."""
-
-    script: list[int] = []
-    requests: list[dict] = []
-
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        Gateway.requests.append({"headers": dict(self.headers), "json": json.loads(body)})
-        status = Gateway.script.pop(0) if Gateway.script else 200
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.end_headers()
-        self.wfile.write(json.dumps({"id": f"msg-{len(Gateway.requests)}"}).encode())
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def gateway(settings):
-    Gateway.script, Gateway.requests = [], []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Gateway)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "BACKEND": "http"}
-    settings.SMS_GATEWAY = {
-        "URL": f"http://127.0.0.1:{server.server_port}/sms",
-        "TOKEN": "secret-token",
-        "SENDER": "【中国电信】",
-        "TIMEOUT_SECONDS": 2,
-    }
-    yield Gateway
-    server.shutdown()
-    server.server_close()
-
-
-class TestHttpGateway:
-    def test_posts_json_with_token_and_stable_reference(self, sms_templates, gateway, dispatcher):
-        ticket = open_ticket(dispatcher)
-        message = sms(ticket, urgent=True, key="visit:7:booked")
-        assert deliver_pending().sent == 1
-        (request,) = gateway.requests
-        assert request["headers"]["Authorization"] == "Bearer secret-token"
-        assert request["headers"]["Idempotency-Key"] == "visit:7:booked"
-        assert request["json"] == {
-            "to": "+8613800138000",
-            "text": message.body,
-            "sender": "【中国电信】",
-            "reference": "visit:7:booked",
-        }
-        assert refreshed(message).external_id == "msg-1"
-
-    def test_server_error_is_retried_client_error_is_not(self, sms_templates, gateway, dispatcher):
-        ticket = open_ticket(dispatcher)
-        busy, wrong = sms(ticket, urgent=True, key="a"), sms(ticket, urgent=True, key="b")
-        gateway.script = [503, 400]
-        result = deliver_pending()
-        assert (result.retrying, result.failed) == (1, 1)
-        assert refreshed(busy).state == NotificationState.PENDING
-        assert refreshed(busy).last_error == "SMS gateway HTTP 503"
-        assert refreshed(wrong).state == NotificationState.FAILED
-
-    def test_unreachable_gateway_is_retried(self, sms_templates, settings, dispatcher):
-        settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "BACKEND": "http"}
-        settings.SMS_GATEWAY = {"URL": "http://127.0.0.1:9/sms", "TIMEOUT_SECONDS": 1}
-        message = sms(open_ticket(dispatcher), urgent=True)
-        assert deliver_pending().retrying == 1
-        assert "unreachable" in refreshed(message).last_error
-
-    def test_in_app_alerts_need_no_gateway(self, gateway, dispatcher):
-        notify_staff(user=dispatcher, template="deadline_due_soon", context={})
-        assert deliver_pending().sent == 1
-        assert gateway.requests == []
-
-    def test_needs_a_url(self):
-        with pytest.raises(ImproperlyConfigured):
-            HttpSmsBackend({"URL": ""})
-
-
 def test_console_backend_logs_the_text(sms_templates, settings, dispatcher, caplog):
     settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "BACKEND": "console"}
     caplog.set_level(logging.INFO, logger="dispatch.backends")
@@ -413,3 +330,25 @@ def test_console_backend_logs_the_text(sms_templates, settings, dispatcher, capl
 
 def test_outbox_backend_is_the_default():
     assert type(get_backend()).__name__ == "OutboxBackend"
+
+
+def test_locmem_backend_keeps_what_it_sent_and_a_lost_answer_is_not_sent_twice(
+    sms_templates, settings, dispatcher
+):
+    """The locmem backend (tests) answers the outbox's lookup as a provider would: a message
+    whose worker died after sending it is recorded, not sent again (issue 16)."""
+    from dispatch import backends
+
+    backends.outbox.clear()
+    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "BACKEND": "locmem"}
+    message = sms(open_ticket(dispatcher), urgent=True, key="visit:9:late")
+    with time_machine.travel(NOW, tick=False) as clock:
+        (mine,) = delivery.claim_batch(timezone.now(), 10)
+        delivery._renew_claim(mine, attempt=True)
+        get_backend().send(mine)  # the worker sends, then dies before recording
+        clock.shift(timedelta(minutes=6))
+        assert deliver_pending().sent == 1  # taken again after the lease, looked up
+    assert [sent["reference"] for sent in backends.outbox] == ["visit:9:late"]
+    assert backends.outbox[0]["params"] == {"name": "赵先生", "when": "明天上午9点"}
+    message = refreshed(message)
+    assert (message.state, message.attempts, message.outcome_unknown) == ("sent", 2, False)

@@ -87,3 +87,43 @@ def new_page(browser, live_server):
     for context in contexts:
         context.close()
     assert not refused, refused
+
+
+class CustomerPhone:
+    """The customer's phone: SMS_BACKEND=file writes each SMS it delivers, as the phone shows it,
+    to <folder>/<number>.txt; the journey reads them there, as the customer would (issue 16)."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    def messages(self, number: str = "+8613800138000") -> list[str]:
+        """Deliver what the outbox may send (no worker runs in these tests; quiet hours are
+        waited out), then every SMS the number received, oldest first."""
+        from django.utils import timezone
+
+        from dispatch.delivery import deliver_pending, quiet_hours_end
+
+        deliver_pending(now=quiet_hours_end(timezone.now()))
+        path = self.folder / f"{number}.txt"
+        if not path.exists():
+            return []
+        texts, current = [], None
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.startswith("--- "):
+                current = []
+                texts.append(current)
+            elif current is not None:
+                current.append(line)
+        return ["\n".join(lines) for lines in texts]
+
+    def last(self, number: str = "+8613800138000") -> str:
+        received = self.messages(number)
+        assert received, f"no SMS reached {number}"
+        return received[-1]
+
+
+@pytest.fixture
+def customer_phone(settings, tmp_path):
+    folder = tmp_path / "phones"
+    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "BACKEND": "file", "FILE_DIR": str(folder)}
+    return CustomerPhone(folder)

@@ -6,6 +6,7 @@ R1, R2, R6, R7 (booking), R18–R21 (kit, gate, five things), R9 (arrival), R15 
 R22–R24 (survey and signature), then the Celery sweep's overdue reply on the dashboard."""
 
 import importlib
+import re
 from datetime import timedelta
 
 import pytest
@@ -18,7 +19,6 @@ from surveys.models import SurveyResponse
 from tests.checklists.factories import ensure_seeded_items
 from tests.e2e.conftest import DESKTOP, PHONE
 from tests.e2e.test_survey_journey import draw_signature, fill_survey
-from tests.surveys.factories import sms_to, token_from_sms
 from visits.models import Visit, VisitStatus
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -35,7 +35,7 @@ def seeded_items(transactional_db):
 
 
 def test_a_complaint_from_intake_to_the_supervisors_overdue_reply(
-    new_page, dispatcher, engineer, supervisor, shot
+    new_page, dispatcher, engineer, supervisor, shot, customer_phone
 ):
     # Dispatcher, desktop: take the complaint (R1, R2, R6) ...
     desk = new_page(dispatcher, DESKTOP)
@@ -64,7 +64,8 @@ def test_a_complaint_from_intake_to_the_supervisors_overdue_reply(
     desk.get_by_role("button", name="预约并发送短信").click()
     desk.wait_for_url("**/visits/*/")
     visit = Visit.objects.get(ticket=ticket)
-    assert sms_to("13800138000", "visit_booked")
+    booked = customer_phone.last()  # the booking SMS, as the customer's phone shows it
+    assert "吴先生" in booked and start.strftime("%H:%M") in booked
     shot(desk, "02-dispatcher-booked")
 
     # Engineer, phone: re-confirm (R8), tick the kit on its own page (R18–R20) ...
@@ -118,7 +119,8 @@ def test_a_complaint_from_intake_to_the_supervisors_overdue_reply(
     field.get_by_role("button", name="发送短信链接至 138****8000").tap()
     expect(field.get_by_text("调查表链接已通过短信发送至 138****8000")).to_be_visible()
     customer = new_page(None, PHONE)
-    customer.goto(f"/survey/s/{token_from_sms(sms_to('13800138000', 'survey_link')[0])}/")
+    token = re.search(r"/survey/s/([\w-]+)/", customer_phone.last()).group(1)
+    customer.goto(f"/survey/s/{token}/")
     fill_survey(customer)
     draw_signature(customer)
     expect(customer.locator("[data-status]")).to_have_text("已签名")

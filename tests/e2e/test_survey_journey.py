@@ -3,6 +3,7 @@ supervisor 2; R22–R25). The signature is drawn with real touch events in a 360
 
 import importlib
 import json
+import re
 import time
 
 import pytest
@@ -13,12 +14,9 @@ from surveys.models import CardHandover, SurveyResponse
 from tests.e2e.conftest import DESKTOP, PHONE
 from tests.surveys.factories import (
     GOOD_ANSWERS,
-    code_from_sms,
     ended_visit,
     measure,
-    sms_to,
     strokes,
-    token_from_sms,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -94,7 +92,7 @@ def fill_survey(page):
     page.get_by_label("我已阅读并确认以上工单内容。").check()
 
 
-def test_customer_signs_on_own_phone_with_a_finger(new_page, engineer, visit, shot):
+def test_customer_signs_on_own_phone_with_a_finger(new_page, engineer, visit, shot, customer_phone):
     # Engineer, step 5 (R21): send the survey link to the customer's phone.
     field = new_page(engineer, PHONE)
     field.goto(f"/survey/visit/{visit.pk}/")
@@ -104,8 +102,10 @@ def test_customer_signs_on_own_phone_with_a_finger(new_page, engineer, visit, sh
     expect(field.get_by_text("调查表链接已通过短信发送至 138****8000")).to_be_visible()
     shot(field, "02-engineer-link-sent")
 
-    # The customer's own phone: the link from the SMS, no account.
-    token = token_from_sms(sms_to("13800138000", "survey_link")[0])
+    # The customer's own phone: the link from the SMS it received, no account.
+    sms = customer_phone.last()
+    assert "赵先生" in sms and "••••••" not in sms  # the link in clear, on the phone only
+    token = re.search(r"/survey/s/([\w-]+)/", sms).group(1)
     phone = new_page(None, PHONE)
     phone.goto(f"/survey/s/{token}/")
     expect(phone.get_by_role("heading", name="服务监督调查表")).to_be_visible()
@@ -147,7 +147,7 @@ def test_customer_signs_on_own_phone_with_a_finger(new_page, engineer, visit, sh
     expect(field.get_by_text("已向客户发送含 10000 热线的结束短信。")).to_be_visible()
     shot(field, "07-engineer-card-handed-over")
     assert CardHandover.objects.filter(visit=visit).exists()
-    assert "10000" in sms_to("13800138000", "survey_closing")[0].body
+    assert "10000" in customer_phone.last()  # the closing SMS, as the phone shows it
 
     # The signed record, as the engineer sees it: the server-drawn signature image.
     field.get_by_role("link", name="查看已签署的调查表和工单").tap()
@@ -160,7 +160,9 @@ def test_customer_signs_on_own_phone_with_a_finger(new_page, engineer, visit, sh
     shot(field, "08-signed-record")
 
 
-def test_customer_uses_the_engineers_phone_with_an_sms_code(new_page, engineer, visit, shot):
+def test_customer_uses_the_engineers_phone_with_an_sms_code(
+    new_page, engineer, visit, shot, customer_phone
+):
     page = new_page(engineer, PHONE)
     page.goto(f"/survey/visit/{visit.pk}/")
     page.get_by_role("button", name="显示二维码").tap()
@@ -176,7 +178,7 @@ def test_customer_uses_the_engineers_phone_with_an_sms_code(new_page, engineer, 
     shot(page, "02-code-step")
     page.get_by_role("button", name="发送验证码").tap()
     expect(page.get_by_text("验证码已发送至 138****8000。")).to_be_visible()
-    code = code_from_sms(sms_to("13800138000", "survey_code")[0])
+    code = re.search(r"\b(\d{6})\b", customer_phone.last()).group(1)  # from the phone
     page.get_by_label("短信验证码").fill(code)
     page.get_by_role("button", name="确认", exact=True).tap()
     expect(page.get_by_role("heading", name="确认是您本人")).to_have_count(0)

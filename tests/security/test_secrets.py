@@ -31,10 +31,14 @@ PATTERNS = {
 # Passwords in URLs that are not secrets: README's placeholder (user:pass) and docker-compose's
 # throwaway password of its own database, which only the compose network reaches (seed:seed).
 # Literal values that are not secrets: the development key, refused when DEBUG is off, the
-# throwaway key tests/test_settings.py starts a production-like process with, and the fake SMS
-# gateway token of tests/dispatch/test_delivery.py.
+# throwaway key tests/test_settings.py starts a production-like process with, and the made-up
+# credentials tests/sms_fakes.py gives the SMS SDKs for the loopback fakes of the providers, and
+# the made-up signing secret of the fake group robot (tests/dispatch/test_robots.py).
 NOT_SECRETS = {
-    "secret-token",
+    "aliyun-secret-Zq81xUe7",
+    "SEC-dingtalk-signing-secret-1234",
+    "AKID-test-secret-id-9d2e",
+    "tencent-secret-Hy62wPa0",
     "django-insecure-development-only-never-in-production",
     "q8Vw2-tYp4Lm7Zx0Rb3Nc6Hs9Kd1Fg5Ju8Wa2Ee4Ti7Oy0Pl3Mn6Bv9Cx1",
 }

@@ -53,6 +53,23 @@ class TestBookingApi:
         assert response.json()["code"] == "engineer_busy"
         assert ticket.number in response.json()["detail"]
 
+    def test_r26_a_booking_sms_the_provider_would_refuse_is_a_400_in_words(
+        self, clock, as_user, dispatcher, engineer, settings
+    ):
+        """Issue 16: with Aliyun, each SMS variable holds at most 35 characters; a fault
+        phenomenon longer than that can't go in the booking SMS, so the booking is refused,
+        whole, with the reason, before anything is written."""
+        settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "BACKEND": "aliyun"}
+        ticket = open_ticket(
+            dispatcher, phenomenon="晚上七点到十一点之间客厅和卧室的手机信号时有时无，" * 2
+        )
+        response = as_user(dispatcher).post(url(), self.body(ticket, engineer), format="json")
+        assert response.status_code == 400
+        assert response.json()["code"] == "sms_parameter_invalid"
+        assert "故障现象" in response.json()["detail"] and "35" in response.json()["detail"]
+        assert not Visit.objects.filter(ticket=ticket).exists()
+        assert not Notification.objects.filter(ticket=ticket, channel="sms").exists()
+
     def test_r2_missing_phone_is_400(self, clock, as_user, dispatcher, engineer):
         ticket = open_ticket(dispatcher, phone="")
         response = as_user(dispatcher).post(url(), self.body(ticket, engineer), format="json")

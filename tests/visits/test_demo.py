@@ -3,11 +3,12 @@
 import io
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
-from dispatch.models import Deadline, Notification
+from dispatch.models import Deadline, Notification, StaffProfile
 from visits.models import (
     MeasurementImport,
     MeasurementSample,
@@ -62,6 +63,15 @@ def test_demo_has_history_and_a_busy_today():
     }
     assert set(MeasurementSample.objects.values_list("phase", flat=True)) == {"before", "after"}
     assert MeasurementImport.objects.filter(visit__status=VisitStatus.AT_WORK).exists()
+    # Issue 16: customer SMS delivered, and two failed ones with their reasons in words; every
+    # member of staff has the mobile the group robot mentions them by.
+    staff = get_user_model().objects.all()
+    assert staff.count() == StaffProfile.objects.exclude(mobile="").filter(user__in=staff).count()
+    sms_states = set(Notification.objects.filter(channel="sms").values_list("state", flat=True))
+    assert sms_states >= {"delivered", "failed"}
+    assert set(
+        Notification.objects.filter(channel="sms", state="failed").values_list("problem", flat=True)
+    ) == {"invalid_number", "carrier"}
     # Every engineer has something in hand around now.
     now = timezone.now()
     for username in ("engineer1", "engineer2", "engineer3"):

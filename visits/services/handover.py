@@ -112,7 +112,8 @@ def _code_for(rest: str) -> str:
 
 
 def register_resolvers() -> None:
-    register(CODE_KIND, _code_for)
+    # The length lets the outbox check the SMS provider's limits when the code is queued.
+    register(CODE_KIND, _code_for, length=CODE_DIGITS)
 
 
 # --- asking --------------------------------------------------------------------------------------

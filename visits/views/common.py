@@ -24,6 +24,6 @@ def timeline(visit: Visit) -> list:
 
 def preview_sms(template: str, visit: Visit, **extra) -> str:
     """R26: the exact text the customer will get, shown before it is sent."""
-    return notifications.render_message(
+    return notifications.preview_sms(
         template, {"ticket": visit.ticket, **sms_context(visit, **extra)}
     )

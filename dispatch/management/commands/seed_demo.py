@@ -42,6 +42,8 @@ class Command(BaseCommand):
                     module.seed(demo)
                 # Deadlines missed in the demo's past are swept as beat would have swept them.
                 dispatch_demo.sweep_history(demo)
+                # What the carriers answered: delivered, and two that failed (issue 16).
+                dispatch_demo.sms_outcomes(demo)
                 self.stdout.write(self.style.SUCCESS(f"Loaded {len(demo.tickets)} demo tickets."))
         self.stdout.write("\nDemo logins (role / username / password):")
         for role, username, password in logins:
