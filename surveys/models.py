@@ -81,7 +81,7 @@ class LinkChannel(models.TextChoices):
 class LinkState(models.TextChoices):
     """Where a survey link stands, read from its timestamps (SurveyLink.state)."""
 
-    OPEN = "open", _("Open")
+    OPEN = "open", _("Not yet used")
     USED = "used", _("Signed")
     REVOKED = "revoked", _("Replaced or locked")
 
