@@ -2,7 +2,7 @@
 listed once, in dispatch.models.EventKind. The kit's completion is the visit's own event
 (visits.events.visit_kit_complete_event), written when the visit's stamp changes."""
 
-from dispatch.events import record_event
+from dispatch.events import record_visit_event
 from dispatch.models import Event, EventKind
 
 from .models import KitRunItem
@@ -12,14 +12,15 @@ def _item_event(visit, actor, kind: EventKind, row: KitRunItem, before: dict) ->
     message = row.label_zh
     if row.used_substitute:
         message = f"{row.label_zh}（{row.substitute_zh}）"
-    return record_event(
-        ticket=visit.ticket,
-        visit=visit,
-        actor=actor,
-        kind=kind,
-        message=message,
+    return record_visit_event(
+        visit,
+        actor,
+        kind,
+        message,
         before=before,
-        after={"item": row.item_id, "ticked": row.ticked, "substitute": row.used_substitute},
+        item=row.item_id,
+        ticked=row.ticked,
+        substitute=row.used_substitute,
     )
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from .models import Event, EventKind
 
-__all__ = ["EventKind", "event_label", "record_event"]
+__all__ = ["EventKind", "event_label", "record_event", "record_visit_event"]
 
 
 def jsonable(value):
@@ -39,6 +39,27 @@ def record_event(
 ) -> Event:
     """Write one event. Called by the helpers below and in the apps' events modules."""
     return Event.objects.create(**_fields(ticket, actor, kind, message, before, after, visit))
+
+
+def record_visit_event(
+    visit,
+    actor,
+    kind: EventKind,
+    message: str = "",
+    *,
+    before: dict[str, Any] | None = None,
+    **after,
+) -> Event:
+    """Write one event of a visit, on its ticket's trail; keyword arguments are what it keeps."""
+    return record_event(
+        ticket=visit.ticket,
+        visit=visit,
+        actor=actor,
+        kind=kind,
+        message=message,
+        before=before,
+        after=after,
+    )
 
 
 def _fields(ticket, actor, kind, message, before, after, visit) -> dict[str, Any]:

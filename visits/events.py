@@ -4,17 +4,11 @@ transaction, after the change they record."""
 
 from datetime import datetime
 
-from dispatch.events import record_event
+from dispatch.events import record_visit_event
 from dispatch.models import Event, EventKind
 from dispatch.people import mask_phone
 
 from .models import Measurement, NoSurveyReason, RescheduleRequest, Visit, VisitHandover
-
-
-def _visit_event(visit: Visit, actor, kind: EventKind, message: str = "", **after) -> Event:
-    return record_event(
-        ticket=visit.ticket, visit=visit, actor=actor, kind=kind, message=message, after=after
-    )
 
 
 def _username(user) -> str | None:
@@ -32,7 +26,7 @@ def visit_booked_event(*, visit: Visit, actor, reason: str = "") -> Event:
         after = {"rescheduled_from": visit.rescheduled_from_id, **after}
     if visit.handed_over_from_id:
         after = {"handed_over_from": visit.handed_over_from_id, **after}
-    return _visit_event(visit, actor, EventKind.VISIT_BOOKED, reason, **after)
+    return record_visit_event(visit, actor, EventKind.VISIT_BOOKED, reason, **after)
 
 
 def visit_rescheduled_event(
@@ -47,7 +41,7 @@ def visit_rescheduled_event(
 ) -> Event:
     """R11: the visit moved to `new_visit`; `late` under 2 hours' notice, approved by a
     supervisor. R27: the banned phrases the writer confirmed in the reason."""
-    return _visit_event(
+    return record_visit_event(
         visit,
         actor,
         EventKind.VISIT_RESCHEDULED,
@@ -81,7 +75,7 @@ def visit_reschedule_requested_event(
     *, visit: Visit, actor, request: RescheduleRequest, banned_phrases_confirmed: list[str]
 ) -> Event:
     """R11: a late reschedule or cancellation waits for a supervisor."""
-    return _visit_event(
+    return record_visit_event(
         visit,
         actor,
         EventKind.VISIT_RESCHEDULE_REQUESTED,
@@ -95,14 +89,16 @@ def visit_reschedule_requested_event(
 
 
 def visit_reschedule_rejected_event(*, visit: Visit, actor, request: RescheduleRequest) -> Event:
-    return _visit_event(visit, actor, EventKind.VISIT_RESCHEDULE_REJECTED, request.decision_note)
+    return record_visit_event(
+        visit, actor, EventKind.VISIT_RESCHEDULE_REJECTED, request.decision_note
+    )
 
 
 def visit_cancelled_event(
     *, visit: Visit, actor, late: bool, approved_by=None, banned_phrases_confirmed: list[str]
 ) -> Event:
     """R11: the visit called off; `late` under 2 hours' notice, approved by a supervisor."""
-    return _visit_event(
+    return record_visit_event(
         visit,
         actor,
         EventKind.VISIT_CANCELLED,
@@ -117,36 +113,35 @@ def visit_cancelled_event(
 
 
 def visit_reconfirmed_event(*, visit: Visit, actor) -> Event:
-    return _visit_event(visit, actor, EventKind.VISIT_RECONFIRMED, start=visit.start)
+    return record_visit_event(visit, actor, EventKind.VISIT_RECONFIRMED, start=visit.start)
 
 
 def visit_kit_complete_event(*, visit: Visit, actor) -> Event:
-    return _visit_event(
+    return record_visit_event(
         visit, actor, EventKind.VISIT_KIT_COMPLETE, kit_completed_at=visit.kit_completed_at
     )
 
 
 def visit_kit_reopened_event(*, visit: Visit, actor, completed_at: datetime) -> Event:
     """R20: an item unticked before arrival cleared the kit-complete stamp of `completed_at`."""
-    return record_event(
-        ticket=visit.ticket,
-        visit=visit,
-        actor=actor,
-        kind=EventKind.VISIT_KIT_REOPENED,
+    return record_visit_event(
+        visit,
+        actor,
+        EventKind.VISIT_KIT_REOPENED,
         before={"kit_completed_at": completed_at},
-        after={"missing": visit.kit_missing},
+        missing=visit.kit_missing,
     )
 
 
 def visit_departed_event(*, visit: Visit, actor) -> Event:
-    return _visit_event(visit, actor, EventKind.VISIT_DEPARTED)
+    return record_visit_event(visit, actor, EventKind.VISIT_DEPARTED)
 
 
 def visit_late_notice_event(
     *, visit: Visit, actor, reason: str, in_time: bool, banned_phrases_confirmed: list[str]
 ) -> Event:
     """R10: the customer told of a new arrival time; `in_time` 15 minutes ahead or more."""
-    return _visit_event(
+    return record_visit_event(
         visit,
         actor,
         EventKind.VISIT_LATE_NOTICE,
@@ -159,7 +154,7 @@ def visit_late_notice_event(
 
 def visit_arrived_event(*, visit: Visit, actor, minutes_late: int) -> Event:
     """R9: the arrival, punctual or by how much late, and whether the location was kept."""
-    return _visit_event(
+    return record_visit_event(
         visit,
         actor,
         EventKind.VISIT_ARRIVED,
@@ -173,19 +168,19 @@ def visit_arrived_event(*, visit: Visit, actor, minutes_late: int) -> Event:
 
 
 def visit_knocked_event(*, visit: Visit, actor) -> Event:
-    return _visit_event(visit, actor, EventKind.VISIT_KNOCKED)
+    return record_visit_event(visit, actor, EventKind.VISIT_KNOCKED)
 
 
 def visit_call_failed_event(*, visit: Visit, actor) -> Event:
-    return _visit_event(visit, actor, EventKind.VISIT_CALL_FAILED)
+    return record_visit_event(visit, actor, EventKind.VISIT_CALL_FAILED)
 
 
 def visit_no_answer_event(*, visit: Visit, actor, note_due: datetime) -> Event:
-    return _visit_event(visit, actor, EventKind.VISIT_NO_ANSWER, note_due=note_due)
+    return record_visit_event(visit, actor, EventKind.VISIT_NO_ANSWER, note_due=note_due)
 
 
 def visit_note_filed_event(*, visit: Visit, actor, note) -> Event:
-    return _visit_event(
+    return record_visit_event(
         visit,
         actor,
         EventKind.VISIT_NOTE_FILED,
@@ -198,11 +193,13 @@ def visit_note_filed_event(*, visit: Visit, actor, note) -> Event:
 
 
 def visit_work_started_event(*, visit: Visit, actor) -> Event:
-    return _visit_event(visit, actor, EventKind.VISIT_WORK_STARTED, door_checks=visit.door_checks)
+    return record_visit_event(
+        visit, actor, EventKind.VISIT_WORK_STARTED, door_checks=visit.door_checks
+    )
 
 
 def visit_measurement_event(*, visit: Visit, actor, measurement: Measurement) -> Event:
-    return _visit_event(
+    return record_visit_event(
         visit,
         actor,
         EventKind.VISIT_MEASUREMENT,
@@ -230,7 +227,7 @@ def visit_log_imported_event(*, upload, actor, places: list[str]) -> Event:
 
 
 def _outcome(visit: Visit, actor, kind: EventKind, test_ended_at: datetime | None) -> Event:
-    return _visit_event(
+    return record_visit_event(
         visit,
         actor,
         kind,
@@ -255,7 +252,7 @@ def visit_replied_event(
     *, visit: Visit, actor, on_time: bool, by_sms: bool, banned_phrases_confirmed: list[str]
 ) -> Event:
     """R15: the promised reply given, on time or late, by SMS or by phone."""
-    return _visit_event(
+    return record_visit_event(
         visit,
         actor,
         EventKind.VISIT_REPLIED,
@@ -271,7 +268,7 @@ def visit_handover_requested_event(
 ) -> Event:
     """R16: a colleague is to take over; the customer is sent the code that agrees to it
     (masked phone only: the code is a secret of the customer's phone)."""
-    return _visit_event(
+    return record_visit_event(
         handover.visit,
         actor,
         EventKind.VISIT_HANDOVER_REQUESTED,
@@ -289,7 +286,7 @@ def visit_handover_requested_event(
 
 def visit_handover_locked_event(*, handover: VisitHandover) -> Event:
     """R16: wrong codes refused the request; the engineer may ask again."""
-    return _visit_event(
+    return record_visit_event(
         handover.visit,
         None,
         EventKind.VISIT_HANDOVER_LOCKED,
@@ -304,7 +301,7 @@ def visit_handed_over_event(
     """R16: the consent as given (the code sent to the customer's phone, typed on this
     engineer's phone, through this path, now) and the visit that continues the work."""
     visit = handover.visit
-    return _visit_event(
+    return record_visit_event(
         visit,
         actor,
         EventKind.VISIT_HANDED_OVER,
@@ -325,11 +322,11 @@ def visit_handed_over_event(
 
 def visit_complaint_event(*, visit: Visit, actor) -> Event:
     """R17: the customer complained about the service; the supervisor hears."""
-    return _visit_event(visit, actor, EventKind.VISIT_COMPLAINT, visit.complaint_note)
+    return record_visit_event(visit, actor, EventKind.VISIT_COMPLAINT, visit.complaint_note)
 
 
 def visit_complaint_followed_up_event(*, visit: Visit, actor) -> Event:
-    return _visit_event(
+    return record_visit_event(
         visit, actor, EventKind.VISIT_COMPLAINT_FOLLOWED_UP, visit.complaint_follow_up
     )
 
@@ -339,13 +336,13 @@ def visit_complaint_followed_up_event(*, visit: Visit, actor) -> Event:
 
 def visit_no_survey_event(*, visit: Visit, actor) -> Event:
     reason = visit.no_survey_reason
-    return _visit_event(
+    return record_visit_event(
         visit, actor, EventKind.VISIT_NO_SURVEY, NoSurveyReason(reason).label, reason=reason
     )
 
 
 def visit_left_event(*, visit: Visit, actor, signed: bool) -> Event:
-    return _visit_event(
+    return record_visit_event(
         visit,
         actor,
         EventKind.VISIT_LEFT,
