@@ -1,5 +1,6 @@
 """What every visit service shares: the row lock (from dispatch.locks, re-exported), who may act,
-the transition check, events, violations and the customer SMS (docs/design.md#a-state-change)."""
+the transition check (the visit's map, docs/design.md#state-maps), violations and the customer
+SMS (docs/design.md#a-state-change). Events are written by their helpers, visits.events."""
 
 import math
 from datetime import datetime
