@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from dispatch.rules import no_answer_wait
 
+from . import extensions
 from .models import INACTIVE_STATUSES, WORK_ENDED_STATUSES, Visit, VisitStatus
 
 S = VisitStatus
@@ -60,8 +61,8 @@ def note_filed(visit: Visit) -> bool:
 
 
 def signed(visit: Visit) -> bool:
-    """R24: the customer signed the survey and work order (the surveys app's record)."""
-    return getattr(visit, "survey_response", None) is not None
+    """R24: the customer signed the survey and work order (the surveys app reports it)."""
+    return extensions.fact(extensions.SURVEY_SIGNED, visit)
 
 
 @dataclass(frozen=True)
