@@ -14,6 +14,7 @@ from dispatch.errors import RuleViolation
 from dispatch.models import Event
 from tests.visits.conftest import AFTERNOON, minutes
 from tests.visits.factories import arrived, at_work, confirmed, measured
+from tests.visits.test_handover import ask, code_of, handed_over
 from visits import services
 from visits.models import VISIT_TRANSITIONS, DoorCheck, Visit, VisitStatus
 from visits.next_steps import NextSteps, next_steps
@@ -22,12 +23,14 @@ pytestmark = pytest.mark.django_db
 S = VisitStatus
 
 
-def walk_to(status: str, visit: Visit, clock, dispatcher) -> Visit:
+def walk_to(status: str, visit: Visit, clock, dispatcher, colleague) -> Visit:
     """Bring a visit booked for 14:00 to `status` through the services, as people would."""
     engineer = visit.engineer
     if status == S.BOOKED:
         return visit
-    if status == S.RESCHEDULED:
+    if status == S.HANDED_OVER:
+        handed_over(visit, colleague)  # R16: asked, and agreed with the customer's code
+    elif status == S.RESCHEDULED:
         start = AFTERNOON + timedelta(hours=2)
         services.reschedule_visit(
             actor=dispatcher,
@@ -73,10 +76,17 @@ def walk_to(status: str, visit: Visit, clock, dispatcher) -> Visit:
     return visit
 
 
-def move(target: str, visit: Visit, dispatcher) -> None:
+def hand_over(visit: Visit, colleague) -> None:
+    """R16: ask the customer, who agrees with the code sent to their phone."""
+    handover = ask(visit, colleague)
+    services.confirm_handover(actor=visit.engineer, visit=visit, code=code_of(handover))
+
+
+def move(target: str, visit: Visit, dispatcher, colleague) -> None:
     """Ask the service that moves a visit to `target`, with input it would accept."""
     engineer, now = visit.engineer, timezone.now()
     calls = {
+        S.HANDED_OVER: lambda: hand_over(visit, colleague),
         S.CONFIRMED: lambda: services.reconfirm_visit(actor=engineer, visit=visit),
         S.EN_ROUTE: lambda: services.depart_for_visit(actor=engineer, visit=visit),
         S.ARRIVED: lambda: services.record_arrival(actor=engineer, visit=visit),
@@ -111,10 +121,12 @@ def move(target: str, visit: Visit, dispatcher) -> None:
 
 
 @pytest.mark.parametrize("status", S.values)
-def test_every_move_the_map_forbids_is_refused_by_its_service(status, clock, visit, dispatcher):
+def test_every_move_the_map_forbids_is_refused_by_its_service(
+    status, clock, visit, dispatcher, engineer2
+):
     """docs/rules.md R21: a step out of order is a 409 with a sentence; the visit keeps its
     status and no event is written."""
-    visit = walk_to(status, visit, clock, dispatcher)
+    visit = walk_to(status, visit, clock, dispatcher, engineer2)
     # Every status but "booked", which only a new visit has (book_visit), is some service's move.
     targets = [target for target in S.values if target != S.BOOKED]
     forbidden = [target for target in targets if target not in VISIT_TRANSITIONS[status]]
@@ -122,7 +134,7 @@ def test_every_move_the_map_forbids_is_refused_by_its_service(status, clock, vis
     accepted = []
     for target in forbidden:
         try:
-            move(target, Visit.objects.get(pk=visit.pk), dispatcher)
+            move(target, Visit.objects.get(pk=visit.pk), dispatcher, engineer2)
         except RuleViolation as refusal:
             assert refusal.status == 409 and refusal.message, (target, refusal.code)
         else:
@@ -153,6 +165,7 @@ OFFERED = {
     S.REPLIED: {"can_record_no_survey", "can_leave", "can_report_complaint"},
     S.RESCHEDULED: set(),
     S.CANCELLED: set(),
+    S.HANDED_OVER: set(),
 }
 # The form of each step on the engineer's page (its URL name).
 FORM_OF = {
@@ -192,11 +205,11 @@ def test_every_step_has_a_form_on_the_page():
 
 @pytest.mark.parametrize("status", S.values)
 def test_the_page_offers_exactly_the_steps_the_map_allows(
-    status, clock, visit, dispatcher, login, api
+    status, clock, visit, dispatcher, login, api, engineer2
 ):
     """docs/rules.md R21: the engineer's page shows a step's button only when it may be taken
     now; the API's visit detail says the same, for the phone app."""
-    visit = walk_to(status, visit, clock, dispatcher)
+    visit = walk_to(status, visit, clock, dispatcher, engineer2)
     assert next_steps(Visit.objects.get(pk=visit.pk)).offered() == OFFERED[status]
     client = login(visit.engineer)
     html = client.get(reverse("visits:detail", args=[visit.pk])).content.decode()
@@ -227,13 +240,15 @@ def test_r13_at_the_door_the_steps_follow_the_knock_the_call_and_the_wait(clock,
     assert {"call_failed", "no_answer", "start_work"} <= enabled_forms(html, visit)
 
 
-def test_r24_no_survey_reason_and_leaving_leave_nothing_to_offer(clock, visit, dispatcher):
+def test_r24_no_survey_reason_and_leaving_leave_nothing_to_offer(
+    clock, visit, dispatcher, engineer2
+):
     """docs/rules.md R24: once the reason is recorded the page stops offering it; once the
     engineer has left, leaving is over too."""
     from surveys.models import CardItem
     from surveys.services import hand_over_card
 
-    visit = walk_to(S.RESOLVED, visit, clock, dispatcher)
+    visit = walk_to(S.RESOLVED, visit, clock, dispatcher, engineer2)
     engineer = visit.engineer
     services.record_no_survey(actor=engineer, visit=visit, reason="refused")
     steps = next_steps(Visit.objects.get(pk=visit.pk))
