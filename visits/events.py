@@ -59,7 +59,7 @@ def visit_rescheduled_event(
 def visit_reassigned_event(*, visit: Visit, actor, new_visit: Visit, previous_engineer) -> Event:
     """R7, R11: the same time, another engineer (the day plan's move); the visit is closed as
     rescheduled and `new_visit` continues it."""
-    return _visit_event(
+    return record_visit_event(
         visit,
         actor,
         EventKind.VISIT_REASSIGNED,
@@ -213,7 +213,7 @@ def visit_measurement_event(*, visit: Visit, actor, measurement: Measurement) ->
 
 def visit_log_imported_event(*, upload, actor, places: list[str]) -> Event:
     """A network test log imported: its file, format, samples kept and lines skipped."""
-    return _visit_event(
+    return record_visit_event(
         upload.visit,
         actor,
         EventKind.VISIT_LOG_IMPORTED,

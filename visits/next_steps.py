@@ -82,7 +82,7 @@ class NextSteps:
     can_mark_no_answer: bool = field(metadata={"step": "R13 mark_no_answer"})
     can_file_note: bool = field(metadata={"step": "R13 file_visit_note"})
     can_start_work: bool = field(metadata={"step": "R14 start_work"})
-    can_measure: bool = field(metadata={"step": "add_measurement"})
+    can_measure: bool = field(metadata={"step": "add_measurement, import_measurement_log"})
     can_record_result: bool = field(metadata={"step": "R15, R24 record_outcome"})
     can_reply: bool = field(metadata={"step": "R15 record_reply"})
     can_hand_over: bool = field(metadata={"step": "R16 hand_over_visit"})
