@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("visits", "0010_measurement_logs_and_grades"),
+        ("visits", "0011_visit_complaint_awaiting"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("dispatch", "0013_places_and_ticket_location"),
+        ("dispatch", "0015_deadline_resp_overdue_unkept"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
