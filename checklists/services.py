@@ -11,36 +11,25 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from dispatch.errors import PermissionDenied, RuleViolation
-from dispatch.events import EVENT_LABELS, record_event
 from dispatch.locks import lock_kit_group, lock_kit_item, lock_visit
 from dispatch.roles import Role, has_role
 from dispatch.rules import self_check_window
-from visits.models import Visit, VisitStatus
+from visits.models import Visit
+from visits.next_steps import arrival_ahead
 from visits.services import require_engineer, require_fresh_self_check, update_kit_status
 
-from . import selectors
+from . import events, selectors
 from .models import ChangeKind, ChecklistItem, ChecklistItemChange, ItemGroup, KitRun, KitRunItem
 
-EVENT_LABELS.update(
-    {
-        "kit.ticked": gettext_lazy("Kit item ticked"),
-        "kit.unticked": gettext_lazy("Kit item unticked"),
-        # Recorded by visits.services.update_kit_status when an untick clears the R20 stamp.
-        "visit.kit_reopened": gettext_lazy("Kit check reopened"),
-    }
-)
-
 # The kit can be ticked until the engineer is on site; after that it is the record of the gate.
-KIT_EDITABLE_STATUSES = frozenset({VisitStatus.BOOKED, VisitStatus.CONFIRMED, VisitStatus.EN_ROUTE})
 
 ITEM_FIELDS = ("group", "label_zh", "label_en", "substitute_zh", "substitute_en", "required")
 
 
 def kit_is_editable(visit: Visit) -> bool:
-    return visit.arrived_at is None and visit.status in KIT_EDITABLE_STATUSES
+    return visit.arrived_at is None and arrival_ahead(visit)
 
 
 def _require_visit_engineer(actor, visit: Visit) -> None:
@@ -151,18 +140,8 @@ def tick_item(
         row.ticked_at = None
     row.used_substitute = substitute
     row.save(update_fields=["ticked_at", "used_substitute"])
-    message = row.label_zh
-    if substitute:
-        message = f"{row.label_zh}（{row.substitute_zh}）"
-    record_event(
-        ticket=visit.ticket,
-        visit=visit,
-        actor=actor,
-        kind="kit.ticked" if ticked else "kit.unticked",
-        message=message,
-        before=before,
-        after={"item": row.item_id, "ticked": ticked, "substitute": substitute},
-    )
+    record = events.kit_ticked_event if ticked else events.kit_unticked_event
+    record(visit=visit, actor=actor, row=row, before=before)
     _sync_visit(actor=actor, visit=visit, run=run)
     return run
 

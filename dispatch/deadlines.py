@@ -2,6 +2,8 @@
 
 Called by services inside their transaction, so a deadline changes together with the event that
 causes it (docs/design.md#deadlines). The sweep that marks them overdue is dispatch.sweep.
+Every change of state goes through the deadline's map (Deadline.states): only an open deadline
+is met, missed or cancelled.
 """
 
 from datetime import datetime
@@ -30,7 +32,9 @@ def open_deadline(*, kind: str, ticket, due_at: datetime, responsible, visit=Non
 def meet_deadline(*, kind: str, ticket=None, visit=None, at: datetime | None = None) -> int:
     """Mark the promise kept. An overdue one keeps its state and records when it was kept."""
     at = at or timezone.now()
-    met = _open(kind, ticket=ticket, visit=visit).update(state=DeadlineState.MET, met_at=at)
+    met = Deadline.states.update(
+        _open(kind, ticket=ticket, visit=visit), DeadlineState.MET, met_at=at
+    )
     late = Deadline.objects.filter(kind=kind, state=DeadlineState.OVERDUE, met_at__isnull=True)
     late = late.filter(visit=visit) if visit is not None else late.filter(ticket=ticket)
     late.update(met_at=at)
@@ -45,7 +49,7 @@ def cancel_deadlines(*, kind: str | None = None, ticket=None, visit=None) -> int
         qs = qs.filter(visit=visit)
     elif ticket is not None:
         qs = qs.filter(ticket=ticket)
-    return qs.update(state=DeadlineState.CANCELLED, cancelled_at=timezone.now())
+    return Deadline.states.update(qs, DeadlineState.CANCELLED, cancelled_at=timezone.now())
 
 
 def reassign_deadlines(*, ticket, from_user, to_user) -> int:

@@ -98,10 +98,10 @@ def release_lost_claims(now: datetime) -> int:
     provider said it never got them (`outcome_unknown`). The claim's time stays: the lookup
     searches from then."""
     lease = timedelta(seconds=_config("CLAIM_TIMEOUT_SECONDS"))
-    return Notification.objects.filter(
-        state=NotificationState.SENDING, claimed_at__lt=now - lease
-    ).update(
-        state=NotificationState.PENDING,
+    lost = Notification.objects.filter(state=NotificationState.SENDING, claimed_at__lt=now - lease)
+    return Notification.states.update(
+        lost,
+        NotificationState.PENDING,
         outcome_unknown=True,
         problem=DeliveryProblem.UNKNOWN,
     )
@@ -118,23 +118,28 @@ def claim_batch(now: datetime, limit: int) -> list[Notification]:
         .order_by("created_at", "id")[:limit]
     )
     if rows:
-        Notification.objects.filter(pk__in=[n.pk for n in rows]).update(
-            state=NotificationState.SENDING, claimed_at=now, attempts=F("attempts") + 1
+        Notification.states.update(
+            Notification.objects.filter(pk__in=[n.pk for n in rows]),
+            NotificationState.SENDING,
+            claimed_at=now,
+            attempts=F("attempts") + 1,
         )
     for n in rows:
         n.state, n.claimed_at, n.attempts = NotificationState.SENDING, now, n.attempts + 1
     return rows
 
 
-def _finish(notification: Notification, **fields) -> bool:
-    """Record the outcome, unless the claim was lost meanwhile (then someone else owns it)."""
-    return bool(
-        Notification.objects.filter(
-            pk=notification.pk,
-            state=NotificationState.SENDING,
-            claimed_at=notification.claimed_at,
-        ).update(**fields)
+def _finish(notification: Notification, state: str | None = None, **fields) -> bool:
+    """Record the outcome (the new `state`, along the map), unless the claim was lost meanwhile
+    (then someone else owns it)."""
+    ours = Notification.objects.filter(
+        pk=notification.pk,
+        state=NotificationState.SENDING,
+        claimed_at=notification.claimed_at,
     )
+    if state is None:
+        return bool(ours.update(**fields))
+    return bool(Notification.states.update(ours, state, **fields))
 
 
 def _renew_claim(notification: Notification, *, attempt: bool) -> bool:

@@ -21,6 +21,7 @@ from .models import (
     DeadlineState,
     DeliveryProblem,
     Event,
+    EventKind,
     Notification,
     NotificationChannel,
     NotificationState,
@@ -167,7 +168,9 @@ def sweep_history(demo: Demo) -> None:
         Notification.objects.filter(id__gt=last_alert).update(
             created_at=at, state=NotificationState.SENT, sent_at=at, attempts=1
         )
-        Event.objects.filter(id__gt=last_event, kind="deadline.overdue").update(created_at=at)
+        Event.objects.filter(id__gt=last_event, kind=EventKind.DEADLINE_OVERDUE).update(
+            created_at=at
+        )
     Notification.objects.filter(created_at__lt=now - timedelta(days=7)).update(
         read_at=F("created_at") + timedelta(hours=2)
     )

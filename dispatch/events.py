@@ -1,43 +1,198 @@
-"""Typed helpers that write the append-only audit trail (docs/design.md#a-state-change)."""
+"""The append-only audit trail (docs/design.md#events): one helper per kind of event.
 
+Every kind is listed once, in `EventKind` (dispatch.models), with its timeline label. A service
+records what happened by calling the helper of its kind: the desk's kinds here, the visit's in
+visits.events, the kit's in checklists.events, the survey's in surveys.events. Each helper says
+what its event keeps; `record_event` underneath refuses a kind that isn't in the list.
+"""
+
+from datetime import datetime, timedelta
 from typing import Any
 
-from django.utils.translation import gettext_lazy as _
+from .models import Event, EventKind
 
-from .models import Event
+__all__ = ["EventKind", "event_label", "record_event", "record_visit_event"]
 
-# Labels for the ticket timeline. Apps add their kinds here so one timeline reads them all.
-EVENT_LABELS = {
-    "ticket.opened": _("Complaint taken"),
-    "ticket.transferred": _("Transferred"),
-    "ticket.contact": _("Customer contacted"),
-    "ticket.closed": _("Closed"),
-    "ticket.status": _("Status changed"),
-    "deadline.overdue": _("Deadline overdue"),
-    "notification.retried": _("Message sent again"),
-}
+
+def jsonable(value):
+    """A value as the event's JSON keeps it: times in ISO 8601, durations in seconds."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return int(value.total_seconds())
+    return value
+
+
+def _payload(values: dict[str, Any] | None) -> dict[str, Any]:
+    return {key: jsonable(value) for key, value in (values or {}).items()}
 
 
 def record_event(
     *,
     ticket,
     actor,
-    kind: str,
+    kind: EventKind,
     message: str = "",
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     visit=None,
 ) -> Event:
-    return Event.objects.create(
-        ticket=ticket,
+    """Write one event. Called by the helpers below and in the apps' events modules."""
+    return Event.objects.create(**_fields(ticket, actor, kind, message, before, after, visit))
+
+
+def record_visit_event(
+    visit,
+    actor,
+    kind: EventKind,
+    message: str = "",
+    *,
+    before: dict[str, Any] | None = None,
+    **after,
+) -> Event:
+    """Write one event of a visit, on its ticket's trail; keyword arguments are what it keeps."""
+    return record_event(
+        ticket=visit.ticket,
         visit=visit,
         actor=actor,
         kind=kind,
-        message=str(message)[:500],
-        before=before or {},
-        after=after or {},
+        message=message,
+        before=before,
+        after=after,
     )
 
 
+def _fields(ticket, actor, kind, message, before, after, visit) -> dict[str, Any]:
+    return {
+        "ticket": ticket,
+        "visit": visit,
+        "actor": actor,
+        # A kind outside the list is a bug: refused here, before anything is written.
+        "kind": EventKind(kind),
+        "message": str(message)[:500],
+        "before": _payload(before),
+        "after": _payload(after),
+    }
+
+
 def event_label(kind: str) -> str:
-    return str(EVENT_LABELS.get(kind, kind))
+    """The kind as the timelines say it (an unknown one, from an older version, as stored)."""
+    return str(EventKind(kind).label) if kind in EventKind.values else kind
+
+
+# --- tickets (dispatch.services) -------------------------------------------------------------
+
+
+def ticket_opened_event(*, ticket, actor, ack_due: datetime) -> Event:
+    """R2, R3, R6: a complaint taken, its owner and its acknowledgement deadline."""
+    return record_event(
+        ticket=ticket,
+        actor=actor,
+        kind=EventKind.TICKET_OPENED,
+        after={"owner": actor.username, "kind": ticket.kind, "ack_due": ack_due},
+    )
+
+
+def ticket_transferred_event(*, ticket, actor, previous_owner, note: str) -> Event:
+    """R4: a transfer with its handover note."""
+    return record_event(
+        ticket=ticket,
+        actor=actor,
+        kind=EventKind.TICKET_TRANSFERRED,
+        message=note,
+        before={"owner": previous_owner.username},
+        after={"owner": ticket.owner.username, "transfer_count": ticket.transfer_count},
+    )
+
+
+def ticket_contact_event(*, ticket, actor, contact, beyond_bound: bool) -> Event:
+    """R6: a contact with the customer, and the new promised time it set, if any."""
+    return record_event(
+        ticket=ticket,
+        actor=actor,
+        kind=EventKind.TICKET_CONTACT,
+        message=contact.progress,
+        after={
+            "channel": contact.channel,
+            "answered": contact.answered,
+            "new_promised_at": contact.new_promised_at,
+            "beyond_bound": beyond_bound,
+        },
+    )
+
+
+def ticket_status_event(*, ticket, actor, previous: str, reason: str = "") -> Event:
+    return record_event(
+        ticket=ticket,
+        actor=actor,
+        kind=EventKind.TICKET_STATUS,
+        message=reason,
+        before={"status": previous},
+        after={"status": ticket.status},
+    )
+
+
+def ticket_closed_event(
+    *,
+    ticket,
+    actor,
+    previous: str,
+    resolution: str,
+    deadlines_cancelled: int,
+    customer_told: bool,
+    waived: list[dict[str, Any]],
+    waive_reason: str,
+) -> Event:
+    """The close, with the promises a supervisor waived and why."""
+    return record_event(
+        ticket=ticket,
+        actor=actor,
+        kind=EventKind.TICKET_CLOSED,
+        message=resolution,
+        before={"status": previous},
+        after={
+            "status": ticket.status,
+            "deadlines_cancelled": deadlines_cancelled,
+            "customer_told": customer_told,
+            "waived": waived,
+            "waived_by": actor.username if waived else None,
+            "waive_reason": waive_reason if waived else "",
+        },
+    )
+
+
+def notification_retried_event(*, notification, actor) -> Event:
+    return record_event(
+        ticket=notification.ticket,
+        actor=actor,
+        kind=EventKind.NOTIFICATION_RETRIED,
+        message=notification.body,
+        after={"notification": notification.pk, "template": notification.template},
+    )
+
+
+# --- deadlines (dispatch.sweep) --------------------------------------------------------------
+
+
+def deadline_overdue_events(missed: list[tuple[Any, str]]) -> list[Event]:
+    """The sweep's record of missed deadlines, one event each with its sentence, written in one
+    INSERT (a batch may hold thousands)."""
+    return Event.objects.bulk_create(
+        Event(
+            **_fields(
+                deadline.ticket,
+                None,
+                EventKind.DEADLINE_OVERDUE,
+                message,
+                {},
+                {
+                    "deadline": deadline.pk,
+                    "kind": deadline.kind,
+                    "due_at": deadline.due_at,
+                    "responsible": deadline.responsible.username,
+                },
+                deadline.visit,
+            )
+        )
+        for deadline, message in missed
+    )

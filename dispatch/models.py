@@ -9,6 +9,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
+from .transitions import StateMap
+
 
 class ComplaintKind(models.TextChoices):
     # R5: classify the complaint by the customer's motive.
@@ -29,8 +31,7 @@ class TicketStatus(models.TextChoices):
     CLOSED = "closed", _("Closed")
 
 
-# The one transition map of a ticket, read by services and templates
-# (docs/design.md#a-state-change).
+# The one transition map of a ticket, read by services and templates (docs/design.md#state-maps).
 TICKET_TRANSITIONS: dict[str, frozenset[str]] = {
     TicketStatus.OPEN: frozenset({TicketStatus.IN_PROGRESS, TicketStatus.CLOSED}),
     TicketStatus.IN_PROGRESS: frozenset({TicketStatus.OPEN, TicketStatus.CLOSED}),
@@ -40,6 +41,13 @@ TICKET_TRANSITIONS: dict[str, frozenset[str]] = {
 
 class Ticket(models.Model):
     """A complaint ticket (投诉工单)."""
+
+    states = StateMap(
+        TICKET_TRANSITIONS,
+        field="status",
+        choices=TicketStatus,
+        refusal=_("A ticket that is %(current)s cannot become %(new)s."),
+    )
 
     number = models.CharField(_("ticket number"), max_length=20, unique=True, editable=False)
     # R2: name and phone may be missing at intake (the customer may refuse); booking needs them.
@@ -115,6 +123,10 @@ class Ticket(models.Model):
                 | Q(latitude__range=(-90, 90), longitude__range=(-180, 180)),
                 name="ticket_coordinates_paired",
             ),
+            models.CheckConstraint(
+                condition=~Q(status=TicketStatus.CLOSED) | Q(closed_at__isnull=False),
+                name="ticket_closed_has_closed_at",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -142,7 +154,12 @@ class Ticket(models.Model):
 
     @property
     def can_transition_to(self) -> frozenset[str]:
-        return TICKET_TRANSITIONS[self.status]
+        return self.states.next(self.status)
+
+    @property
+    def is_closed(self) -> bool:
+        """Nothing more happens to a ticket whose status leads nowhere (closed)."""
+        return self.states.is_final(self.status)
 
 
 class TicketCounter(models.Model):
@@ -153,6 +170,73 @@ class TicketCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day}: {self.last}"
+
+
+class EventKind(models.TextChoices):
+    """Every kind of event, once, with its label on the timelines (docs/design.md#events).
+    Each has one helper that writes it: dispatch.events for the desk's kinds, visits.events,
+    checklists.events and surveys.events for theirs."""
+
+    TICKET_OPENED = "ticket.opened", _("Complaint taken")
+    TICKET_TRANSFERRED = "ticket.transferred", _("Transferred")
+    TICKET_CONTACT = "ticket.contact", _("Customer contacted")
+    TICKET_STATUS = "ticket.status", _("Status changed")
+    TICKET_CLOSED = "ticket.closed", _("Closed")
+    DEADLINE_OVERDUE = "deadline.overdue", _("Deadline overdue")
+    NOTIFICATION_RETRIED = "notification.retried", _("Message sent again")
+    VISIT_BOOKED = "visit.booked", _("Visit booked")
+    VISIT_RESCHEDULED = "visit.rescheduled", _("Visit rescheduled")
+    VISIT_REASSIGNED = "visit.reassigned", _("Visit given to another engineer, same time")
+    VISIT_RESCHEDULE_REQUESTED = (
+        "visit.reschedule_requested",
+        _("Late reschedule sent for approval"),
+    )
+    VISIT_RESCHEDULE_REJECTED = "visit.reschedule_rejected", _("Late reschedule rejected")
+    VISIT_CANCELLED = "visit.cancelled", _("Visit cancelled")
+    VISIT_RECONFIRMED = "visit.reconfirmed", _("Visit re-confirmed with the customer")
+    VISIT_KIT_COMPLETE = "visit.kit_complete", _("Kit and self-check complete")
+    VISIT_KIT_REOPENED = "visit.kit_reopened", _("Kit check reopened")
+    VISIT_DEPARTED = "visit.departed", _("Engineer on the way")
+    VISIT_LATE_NOTICE = "visit.late_notice", _("Customer told the engineer will be late")
+    VISIT_ARRIVED = "visit.arrived", _("Engineer arrived")
+    VISIT_KNOCKED = "visit.knocked", _("Knocked at the door")
+    VISIT_CALL_FAILED = "visit.call_failed", _("Customer not reached by phone")
+    VISIT_NO_ANSWER = "visit.no_answer", _("No answer at the door")
+    VISIT_NOTE_FILED = "visit.note_filed", _("Visit note filed")
+    VISIT_WORK_STARTED = "visit.work_started", _("Work started on site")
+    VISIT_MEASUREMENT = "visit.measurement", _("Network test recorded")
+    VISIT_LOG_IMPORTED = "visit.log_imported", _("Network test log imported")
+    VISIT_RESOLVED = "visit.resolved", _("Resolved on site")
+    VISIT_UNRESOLVED = "visit.unresolved", _("Not resolved on site; reply promised")
+    VISIT_REPLIED = "visit.replied", _("Promised reply given")
+    # R16: a handover recorded before the customer's consent by code; no code writes it any
+    # more (RETIRED_EVENT_KINDS), and old events still read in words.
+    VISIT_HANDOVER = "visit.handover", _("Visit handed to another engineer")
+    VISIT_HANDOVER_REQUESTED = (
+        "visit.handover_requested",
+        _("Handover asked; code sent to the customer"),
+    )
+    VISIT_HANDOVER_LOCKED = "visit.handover_locked", _("Handover refused after wrong codes")
+    VISIT_HANDED_OVER = "visit.handed_over", _("Handed over with the customer's consent")
+    VISIT_COMPLAINT = "visit.complaint", _("Customer complained on site")
+    VISIT_COMPLAINT_FOLLOWED_UP = (
+        "visit.complaint_followed_up",
+        _("Supervisor followed up the complaint on site"),
+    )
+    VISIT_NO_SURVEY = "visit.no_survey", _("Recorded why there is no signed survey")
+    VISIT_LEFT = "visit.left", _("Engineer left the site")
+    KIT_TICKED = "kit.ticked", _("Kit item ticked")
+    KIT_UNTICKED = "kit.unticked", _("Kit item unticked")
+    SURVEY_LINK_ISSUED = "survey.link_issued", _("Survey link issued")
+    SURVEY_CODE_SENT = "survey.code_sent", _("Survey code sent to the customer")
+    SURVEY_LINK_LOCKED = "survey.link_locked", _("Survey link locked after wrong codes")
+    SURVEY_SIGNED = "survey.signed", _("Survey signed by the customer")
+    SURVEY_WORK_ORDER_SIGNED = "survey.work_order_signed", _("Work order signed by the customer")
+    SURVEY_CARD_HANDED_OVER = "survey.card_handed_over", _("Service commitment card handed over")
+
+
+# Kinds kept for the events already written, that no helper writes any more.
+RETIRED_EVENT_KINDS = frozenset({EventKind.VISIT_HANDOVER})
 
 
 class Event(models.Model):
@@ -166,7 +250,7 @@ class Event(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT
     )
-    kind = models.CharField(max_length=40)
+    kind = models.CharField(max_length=40, choices=EventKind.choices)
     message = models.CharField(max_length=500, blank=True)
     before = models.JSONField(default=dict, blank=True)
     after = models.JSONField(default=dict, blank=True)
@@ -231,8 +315,22 @@ class DeadlineState(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
+# An open promise is kept, missed (the sweep) or dropped (moved, or its visit called off). A
+# missed one kept later stays overdue and records when it was kept (met_at).
+DEADLINE_TRANSITIONS: dict[str, frozenset[str]] = {
+    DeadlineState.OPEN: frozenset(
+        {DeadlineState.MET, DeadlineState.OVERDUE, DeadlineState.CANCELLED}
+    ),
+    DeadlineState.MET: frozenset(),
+    DeadlineState.OVERDUE: frozenset(),
+    DeadlineState.CANCELLED: frozenset(),
+}
+
+
 class Deadline(models.Model):
     """A promise with a due time. The database is the truth; the Celery sweep only reads it."""
+
+    states = StateMap(DEADLINE_TRANSITIONS, field="state", choices=DeadlineState)
 
     kind = models.CharField(_("kind"), max_length=20, choices=DeadlineKind.choices)
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="deadlines")
@@ -297,6 +395,35 @@ class Deadline(models.Model):
             models.CheckConstraint(
                 condition=Q(state__in=DeadlineState.values), name="deadline_state_valid"
             ),
+            # Each state carries the time it was reached (DEADLINE_TRANSITIONS: only an open
+            # deadline moves, so an open one has none, and a cancelled one was never kept).
+            models.CheckConstraint(
+                condition=(
+                    Q(
+                        state=DeadlineState.OPEN,
+                        met_at__isnull=True,
+                        overdue_at__isnull=True,
+                        cancelled_at__isnull=True,
+                    )
+                    | Q(
+                        state=DeadlineState.MET,
+                        met_at__isnull=False,
+                        overdue_at__isnull=True,
+                        cancelled_at__isnull=True,
+                    )
+                    | Q(
+                        state=DeadlineState.OVERDUE,
+                        overdue_at__isnull=False,
+                        cancelled_at__isnull=True,
+                    )
+                    | Q(
+                        state=DeadlineState.CANCELLED,
+                        cancelled_at__isnull=False,
+                        met_at__isnull=True,
+                    )
+                ),
+                name="deadline_state_stamped",
+            ),
             # One open deadline of a kind per ticket/visit: moving one replaces it.
             models.UniqueConstraint(
                 fields=["kind", "ticket"],
@@ -312,6 +439,11 @@ class Deadline(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.due_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_open(self) -> bool:
+        """Still to be kept: its state may still change (DEADLINE_TRANSITIONS)."""
+        return not self.states.is_final(self.state)
 
 
 class NotificationChannel(models.TextChoices):
@@ -340,11 +472,41 @@ class DeliveryProblem(models.TextChoices):
     STALE = "stale", _("Not sent: what it carried no longer opens anything")
 
 
+# A worker claims a pending message and sends it: sent, failed for good, or back to pending to
+# be tried again (a retry, or a claim lost with its worker). A supervisor sends a failed one
+# again (dispatch.services.retry_notification).
+NOTIFICATION_TRANSITIONS: dict[str, frozenset[str]] = {
+    NotificationState.PENDING: frozenset({NotificationState.SENDING}),
+    NotificationState.SENDING: frozenset(
+        {NotificationState.SENT, NotificationState.FAILED, NotificationState.PENDING}
+    ),
+    # The carrier's receipt (dispatch.receipts): the phone got it, or the carrier gave up.
+    NotificationState.SENT: frozenset({NotificationState.DELIVERED, NotificationState.FAILED}),
+    NotificationState.DELIVERED: frozenset(),
+    NotificationState.FAILED: frozenset({NotificationState.PENDING}),
+}
+# How the outbox page colours a state: done, stuck, on its way.
+NOTIFICATION_TONES = {
+    NotificationState.SENT: "ok",
+    NotificationState.DELIVERED: "ok",
+    NotificationState.FAILED: "bad",
+    NotificationState.PENDING: "warn",
+    NotificationState.SENDING: "warn",
+}
+
+
 class Notification(models.Model):
     """The outbox: every SMS to a customer and every alert to staff (docs/design.md#messages).
 
     `key` makes a notification idempotent: the same deadline never notifies the same person twice.
     """
+
+    states = StateMap(
+        NOTIFICATION_TRANSITIONS,
+        field="state",
+        choices=NotificationState,
+        refusal=_("A message that is “%(current)s” cannot become “%(new)s”."),
+    )
 
     key = models.CharField(max_length=120, unique=True, null=True, blank=True)
     channel = models.CharField(max_length=10, choices=NotificationChannel.choices)
@@ -416,10 +578,35 @@ class Notification(models.Model):
                 condition=Q(recipient__isnull=False) | ~Q(to_phone=""),
                 name="notification_has_addressee",
             ),
+            # A message being sent is claimed by a worker; a sent one says when it went.
+            models.CheckConstraint(
+                condition=~Q(state=NotificationState.SENDING) | Q(claimed_at__isnull=False),
+                name="notification_sending_claimed",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state=NotificationState.SENT) | Q(sent_at__isnull=False),
+                name="notification_sent_has_time",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.template} → {self.recipient_id or self.to_phone}"
+
+    @property
+    def tone(self) -> str:
+        return NOTIFICATION_TONES[self.state]
+
+    @property
+    def can_retry(self) -> bool:
+        """A supervisor sends again only what failed for good (retry_notification)."""
+        return self.state == NotificationState.FAILED and self.states.allows(
+            self.state, NotificationState.PENDING
+        )
+
+    @property
+    def waiting(self) -> bool:
+        """Queued, not yet taken by a worker (it may be held until `send_after`)."""
+        return self.state == NotificationState.PENDING
 
 
 class Team(models.Model):

@@ -28,7 +28,7 @@ from .models import Notification, NotificationChannel
 CUSTOMER_LANGUAGE = sms.CUSTOMER_LANGUAGE
 
 # Customer SMS templates the customer waits for right now: never held by quiet hours. Apps add
-# theirs with urgent_sms(), as they add their event labels to EVENT_LABELS.
+# theirs with urgent_sms().
 URGENT_SMS_TEMPLATES: set[str] = set()
 
 
@@ -37,7 +37,7 @@ def urgent_sms(*templates: str) -> None:
     URGENT_SMS_TEMPLATES.update(templates)
 
 
-# What each template is, for the outbox page. Apps add theirs here, as with EVENT_LABELS.
+# What each template is, for the outbox page. Apps add theirs here.
 TEMPLATE_LABELS = {
     "deadline_overdue": _("Overdue alert"),
     "deadline_due_soon": _("Due-soon warning"),

@@ -10,11 +10,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from phonenumber_field.phonenumber import to_python
 
-from . import deadlines, rules
+from . import deadlines, events, rules
 from .closing import close_blockers
 from .delivery import schedule_delivery
 from .errors import PermissionDenied, RuleViolation
-from .events import record_event
 from .locks import lock_counter, lock_notification, lock_ticket
 from .models import (
     ComplaintKind,
@@ -34,6 +33,7 @@ from .models import (
 from .people import display_name
 from .places import clean_coordinates
 from .roles import Role, has_role, is_staff_member
+from .transitions import require_transition
 
 User = get_user_model()
 
@@ -66,7 +66,7 @@ def _require_choice(value: str, choices, code: str, field: str, label: str) -> N
 
 
 def _require_open(ticket: Ticket) -> None:
-    if ticket.status == TicketStatus.CLOSED:
+    if ticket.is_closed:
         raise RuleViolation(
             "ticket_closed",
             _("Ticket %(number)s is closed.") % {"number": ticket.number},
@@ -137,12 +137,7 @@ def open_ticket(
         due_at=ticket.created_at + rules.ack_window(complexity),
         responsible=actor,
     )
-    record_event(
-        ticket=ticket,
-        actor=actor,
-        kind="ticket.opened",
-        after={"owner": actor.username, "kind": kind, "ack_due": due.due_at.isoformat()},
-    )
+    events.ticket_opened_event(ticket=ticket, actor=actor, ack_due=due.due_at)
     return ticket
 
 
@@ -183,14 +178,7 @@ def transfer_ticket(*, actor, ticket: Ticket, to_user, note: str) -> Ticket:
     ticket.transfer_count += 1
     ticket.save(update_fields=["owner", "transfer_count", "updated_at"])
     deadlines.reassign_deadlines(ticket=ticket, from_user=previous, to_user=to_user)
-    record_event(
-        ticket=ticket,
-        actor=actor,
-        kind="ticket.transferred",
-        message=note,
-        before={"owner": previous.username},
-        after={"owner": to_user.username, "transfer_count": ticket.transfer_count},
-    )
+    events.ticket_transferred_event(ticket=ticket, actor=actor, previous_owner=previous, note=note)
     return ticket
 
 
@@ -265,17 +253,8 @@ def record_contact(
             due_at=new_promised_at,
             responsible=ticket.owner,
         )
-    record_event(
-        ticket=ticket,
-        actor=actor,
-        kind="ticket.contact",
-        message=progress,
-        after={
-            "channel": channel,
-            "answered": answered,
-            "new_promised_at": new_promised_at.isoformat() if new_promised_at else None,
-            "beyond_bound": beyond_bound,
-        },
+    events.ticket_contact_event(
+        ticket=ticket, actor=actor, contact=contact, beyond_bound=beyond_bound
     )
     return contact
 
@@ -286,24 +265,11 @@ def set_ticket_status(*, actor, ticket: Ticket, status: str, reason: str = "") -
     ticket = lock_ticket(ticket)
     if status == ticket.status:
         return ticket
-    if status not in ticket.can_transition_to:
-        raise RuleViolation(
-            "invalid_transition",
-            _("A ticket that is %(current)s cannot become %(new)s.")
-            % {"current": ticket.get_status_display(), "new": TicketStatus(status).label},
-            status=409,
-        )
+    require_transition(ticket, status)
     before = ticket.status
     ticket.status = status
     ticket.save(update_fields=["status", "updated_at"])
-    record_event(
-        ticket=ticket,
-        actor=actor,
-        kind="ticket.status",
-        message=reason,
-        before={"status": before},
-        after={"status": status},
-    )
+    events.ticket_status_event(ticket=ticket, actor=actor, previous=before, reason=reason)
     return ticket
 
 
@@ -377,24 +343,20 @@ def close_ticket(
         {"kind": d.kind, "due_at": d.due_at.isoformat(), "state": d.state, "id": d.pk} for d in owed
     ]
     before = ticket.status
+    require_transition(ticket, TicketStatus.CLOSED)
     ticket.status = TicketStatus.CLOSED
     ticket.closed_at = timezone.now()
     ticket.save(update_fields=["status", "closed_at", "updated_at"])
     cancelled = deadlines.cancel_deadlines(ticket=ticket)
-    record_event(
+    events.ticket_closed_event(
         ticket=ticket,
         actor=actor,
-        kind="ticket.closed",
-        message=resolution,
-        before={"status": before},
-        after={
-            "status": TicketStatus.CLOSED,
-            "deadlines_cancelled": cancelled,
-            "customer_told": customer_told,
-            "waived": waived,
-            "waived_by": actor.username if waived else None,
-            "waive_reason": waive_reason if waived else "",
-        },
+        previous=before,
+        resolution=resolution,
+        deadlines_cancelled=cancelled,
+        customer_told=customer_told,
+        waived=waived,
+        waive_reason=waive_reason,
     )
     return ticket
 
@@ -405,21 +367,16 @@ def retry_notification(*, actor, notification: Notification) -> Notification:
     if not has_role(actor, Role.SUPERVISOR):
         raise PermissionDenied(_("Only a supervisor may send a message again."))
     notification = lock_notification(notification)
-    if notification.state != NotificationState.FAILED:
+    if not notification.can_retry:
         raise RuleViolation("not_failed", _("Only a failed message can be sent again."), status=409)
+    require_transition(notification, NotificationState.PENDING)
     notification.state = NotificationState.PENDING
     notification.attempts = 0
     notification.send_after = None
     notification.claimed_at = None
     notification.save(update_fields=["state", "attempts", "send_after", "claimed_at"])
     if notification.ticket_id:
-        record_event(
-            ticket=notification.ticket,
-            actor=actor,
-            kind="notification.retried",
-            message=notification.body,
-            after={"notification": notification.pk, "template": notification.template},
-        )
+        events.notification_retried_event(notification=notification, actor=actor)
     schedule_delivery()
     return notification
 

@@ -31,11 +31,13 @@ from django.utils.translation import gettext as _
 
 from . import rules
 from .delivery import schedule_delivery
+from .events import deadline_overdue_events
 from .models import (
     Deadline,
     DeadlineKind,
     DeadlineState,
     Event,
+    EventKind,
     Notification,
     NotificationChannel,
     Ticket,
@@ -178,8 +180,8 @@ def _overdue_sql() -> str:
     e, n, u = Event._meta.db_table, Notification._meta.db_table, User._meta.db_table
     return f"""
 WITH due AS (
-    UPDATE {d} SET state = 'overdue', overdue_at = %(now)s
-    WHERE state = 'open' AND id = ANY(%(ids)s)
+    UPDATE {d} SET state = %(overdue)s, overdue_at = %(now)s
+    WHERE state = ANY(%(may_become_overdue)s) AND id = ANY(%(ids)s)
     RETURNING id, kind, due_at, ticket_id, visit_id, responsible_id
 ), f AS (
     SELECT due.*, t.number, t.owner_id, p.username, p.is_active AS responsible_active,
@@ -193,7 +195,7 @@ WITH due AS (
         %(without)s::text[]) AS k(kind, message, with_visit, without) ON k.kind = due.kind
 ), events AS (
     INSERT INTO {e} (ticket_id, visit_id, actor_id, kind, message, before, after, created_at)
-    SELECT f.ticket_id, f.visit_id, NULL, 'deadline.overdue',
+    SELECT f.ticket_id, f.visit_id, NULL, %(event_kind)s,
         left(replace(f.message, '{DUE}', f.due_text), 500), '{{}}'::jsonb,
         jsonb_build_object('deadline', f.id, 'kind', f.kind, 'due_at', f.due_at,
             'responsible', f.username), %(now)s
@@ -232,6 +234,10 @@ def _overdue_batch(now: datetime, size: int, result: SweepResult) -> int:
             {
                 "now": now,
                 "ids": ids,
+                # The deadline's map (DEADLINE_TRANSITIONS) and the event's kind, as elsewhere.
+                "overdue": DeadlineState.OVERDUE.value,
+                "may_become_overdue": sorted(Deadline.states.sources(DeadlineState.OVERDUE)),
+                "event_kind": EventKind.DEADLINE_OVERDUE.value,
                 "tz": settings.TIME_ZONE,
                 "kinds": kinds,
                 "messages": messages,
@@ -254,14 +260,14 @@ def _overdue_batch_rows(now: datetime, size: int, result: SweepResult) -> int:
     rows = _take(_due_open(now), size)
     if not rows:
         return 0
-    Deadline.objects.filter(pk__in=[d.pk for d in rows], state=DeadlineState.OPEN).update(
-        state=DeadlineState.OVERDUE, overdue_at=now
+    Deadline.states.update(
+        Deadline.objects.filter(pk__in=[d.pk for d in rows]), DeadlineState.OVERDUE, overdue_at=now
     )
     supervisor_list = supervisors()
     # Written in bulk: one INSERT of events and one of alerts per batch (make bench: 10,000 due
     # deadlines with five alerts each took 150 s one row at a time). The alert's body doesn't
     # depend on its recipient, so it is rendered once per deadline.
-    events, alerts = [], []
+    missed, alerts = [], []
     for deadline in rows:
         deadline.state, deadline.overdue_at = DeadlineState.OVERDUE, now
         with translation.override(settings.LANGUAGE_CODE):
@@ -269,22 +275,7 @@ def _overdue_batch_rows(now: datetime, size: int, result: SweepResult) -> int:
                 "kind": deadline.get_kind_display(),
                 "due": _moment(deadline.due_at),
             }
-        events.append(
-            Event(
-                ticket=deadline.ticket,
-                visit=deadline.visit,
-                actor=None,
-                kind="deadline.overdue",
-                message=message[:500],
-                before={},
-                after={
-                    "deadline": deadline.pk,
-                    "kind": deadline.kind,
-                    "due_at": deadline.due_at.isoformat(),
-                    "responsible": deadline.responsible.username,
-                },
-            )
-        )
+        missed.append((deadline, message))
         body = None
         for user in recipients(deadline, supervisor_list):
             if body is None:
@@ -306,7 +297,7 @@ def _overdue_batch_rows(now: datetime, size: int, result: SweepResult) -> int:
                     urgent=True,
                 )
             )
-    Event.objects.bulk_create(events)
+    deadline_overdue_events(missed)
     # Exactly once: the unique key drops an alert another sweep already wrote.
     Notification.objects.bulk_create(alerts, ignore_conflicts=True)
     if alerts:

@@ -43,7 +43,8 @@ User = get_user_model()
 log = logging.getLogger(__name__)
 LATE_COST = 100  # one minute late weighs as 100 minutes of driving
 EARLY = int(ARRIVE_EARLY.total_seconds() // 60)
-MOVABLE = {VisitStatus.BOOKED, VisitStatus.CONFIRMED}
+# A visit the desk may still move to another engineer: the visit's map lets it be rescheduled.
+MOVABLE = Visit.states.sources(VisitStatus.RESCHEDULED)
 
 
 @dataclass

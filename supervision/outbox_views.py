@@ -16,7 +16,7 @@ from dispatch import selectors, services
 from dispatch.delivery import in_quiet_hours
 from dispatch.errors import RuleViolation
 from dispatch.forms import OutboxFilterForm
-from dispatch.models import Notification, NotificationState
+from dispatch.models import NOTIFICATION_TONES, Notification, NotificationState
 from dispatch.notifications import template_label
 from dispatch.permissions import role_required
 from dispatch.redirects import back_to
@@ -80,8 +80,11 @@ def outbox(request):
             "page": page,
             "rows": [(n, template_label(n.template)) for n in page],
             "query": query.urlencode(),
+            # Each state's count, coloured by its tone when there is any.
             "counts": [
-                (state, label, counts.get(state, 0)) for state, label in NotificationState.choices
+                (state, label, n, NOTIFICATION_TONES[state] if n else "")
+                for state, label in NotificationState.choices
+                for n in [counts.get(state, 0)]
             ],
             "quiet_now": in_quiet_hours(timezone.now()),
             "quiet_start": settings.NOTIFICATIONS["QUIET_HOURS_START"],

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from dispatch.models import Event, Notification, NotificationState
+from dispatch.models import Event, EventKind, Notification, NotificationState
 from visits.models import INACTIVE_STATUSES, Measurement, Visit, VisitStatus
 
 from . import rules, services
@@ -222,9 +222,9 @@ def _sign(demo, visit: Visit, channel: str) -> SurveyResponse:
     # Put the survey's events at the times they happened (the services stamped "now").
     for event in Event.objects.filter(visit=visit, kind__startswith="survey."):
         when = {
-            "survey.link_issued": issued_at,
-            "survey.code_sent": issued_at + timedelta(minutes=1),
-            "survey.card_handed_over": signed_at + timedelta(minutes=1),
+            EventKind.SURVEY_LINK_ISSUED: issued_at,
+            EventKind.SURVEY_CODE_SENT: issued_at + timedelta(minutes=1),
+            EventKind.SURVEY_CARD_HANDED_OVER: signed_at + timedelta(minutes=1),
         }.get(event.kind, signed_at)
         Event.objects.filter(pk=event.pk).update(created_at=when)
     return response

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
 from dispatch.people import mask_phone
+from dispatch.transitions import StateMap
 
 from .integrity import integrity_problems
 
@@ -77,6 +78,24 @@ class LinkChannel(models.TextChoices):
     DEVICE = "device", _("Engineer's phone with an SMS code")
 
 
+class LinkState(models.TextChoices):
+    """Where a survey link stands, read from its timestamps (SurveyLink.state)."""
+
+    OPEN = "open", _("Not yet used")
+    USED = "used", _("Signed")
+    REVOKED = "revoked", _("Replaced or locked")
+
+
+# R23: a link is used once (the customer signs) or revoked (a newer link replaces it, or wrong
+# codes lock it), and then it is over. An open link past its expiry opens nothing
+# (SurveyLink.is_live) and is revoked when the next one is issued.
+LINK_TRANSITIONS: dict[str, frozenset[str]] = {
+    LinkState.OPEN: frozenset({LinkState.USED, LinkState.REVOKED}),
+    LinkState.USED: frozenset(),
+    LinkState.REVOKED: frozenset(),
+}
+
+
 class SurveyLink(models.Model):
     """A single-use, expiring link to the survey of one visit (R23).
 
@@ -85,6 +104,18 @@ class SurveyLink(models.Model):
     engineer's-phone channels, where the page also asks for a one-time code sent by SMS to the
     customer's number.
     """
+
+    states = StateMap(
+        LINK_TRANSITIONS,
+        field="state",
+        choices=LinkState,
+        refusal=_("This survey link is “%(current)s”: it can't become “%(new)s”."),
+        rows={
+            LinkState.OPEN: Q(used_at__isnull=True, revoked_at__isnull=True),
+            LinkState.USED: Q(used_at__isnull=False),
+            LinkState.REVOKED: Q(revoked_at__isnull=False),
+        },
+    )
 
     visit = models.ForeignKey("visits.Visit", on_delete=models.PROTECT, related_name="survey_links")
     channel = models.CharField(_("channel"), max_length=10, choices=LinkChannel.choices)
@@ -125,10 +156,23 @@ class SurveyLink(models.Model):
             models.CheckConstraint(
                 condition=Q(channel__in=LinkChannel.values), name="surveylink_channel_valid"
             ),
+            # LINK_TRANSITIONS: used and revoked are both final; a link is never both.
+            models.CheckConstraint(
+                condition=Q(used_at__isnull=True) | Q(revoked_at__isnull=True),
+                name="surveylink_used_or_revoked",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.visit_id} {self.channel} {self.issued_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def state(self) -> str:
+        if self.used_at is not None:
+            return LinkState.USED
+        if self.revoked_at is not None:
+            return LinkState.REVOKED
+        return LinkState.OPEN
 
     def is_live(self, now=None) -> bool:
         now = now or timezone.now()

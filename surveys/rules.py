@@ -9,10 +9,9 @@ from datetime import timedelta
 
 from django.conf import settings
 
-from visits.models import VisitStatus
-
-# R22: the survey comes after the work, whatever its outcome.
-WORK_ENDED_STATUSES = frozenset({VisitStatus.RESOLVED, VisitStatus.UNRESOLVED, VisitStatus.REPLIED})
+# R22: the survey comes after the work, whatever its outcome (the visits app says which
+# statuses those are).
+from visits.models import WORK_ENDED_STATUSES  # noqa: F401
 
 
 def sms_link_ttl() -> timedelta:

@@ -17,26 +17,26 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from dispatch.customer_secrets import MARK, keyed_hash
 from dispatch.errors import PermissionDenied, RuleViolation
-from dispatch.events import EVENT_LABELS, record_event
 from dispatch.locks import lock_link, lock_visit
 from dispatch.notifications import queue_sms, urgent_sms
-from dispatch.people import display_name, mask_phone
+from dispatch.people import display_name
 from dispatch.roles import Role, has_role
 from dispatch.rules import faq_handbook_allowed
+from dispatch.transitions import require_transition
 from visits.models import Visit, VisitStatus
 from visits.services import require_engineer
 
-from . import rules
+from . import events, rules
 from .integrity import compute_digest, compute_seal, measurement_snapshot
 from .models import (
     Answer,
     CardHandover,
     CardItem,
     LinkChannel,
+    LinkState,
     Question,
     QuestionKind,
     SurveyLink,
@@ -44,17 +44,6 @@ from .models import (
 )
 from .phone_secrets import code_reference, link_code, link_reference, link_token
 from .signature import clean_strokes, pointer_types, render_png
-
-EVENT_LABELS.update(
-    {
-        "survey.link_issued": gettext_lazy("Survey link issued"),
-        "survey.code_sent": gettext_lazy("Survey code sent to the customer"),
-        "survey.link_locked": gettext_lazy("Survey link locked after wrong codes"),
-        "survey.signed": gettext_lazy("Survey signed by the customer"),
-        "survey.work_order_signed": gettext_lazy("Work order signed by the customer"),
-        "survey.card_handed_over": gettext_lazy("Service commitment card handed over"),
-    }
-)
 
 # R23: the one-time code lives minutes and the customer waits for it on site: quiet hours must
 # not hold it. The survey link (valid a day) may wait for the morning.
@@ -164,8 +153,9 @@ def issue_link(
             % {"n": issued},
             status=409,
         )
-    SurveyLink.objects.filter(visit=visit, used_at__isnull=True, revoked_at__isnull=True).update(
-        revoked_at=now
+    # R23: the new link replaces any still open (expired or not), in the same transaction.
+    SurveyLink.states.update(
+        SurveyLink.objects.filter(visit=visit), LinkState.REVOKED, revoked_at=now
     )
     ttl = rules.sms_link_ttl() if channel == LinkChannel.SMS else rules.on_site_link_ttl()
     link = SurveyLink(
@@ -183,19 +173,7 @@ def issue_link(
     link.token_hash = hash_token(token)
     link.save()
     url = base_url.rstrip("/") + customer_path(token)
-    record_event(
-        ticket=visit.ticket,
-        visit=visit,
-        actor=actor,
-        kind="survey.link_issued",
-        message=link.get_channel_display(),
-        after={
-            "link": link.pk,
-            "channel": channel,
-            "phone": mask_phone(phone),
-            "expires_at": link.expires_at.isoformat(),
-        },
-    )
+    events.survey_link_issued_event(link=link, actor=actor)
     if channel == LinkChannel.SMS:
         queue_sms(
             ticket=visit.ticket,
@@ -263,13 +241,7 @@ def send_code(*, link: SurveyLink, now: datetime | None = None) -> SurveyLink:
         update_fields=["secret_nonce", "code_hash", "code_sent_at", "code_expires_at", "code_sends"]
     )
     visit = link.visit
-    record_event(
-        ticket=visit.ticket,
-        visit=visit,
-        actor=None,
-        kind="survey.code_sent",
-        after={"link": link.pk, "phone": mask_phone(link.phone), "sends": link.code_sends},
-    )
+    events.survey_code_sent_event(link=link)
     queue_sms(
         ticket=visit.ticket,
         template="survey_code",
@@ -303,15 +275,10 @@ def _check_code(link_pk: int, code: str, now: datetime) -> tuple[str, str]:
         return "ok", nonce
     fields = ["code_attempts"]
     if link.code_attempts >= rules.CODE_MAX_ATTEMPTS:
+        require_transition(link, LinkState.REVOKED)
         link.revoked_at = now
         fields.append("revoked_at")
-        record_event(
-            ticket=link.visit.ticket,
-            visit=link.visit,
-            actor=None,
-            kind="survey.link_locked",
-            after={"link": link.pk, "attempts": link.code_attempts},
-        )
+        events.survey_link_locked_event(link=link)
     link.save(update_fields=fields)
     return ("locked" if link.revoked_at else "wrong"), ""
 
@@ -519,6 +486,7 @@ def _write_signed_survey(
     for answer in answer_rows:
         answer.response = response
     Answer.objects.bulk_create(answer_rows)
+    require_transition(link, LinkState.USED)
     link.used_at = now
     link.save(update_fields=["used_at"])
 
@@ -531,15 +499,8 @@ def _write_signed_survey(
         "pointer": pointer_types(clean),
         "average": round(sum(scores) / len(scores), 2) if scores else None,
     }
-    record_event(ticket=visit.ticket, visit=visit, actor=None, kind="survey.signed", after=summary)
-    record_event(
-        ticket=visit.ticket,
-        visit=visit,
-        actor=None,
-        kind="survey.work_order_signed",
-        message=response.work_order_text.splitlines()[0],
-        after={"response": response.pk},
-    )
+    events.survey_signed_event(response=response, summary=summary)
+    events.survey_work_order_signed_event(response=response)
     return response
 
 
@@ -590,13 +551,8 @@ def hand_over_card(
         handover = CardHandover.objects.create(
             visit=visit, item=item, handed_by=actor, handed_at=now
         )
-    record_event(
-        ticket=visit.ticket,
-        visit=visit,
-        actor=actor,
-        kind="survey.card_handed_over",
-        message=handover.get_item_display(),
-        after={"item": item, "handed_at": now.isoformat(), "replaces_handbook": replaces_handbook},
+    events.survey_card_handed_over_event(
+        handover=handover, actor=actor, replaces_handbook=replaces_handbook
     )
     queue_sms(
         ticket=visit.ticket,

@@ -45,6 +45,7 @@ from .models import (
     VisitNote,
     VisitStatus,
 )
+from .next_steps import NextSteps, next_steps
 
 User = get_user_model()
 EVERYONE = (Role.DISPATCHER, Role.ENGINEER, Role.SUPERVISOR)
@@ -266,6 +267,17 @@ class HandoverInSerializer(ModelSerializer):
         read_only_fields = fields
 
 
+class NextStepsSerializer(serializers.Serializer):
+    """What the visit's engineer may do next, from the visit's transition map and the rules
+    (visits.next_steps): the same answer the engineer's page gives, one flag per step."""
+
+    def get_fields(self):
+        return {
+            name: serializers.BooleanField(read_only=True, help_text=step)
+            for name, step in NextSteps.steps().items()
+        }
+
+
 class VisitDetailSerializer(VisitSerializer):
     rescheduled_from = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     measurements = MeasurementSerializer(many=True, read_only=True)
@@ -285,6 +297,9 @@ class VisitDetailSerializer(VisitSerializer):
     no_survey_reason = serializers.CharField(
         read_only=True,
         help_text="R24: why there is no signed survey: refused, nobody_home, or empty.",
+    )
+    next_steps = serializers.SerializerMethodField(
+        help_text="What the visit's engineer may do next: the steps the engineer's page offers."
     )
 
     class Meta(VisitSerializer.Meta):
@@ -320,6 +335,7 @@ class VisitDetailSerializer(VisitSerializer):
             "note",
             "handovers",
             "handover_in",
+            "next_steps",
         ]
         read_only_fields = fields
 
@@ -331,6 +347,10 @@ class VisitDetailSerializer(VisitSerializer):
     def get_handover_in(self, visit):
         handover = selectors.handover_in(visit)
         return HandoverInSerializer(handover, context=self.context).data if handover else None
+
+    @extend_schema_field(NextStepsSerializer)
+    def get_next_steps(self, visit) -> dict[str, bool]:
+        return next_steps(visit).actions()
 
     @extend_schema_field(VisitNoteSerializer(allow_null=True))
     def get_note(self, visit):

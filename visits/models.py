@@ -10,6 +10,7 @@ from phonenumber_field.modelfields import PhoneNumberField
 
 from dispatch.db import PostgresExclusionConstraint, TsTzRange
 from dispatch.rules import ARRIVE_EARLY
+from dispatch.transitions import StateMap
 
 
 class VisitStatus(models.TextChoices):
@@ -37,7 +38,9 @@ class NoSurveyReason(models.TextChoices):
 
 
 S = VisitStatus
-# The one transition map (docs/design.md#a-state-change) of a visit, read by services and templates.
+# The one transition map of a visit (docs/design.md#state-maps): the services check every change
+# of status against it (Visit.states), the engineer's page and the API ask it what may come next
+# (visits.next_steps).
 VISIT_TRANSITIONS: dict[str, frozenset[str]] = {
     S.BOOKED: frozenset({S.CONFIRMED, S.RESCHEDULED, S.CANCELLED}),
     S.CONFIRMED: frozenset({S.EN_ROUTE, S.ARRIVED, S.RESCHEDULED, S.CANCELLED}),
@@ -57,10 +60,19 @@ VISIT_TRANSITIONS: dict[str, frozenset[str]] = {
 # time or late (R9), and its slot is the record of that; the successor holds the receiving
 # engineer's time.
 INACTIVE_STATUSES = frozenset({S.RESCHEDULED, S.CANCELLED})
+# R22: the work is over and its result recorded, whatever it was; the survey and leaving follow.
+WORK_ENDED_STATUSES = frozenset({S.RESOLVED, S.UNRESOLVED, S.REPLIED})
 
 
 class Visit(models.Model):
     """An appointment for an on-site network test, and what happened there."""
+
+    states = StateMap(
+        VISIT_TRANSITIONS,
+        field="status",
+        choices=VisitStatus,
+        refusal=_("A visit that is “%(current)s” cannot become “%(new)s”."),
+    )
 
     ticket = models.ForeignKey(
         "dispatch.Ticket", verbose_name=_("ticket"), on_delete=models.PROTECT, related_name="visits"
@@ -213,7 +225,7 @@ class Visit(models.Model):
 
     @property
     def can_transition_to(self) -> frozenset[str]:
-        return VISIT_TRANSITIONS[self.status]
+        return self.states.next(self.status)
 
     @property
     def punctual_by(self):
@@ -525,6 +537,18 @@ class HandoverState(models.TextChoices):
     LOCKED = "locked", _("Refused after too many wrong codes")
 
 
+# R16: a request waits for the customer's code; it ends agreed, replaced by a newer one, or
+# refused after wrong codes, once.
+HANDOVER_TRANSITIONS: dict[str, frozenset[str]] = {
+    HandoverState.PENDING: frozenset(
+        {HandoverState.CONFIRMED, HandoverState.SUPERSEDED, HandoverState.LOCKED}
+    ),
+    HandoverState.CONFIRMED: frozenset(),
+    HandoverState.SUPERSEDED: frozenset(),
+    HandoverState.LOCKED: frozenset(),
+}
+
+
 class ConsentMethod(models.TextChoices):
     """R16: how the customer's consent to a handover was given."""
 
@@ -548,6 +572,13 @@ class VisitHandover(models.Model):
     is derived when the SMS is sent (visits.services.handover) and only its HMAC is kept; the row
     records how the consent was given: by the code, on whose phone, through which path, when.
     """
+
+    states = StateMap(
+        HANDOVER_TRANSITIONS,
+        field="state",
+        choices=HandoverState,
+        refusal=_("A handover request that is “%(current)s” cannot become “%(new)s”."),
+    )
 
     visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="handovers")
     from_engineer = models.ForeignKey(
@@ -645,6 +676,14 @@ class RequestState(models.TextChoices):
     REJECTED = "rejected", _("Rejected")
 
 
+# R11: a late change waits for one decision, approve or reject, and is decided once.
+REQUEST_TRANSITIONS: dict[str, frozenset[str]] = {
+    RequestState.PENDING: frozenset({RequestState.APPROVED, RequestState.REJECTED}),
+    RequestState.APPROVED: frozenset(),
+    RequestState.REJECTED: frozenset(),
+}
+
+
 class RequestKind(models.TextChoices):
     RESCHEDULE = "reschedule", _("Reschedule")
     CANCEL = "cancel", _("Cancellation")
@@ -653,6 +692,8 @@ class RequestKind(models.TextChoices):
 class RescheduleRequest(models.Model):
     """R11: a late change (a reschedule or a cancellation under 2 hours' notice), for force
     majeure, waiting for a supervisor. A cancellation has no new time."""
+
+    states = StateMap(REQUEST_TRANSITIONS, field="state", choices=RequestState)
 
     visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="reschedule_requests")
     kind = models.CharField(
@@ -705,9 +746,21 @@ class RescheduleRequest(models.Model):
                 ),
                 name="reschedule_req_kind_fields",
             ),
+            # A decided request says when; a pending one has no decision yet.
+            models.CheckConstraint(
+                condition=(
+                    Q(state=RequestState.PENDING, decided_at__isnull=True)
+                    | (~Q(state=RequestState.PENDING) & Q(decided_at__isnull=False))
+                ),
+                name="reschedule_req_decided_at",
+            ),
         ]
 
     def __str__(self) -> str:
         if self.kind == RequestKind.CANCEL:
             return f"{self.visit_id} ✕"
         return f"{self.visit_id} → {self.new_start:%Y-%m-%d %H:%M}"
+
+    @property
+    def awaiting_decision(self) -> bool:
+        return not self.states.is_final(self.state)

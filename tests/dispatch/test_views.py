@@ -123,7 +123,7 @@ def test_close_form_requires_a_resolution(login, dispatcher):
 def test_list_filters_by_status_and_overdue(login, dispatcher):
     open_ticket(dispatcher, customer_name="甲")
     late = open_ticket(dispatcher, customer_name="乙")
-    Deadline.objects.filter(ticket=late).update(state="overdue")
+    Deadline.objects.filter(ticket=late).update(state="overdue", overdue_at=timezone.now())
     client = login(dispatcher)
     text = client.get(reverse("dispatch:ticket_list"), {"overdue": "on"}).content.decode()
     assert late.number in text

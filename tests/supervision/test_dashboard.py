@@ -55,7 +55,9 @@ def test_overdue_replies_come_first_r15_then_acknowledgements_r6(
     login, supervisor, dispatcher, engineer
 ):
     ack_ticket = open_ticket(dispatcher, customer_name="受理超时客户")
-    Deadline.objects.filter(ticket=ack_ticket).update(state=DeadlineState.OVERDUE)
+    Deadline.objects.filter(ticket=ack_ticket).update(
+        state=DeadlineState.OVERDUE, overdue_at=timezone.now()
+    )
     reply_ticket = open_ticket(dispatcher, customer_name="回复超时客户")
     visit = make_visit(reply_ticket, engineer, start=timezone.now() - timedelta(hours=6))
     overdue(reply_ticket, DeadlineKind.REPLY, engineer, visit=visit)
@@ -66,7 +68,9 @@ def test_overdue_replies_come_first_r15_then_acknowledgements_r6(
 
 def test_a_kept_promise_leaves_the_dashboard(login, supervisor, dispatcher):
     ticket = open_ticket(dispatcher, customer_name="已联系客户")
-    Deadline.objects.filter(ticket=ticket).update(state=DeadlineState.OVERDUE)
+    Deadline.objects.filter(ticket=ticket).update(
+        state=DeadlineState.OVERDUE, overdue_at=timezone.now()
+    )
     client = login(supervisor)
     assert "已联系客户" in client.get(URL).content.decode()
     # R6: the supervisor records the contact in place; the row goes.
@@ -148,7 +152,9 @@ def test_filter_by_team_and_kind(login, supervisor, dispatcher, engineer, engine
 
 def test_exports_csv_and_xlsx(login, supervisor, dispatcher):
     ticket = open_ticket(dispatcher, customer_name="导出客户")
-    Deadline.objects.filter(ticket=ticket).update(state=DeadlineState.OVERDUE)
+    Deadline.objects.filter(ticket=ticket).update(
+        state=DeadlineState.OVERDUE, overdue_at=timezone.now()
+    )
     client = login(supervisor)
     response = client.get(URL, {"export": "csv", "table": "overdue"})
     assert response["Content-Type"].startswith("text/csv")
@@ -213,7 +219,9 @@ def test_row_actions_load_when_opened_and_offer_everyone_but_the_owner(
     login, supervisor, dispatcher, dispatcher2
 ):
     ticket = open_ticket(dispatcher)
-    Deadline.objects.filter(ticket=ticket).update(state=DeadlineState.OVERDUE)
+    Deadline.objects.filter(ticket=ticket).update(
+        state=DeadlineState.OVERDUE, overdue_at=timezone.now()
+    )
     client = login(supervisor)
     page = client.get(URL).content.decode()
     assert "dashboard_row_actions" not in page  # the forms are not on the page itself ...

@@ -38,7 +38,7 @@ def board(dispatcher, supervisor):
     for name in FORMULAS:
         ticket = open_ticket(dispatcher, customer_name=name)
         Deadline.objects.filter(ticket=ticket).update(
-            state=DeadlineState.OVERDUE, responsible=engineer
+            state=DeadlineState.OVERDUE, overdue_at=timezone.now(), responsible=engineer
         )
     start = timezone.now() - timedelta(days=1)
     Visit.objects.create(

@@ -2,8 +2,9 @@
 an event.
 
 Split by topic: `booking` (the desk: book, reschedule, cancel), `arrival` (the engineer's way
-to the door), `work` (on site), `handover` (R16, with the customer's code), `common` (lock,
-events, violations, SMS). Import from here:
+to the door), `work` (on site), `handover` (R16, with the customer's code), `common` (lock, who
+acts, the transition check, violations, SMS). Events are written by their helpers in
+visits.events. Import from here:
 `visits.services.book_visit`.
 """
 

@@ -21,7 +21,9 @@ from dispatch.rules import (
     visit_note_window,
 )
 
+from .. import events
 from ..models import ViolationKind, Visit, VisitNote, VisitStatus
+from ..next_steps import arrival_ahead, at_the_door
 from .booking import local
 from .common import (
     lock_visit,
@@ -32,11 +34,9 @@ from .common import (
     require_fresh_self_check,
     require_status,
     set_status,
-    visit_event,
 )
 
 S = VisitStatus
-BEFORE_ARRIVAL = frozenset({S.BOOKED, S.CONFIRMED, S.EN_ROUTE})
 PHOTO_TYPES = {
     b"\xff\xd8\xff": "jpg",
     b"\x89PNG": "png",
@@ -81,7 +81,7 @@ def reconfirm_visit(*, actor, visit: Visit) -> Visit:
     visit.reconfirmed_at = now
     set_status(visit, S.CONFIRMED, "reconfirmed_at")
     deadlines.meet_deadline(kind=DeadlineKind.RECONFIRM, visit=visit, at=now)
-    visit_event(visit, actor, "visit.reconfirmed", start=visit.start)
+    events.visit_reconfirmed_event(visit=visit, actor=actor)
     queue_visit_sms(visit, "visit_reconfirmed", "reconfirmed")
     return visit
 
@@ -94,7 +94,7 @@ def depart_for_visit(*, actor, visit: Visit) -> Visit:
     _require_reconfirmed(visit, S.EN_ROUTE)
     visit.departed_at = timezone.now()
     set_status(visit, S.EN_ROUTE, "departed_at")
-    visit_event(visit, actor, "visit.departed")
+    events.visit_departed_event(visit=visit, actor=actor)
     return visit
 
 
@@ -116,7 +116,7 @@ def notify_late(
     """
     visit = lock_visit(visit)
     require_engineer(actor, visit)
-    if visit.status not in BEFORE_ARRIVAL:
+    if not arrival_ahead(visit):
         raise RuleViolation(
             "already_arrived",
             _("A late notice is for a visit the engineer has not reached yet."),
@@ -177,14 +177,8 @@ def notify_late(
             detail=reason,
             at=now,
         )
-    visit_event(
-        visit,
-        actor,
-        "visit.late_notice",
-        reason,
-        new_arrival_at=new_arrival_at,
-        in_time=in_time,
-        banned_phrases_confirmed=confirmed,
+    events.visit_late_notice_event(
+        visit=visit, actor=actor, reason=reason, in_time=in_time, banned_phrases_confirmed=confirmed
     )
     queue_visit_sms(
         visit,
@@ -215,7 +209,7 @@ def record_arrival(*, actor, visit: Visit, latitude=None, longitude=None) -> Vis
     engineer allows it."""
     visit = lock_visit(visit)
     require_engineer(actor, visit)
-    if visit.status in BEFORE_ARRIVAL:
+    if arrival_ahead(visit):
         require_kit(visit)  # R20 first: the refusal the engineer must act on before anything
     _require_reconfirmed(visit, S.ARRIVED)
     lat = _coordinate(latitude, -90, 90, "latitude")
@@ -257,19 +251,12 @@ def record_arrival(*, actor, visit: Visit, latitude=None, longitude=None) -> Vis
             % {"time": local(promised, "%H:%M")},
             at=now,
         )
-    visit_event(
-        visit,
-        actor,
-        "visit.arrived",
-        punctual=visit.arrival_punctual,
-        minutes_late=late_by,
-        located=lat is not None,
-    )
+    events.visit_arrived_event(visit=visit, actor=actor, minutes_late=late_by)
     return visit
 
 
 def _require_at_door(visit: Visit) -> None:
-    if visit.status != S.ARRIVED:
+    if not at_the_door(visit):
         raise RuleViolation(
             "not_at_door", _("This is for when you are at the customer's door."), status=409
         )
@@ -284,7 +271,7 @@ def record_knock(*, actor, visit: Visit) -> Visit:
     if visit.knocked_at is None:
         visit.knocked_at = timezone.now()
         visit.save(update_fields=["knocked_at", "updated_at"])
-        visit_event(visit, actor, "visit.knocked")
+        events.visit_knocked_event(visit=visit, actor=actor)
     return visit
 
 
@@ -302,7 +289,7 @@ def record_failed_call(*, actor, visit: Visit) -> Visit:
         )
     visit.call_failed_at = timezone.now()
     visit.save(update_fields=["call_failed_at", "updated_at"])
-    visit_event(visit, actor, "visit.call_failed")
+    events.visit_call_failed_event(visit=visit, actor=actor)
     return visit
 
 
@@ -348,7 +335,7 @@ def mark_no_answer(*, actor, visit: Visit) -> Visit:
         due_at=now + visit_note_window(),
         responsible=visit.engineer,
     )
-    visit_event(visit, actor, "visit.no_answer", note_due=due.due_at)
+    events.visit_no_answer_event(visit=visit, actor=actor, note_due=due.due_at)
     return visit
 
 
@@ -478,6 +465,6 @@ def file_visit_note(
         note.photo.save(photo.name, photo, save=False)
     note.save()
     deadlines.meet_deadline(kind=DeadlineKind.VISIT_NOTE, visit=visit, at=now)
-    visit_event(visit, actor, "visit.note_filed", surname=surname, departed_at=departed_at)
+    events.visit_note_filed_event(visit=visit, actor=actor, note=note)
     queue_visit_sms(visit, "visit_note", "note", note=note)
     return note

@@ -15,8 +15,9 @@ from dispatch.people import display_name
 from dispatch.roles import Role, has_role
 from dispatch.rules import RESCHEDULE_LEAD, arrival_due, reconfirm_lead
 from dispatch.services import set_ticket_status
+from dispatch.transitions import require_transition
 
-from .. import selectors
+from .. import events, selectors
 from ..models import (
     RequestKind,
     RequestState,
@@ -35,7 +36,6 @@ from .common import (
     require_engineer_user,
     require_status,
     set_status,
-    visit_event,
 )
 
 # A visit is booked for at most a working day; the board shows 08:00–20:00.
@@ -144,7 +144,7 @@ def insert_visit(visit: Visit | None = None, **fields) -> Visit:
 
 
 def _check_ticket(ticket: Ticket, *, exclude=None) -> None:
-    if ticket.status == TicketStatus.CLOSED:
+    if ticket.is_closed:
         raise RuleViolation(
             "ticket_closed",
             _("Ticket %(number)s is closed.") % {"number": ticket.number},
@@ -257,14 +257,7 @@ def book_visit(*, actor, ticket: Ticket, engineer, start: datetime, end: datetim
     _check_ticket(ticket)
 
     def announce(visit):
-        visit_event(
-            visit,
-            actor,
-            "visit.booked",
-            engineer=engineer.username,
-            start=visit.start,
-            end=visit.end,
-        )
+        events.visit_booked_event(visit=visit, actor=actor)
         queue_visit_sms(visit, "visit_booked", "booked")
 
     return _create(
@@ -353,29 +346,16 @@ def _move(
         rescheduled_from=old,
     )
     late = _count_late_change(old, old_start, reason, approved_by, requested_at)
-    visit_event(
-        old,
-        actor,
-        "visit.rescheduled",
-        reason,
-        new_visit=new.pk,
+    events.visit_rescheduled_event(
+        visit=old,
+        actor=actor,
+        new_visit=new,
         old_start=old_start,
-        new_start=new.start,
-        engineer=engineer.username,
-        force_majeure=late,
-        approved_by=approved_by.username if approved_by else None,
+        late=late,
+        approved_by=approved_by,
         banned_phrases_confirmed=confirmed_phrases or [],
     )
-    visit_event(
-        new,
-        actor,
-        "visit.booked",
-        reason,
-        rescheduled_from=old.pk,
-        engineer=engineer.username,
-        start=new.start,
-        end=new.end,
-    )
+    events.visit_booked_event(visit=new, actor=actor, reason=reason)
     queue_visit_sms(new, "visit_rescheduled", "rescheduled", old_start=old_start, reason=reason)
     return new
 
@@ -470,26 +450,10 @@ def reassign_visit(*, actor, visit: Visit, engineer, reason: str) -> Visit:
         end=visit.end,
         rescheduled_from=visit,
     )
-    visit_event(
-        visit,
-        actor,
-        "visit.reassigned",
-        reason,
-        new_visit=new.pk,
-        from_engineer=previous.username,
-        to_engineer=engineer.username,
-        start=visit.start,
+    events.visit_reassigned_event(
+        visit=visit, actor=actor, new_visit=new, previous_engineer=previous
     )
-    visit_event(
-        new,
-        actor,
-        "visit.booked",
-        reason,
-        rescheduled_from=visit.pk,
-        engineer=engineer.username,
-        start=new.start,
-        end=new.end,
-    )
+    events.visit_booked_event(visit=new, actor=actor, reason=reason)
     # R26: the standard booking SMS, naming the new engineer; the time is the one agreed.
     queue_visit_sms(new, "visit_booked", "booked")
     return new
@@ -515,17 +479,8 @@ def _file_request(*, actor, visit: Visit, kind: str, reason: str, confirmed, **f
     request = RescheduleRequest.objects.create(
         visit=visit, kind=kind, requested_by=actor, reason=reason, **fields
     )
-    engineer = fields.get("new_engineer")
-    visit_event(
-        visit,
-        actor,
-        "visit.reschedule_requested",
-        reason,
-        request=request.pk,
-        change=kind,
-        new_start=fields.get("new_start"),
-        engineer=engineer.username if engineer else None,
-        banned_phrases_confirmed=confirmed,
+    events.visit_reschedule_requested_event(
+        visit=visit, actor=actor, request=request, banned_phrases_confirmed=confirmed
     )
     notify_supervisors(
         template="visit_reschedule_request_staff",
@@ -593,13 +548,14 @@ def decide_reschedule_request(
     # Ticket, visit, then the request (dispatch/locks.py), as cancel_visit locks them.
     request = lock_request(request)
     visit = request.visit
-    if request.state != RequestState.PENDING:
-        raise RuleViolation(
-            "request_decided",
-            _("This request has been decided already: %(state)s.")
-            % {"state": request.get_state_display()},
-            status=409,
-        )
+    decision = RequestState.APPROVED if approve else RequestState.REJECTED
+    require_transition(
+        request,
+        decision,
+        _("This request has been decided already: %(state)s.")
+        % {"state": request.get_state_display()},
+        code="request_decided",
+    )
     request.decided_by, request.decided_at = actor, timezone.now()
     request.decision_note = (note or "").strip()
     # R27: the requester confirmed any banned phrase when asking (their event says so).
@@ -615,7 +571,6 @@ def decide_reschedule_request(
             confirmed_phrases=confirmed,
             keep_request=request,
         )
-        request.state = RequestState.APPROVED
     elif approve:
         require_status(visit, VisitStatus.RESCHEDULED, _not_movable_message(visit))
         _move(
@@ -629,10 +584,9 @@ def decide_reschedule_request(
             requested_at=request.created_at,
             confirmed_phrases=confirmed,
         )
-        request.state = RequestState.APPROVED
     else:
-        request.state = RequestState.REJECTED
-        visit_event(visit, actor, "visit.reschedule_rejected", request.decision_note)
+        events.visit_reschedule_rejected_event(visit=visit, actor=actor, request=request)
+    request.state = decision
     request.save(update_fields=["state", "decided_by", "decided_at", "decision_note"])
     return request
 
@@ -668,24 +622,23 @@ def _call_off(
     (R11), the customer told with an apology, a ticket left without a visit reopened."""
     start = visit.start
     now = _close(visit, actor, reason, VisitStatus.CANCELLED)
-    pending = visit.reschedule_requests.filter(state=RequestState.PENDING)
+    undecided = visit.reschedule_requests.all()
     if keep_request is not None:
-        pending = pending.exclude(pk=keep_request.pk)
-    pending.update(
-        state=RequestState.REJECTED,
+        undecided = undecided.exclude(pk=keep_request.pk)
+    RescheduleRequest.states.update(
+        undecided,
+        RequestState.REJECTED,
         decided_by=actor,
         decided_at=now,
         decision_note=_("Visit cancelled"),
     )
     # R11: a cancellation inside the window counts like a late reschedule.
     late = _count_late_change(visit, start, reason, approved_by, requested_at)
-    visit_event(
-        visit,
-        actor,
-        "visit.cancelled",
-        reason,
-        force_majeure=late,
-        approved_by=approved_by.username if approved_by else None,
+    events.visit_cancelled_event(
+        visit=visit,
+        actor=actor,
+        late=late,
+        approved_by=approved_by,
         banned_phrases_confirmed=confirmed_phrases or [],
     )
     # R26: the apology in the standard phrasing (000 §3.4), with the reason.

@@ -1,55 +1,26 @@
 """What every visit service shares: the row lock (from dispatch.locks, re-exported), who may act,
-the transition check, events, violations and the customer SMS (docs/design.md#a-state-change)."""
+the transition check (the visit's map, docs/design.md#state-maps), violations and the customer
+SMS (docs/design.md#a-state-change). Events are written by their helpers, visits.events."""
 
 import math
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from dispatch import notifications
 from dispatch.errors import PermissionDenied, RuleViolation
-from dispatch.events import EVENT_LABELS, record_event
 from dispatch.locks import lock_visit
 from dispatch.people import display_name
 from dispatch.roles import Role, has_role, is_staff_member
 from dispatch.rules import self_check_window
 
-from ..models import Violation, Visit, VisitStatus
+from .. import events
+from ..models import Violation, Visit
 
 User = get_user_model()
-
-EVENT_LABELS.update(
-    {
-        "visit.booked": gettext_lazy("Visit booked"),
-        "visit.reconfirmed": gettext_lazy("Visit re-confirmed with the customer"),
-        "visit.departed": gettext_lazy("Engineer on the way"),
-        "visit.late_notice": gettext_lazy("Customer told the engineer will be late"),
-        "visit.arrived": gettext_lazy("Engineer arrived"),
-        "visit.knocked": gettext_lazy("Knocked at the door"),
-        "visit.call_failed": gettext_lazy("Customer not reached by phone"),
-        "visit.no_answer": gettext_lazy("No answer at the door"),
-        "visit.note_filed": gettext_lazy("Visit note filed"),
-        "visit.work_started": gettext_lazy("Work started on site"),
-        "visit.measurement": gettext_lazy("Network test recorded"),
-        "visit.log_imported": gettext_lazy("Network test log imported"),
-        "visit.resolved": gettext_lazy("Resolved on site"),
-        "visit.unresolved": gettext_lazy("Not resolved on site; reply promised"),
-        "visit.replied": gettext_lazy("Promised reply given"),
-        "visit.handover": gettext_lazy("Visit handed to another engineer"),
-        "visit.complaint": gettext_lazy("Customer complained on site"),
-        "visit.rescheduled": gettext_lazy("Visit rescheduled"),
-        "visit.reassigned": gettext_lazy("Visit given to another engineer, same time"),
-        "visit.reschedule_requested": gettext_lazy("Late reschedule sent for approval"),
-        "visit.reschedule_rejected": gettext_lazy("Late reschedule rejected"),
-        "visit.cancelled": gettext_lazy("Visit cancelled"),
-        "visit.kit_complete": gettext_lazy("Kit and self-check complete"),
-    }
-)
-
 
 # Quiet hours hold none of these: each concerns a visit about to happen, or (visit_reply, R15)
 # a promised reply the customer is waiting for; held until morning it would break the promise.
@@ -123,39 +94,17 @@ def require_engineer_user(user) -> None:
 
 
 def require_status(visit: Visit, new_status: str, message: str | None = None) -> None:
-    """Every change of status goes through VISIT_TRANSITIONS (docs/design.md#a-state-change)."""
-    if new_status not in visit.can_transition_to:
-        raise RuleViolation(
-            "invalid_transition",
-            message
-            or _("A visit that is “%(current)s” cannot become “%(new)s”.")
-            % {"current": visit.get_status_display(), "new": VisitStatus(new_status).label},
-            status=409,
-        )
+    """Every change of status goes through the visit's map, VISIT_TRANSITIONS
+    (docs/design.md#state-maps): 409 with a sentence for a move it doesn't allow."""
+    Visit.states.require(visit, new_status, message)
 
 
 def set_status(visit: Visit, status: str, *extra_fields: str) -> None:
+    """Write a new status, never one the map forbids (services call require_status first, to
+    refuse before anything else; this is the last guard)."""
+    require_status(visit, status)
     visit.status = status
     visit.save(update_fields=["status", *extra_fields, "updated_at"])
-
-
-def visit_event(visit: Visit, actor, kind: str, message: str = "", **after) -> None:
-    record_event(
-        ticket=visit.ticket,
-        visit=visit,
-        actor=actor,
-        kind=kind,
-        message=message,
-        after={key: _jsonable(value) for key, value in after.items()},
-    )
-
-
-def _jsonable(value):
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, timedelta):
-        return int(value.total_seconds())
-    return value
 
 
 def record_violation(
@@ -238,26 +187,15 @@ def update_kit_status(
     if missing and visit.kit_completed_at is not None and visit.arrived_at is None:
         # R20: an item unticked before arrival reopens the kit; the gate must not pass on the
         # stamp of a kit that is no longer complete.
-        record_event(
-            ticket=visit.ticket,
-            visit=visit,
-            actor=actor,
-            kind="visit.kit_reopened",
-            before={"kit_completed_at": visit.kit_completed_at.isoformat()},
-            after={"missing": missing},
+        events.visit_kit_reopened_event(
+            visit=visit, actor=actor, completed_at=visit.kit_completed_at
         )
         visit.kit_completed_at = None
         fields.append("kit_completed_at")
     if not missing and visit.kit_completed_at is None:
         visit.kit_completed_at = at or timezone.now()
         fields.append("kit_completed_at")
-        record_event(
-            ticket=visit.ticket,
-            visit=visit,
-            actor=actor,
-            kind="visit.kit_complete",
-            after={"kit_completed_at": visit.kit_completed_at.isoformat()},
-        )
+        events.visit_kit_complete_event(visit=visit, actor=actor)
     if fields:
         visit.save(update_fields=[*fields, "updated_at"])
     return visit

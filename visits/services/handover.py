@@ -36,13 +36,14 @@ from dispatch.customer_secrets import (
     register,
 )
 from dispatch.errors import RuleViolation
-from dispatch.events import EVENT_LABELS
 from dispatch.language import check_customer_text
 from dispatch.locks import lock_handover
 from dispatch.models import Deadline, DeadlineKind, DeadlineState
-from dispatch.people import display_name, mask_phone
+from dispatch.people import display_name
 from dispatch.rules import ARRIVE_EARLY, arrival_due, handover_code_ttl
+from dispatch.transitions import require_transition
 
+from .. import events
 from ..models import (
     ConsentChannel,
     ConsentMethod,
@@ -51,6 +52,7 @@ from ..models import (
     VisitHandover,
     VisitStatus,
 )
+from ..next_steps import under_way
 from .booking import check_engineer_free, check_slot, insert_visit, local
 from .common import (
     lock_visit,
@@ -58,19 +60,9 @@ from .common import (
     require_engineer_user,
     require_status,
     set_status,
-    visit_event,
 )
 
 S = VisitStatus
-UNDER_WAY = (S.ARRIVED, S.AT_WORK)
-
-EVENT_LABELS.update(
-    {
-        "visit.handover_requested": gettext_lazy("Handover asked; code sent to the customer"),
-        "visit.handed_over": gettext_lazy("Handed over with the customer's consent"),
-        "visit.handover_locked": gettext_lazy("Handover refused after wrong codes"),
-    }
-)
 
 # The customer is waiting for the code on site, and the confirmation concerns a visit about to
 # happen: quiet hours hold neither.
@@ -106,7 +98,7 @@ def _code_for(rest: str) -> str:
     """The sending backend's resolver: the code of a request still waiting for it, else none
     (a replaced, used, refused or expired request opens nothing: its SMS is not sent)."""
     handover = VisitHandover.objects.select_related("visit").filter(pk=int(rest)).first()
-    if handover is None or not handover.is_live() or handover.visit.status not in UNDER_WAY:
+    if handover is None or not handover.is_live() or not under_way(handover.visit):
         raise SecretGone("Not sent: the handover request was replaced, used or has expired.")
     return handover_code(handover)
 
@@ -120,7 +112,8 @@ def register_resolvers() -> None:
 
 
 def _require_under_way(visit: Visit) -> None:
-    if visit.status not in UNDER_WAY:
+    """R16: the visit's map lets it be handed over: the engineer is there, the work not done."""
+    if not under_way(visit):
         raise RuleViolation(
             "not_under_way",
             _("Only a visit under way is handed over; before that, the desk reschedules it."),
@@ -204,8 +197,8 @@ def request_handover(
     # R7, for a clear message now (free/busy: no colleague's ticket named); checked again, under
     # the engineer's lock, when the customer agrees.
     check_engineer_free(engineer=to_engineer, start=start, end=end, exclude=visit, desk=False)
-    replaced = VisitHandover.objects.filter(visit=visit, state=HandoverState.PENDING).update(
-        state=HandoverState.SUPERSEDED, code_hash=""
+    replaced = VisitHandover.states.update(
+        VisitHandover.objects.filter(visit=visit), HandoverState.SUPERSEDED, code_hash=""
     )
     handover = VisitHandover.objects.create(
         visit=visit,
@@ -222,19 +215,8 @@ def request_handover(
     )
     handover.code_hash = _code_hash(handover, handover_code(handover))
     handover.save(update_fields=["code_hash"])
-    visit_event(
-        visit,
-        actor,
-        "visit.handover_requested",
-        reason,
-        handover=handover.pk,
-        to_engineer=to_engineer.username,
-        start=start,
-        end=end,
-        phone=mask_phone(phone),
-        code_expires_at=handover.code_expires_at,
-        replaced=replaced,
-        banned_phrases_confirmed=confirmed,
+    events.visit_handover_requested_event(
+        handover=handover, actor=actor, replaced=replaced, banned_phrases_confirmed=confirmed
     )
     notifications.queue_sms(
         ticket=visit.ticket,
@@ -312,15 +294,10 @@ def _agree(*, actor, visit: Visit, code: str, channel: str):
     if not hmac.compare_digest(_code_hash(handover, typed), handover.code_hash):
         fields = ["code_attempts"]
         if handover.code_attempts >= CODE_MAX_ATTEMPTS:
+            require_transition(handover, HandoverState.LOCKED)
             handover.state, handover.code_hash = HandoverState.LOCKED, ""
             fields += ["state", "code_hash"]
-            visit_event(
-                visit,
-                None,
-                "visit.handover_locked",
-                handover=handover.pk,
-                attempts=handover.code_attempts,
-            )
+            events.visit_handover_locked_event(handover=handover)
         handover.save(update_fields=fields)
         return ("locked" if handover.state == HandoverState.LOCKED else "wrong"), handover
     _hand_over(visit=visit, handover=handover, actor=actor, channel=channel, now=now)
@@ -368,6 +345,7 @@ def _hand_over(*, visit: Visit, handover: VisitHandover, actor, channel: str, no
         due_at=arrival_due(successor.start),
         responsible=receiver,
     )
+    require_transition(handover, HandoverState.CONFIRMED)
     handover.state = HandoverState.CONFIRMED
     handover.consent_method = ConsentMethod.SMS_CODE
     handover.consent_channel = channel
@@ -387,33 +365,10 @@ def _hand_over(*, visit: Visit, handover: VisitHandover, actor, channel: str, no
     )
     # The consent as given: by the code sent to the customer's phone, typed on this engineer's
     # phone, through this path, now.
-    visit_event(
-        visit,
-        actor,
-        "visit.handed_over",
-        handover.note,
-        handover=handover.pk,
-        successor=successor.pk,
-        from_engineer=visit.engineer.username,
-        to_engineer=receiver.username,
-        start=successor.start,
-        consent=ConsentMethod.SMS_CODE,
-        channel=channel,
-        phone=mask_phone(handover.phone),
-        typed_on=actor.username,
-        attempts=handover.code_attempts,
-        deadlines_moved=moved,
+    events.visit_handed_over_event(
+        handover=handover, actor=actor, successor=successor, deadlines_moved=moved
     )
-    visit_event(
-        successor,
-        actor,
-        "visit.booked",
-        handover.reason,
-        handed_over_from=visit.pk,
-        engineer=receiver.username,
-        start=successor.start,
-        end=successor.end,
-    )
+    events.visit_booked_event(visit=successor, actor=actor, reason=handover.reason)
     # R16: the note reaches the receiving engineer: an alert now, their visit page and the API.
     notifications.notify_staff(
         user=receiver,

@@ -21,7 +21,7 @@ from dispatch.errors import PermissionDenied, RuleViolation
 from dispatch.locks import lock_grade_thresholds
 from dispatch.roles import Role, has_role
 
-from .. import measurement_logs
+from .. import events, measurement_logs
 from ..models import (
     GradeThresholds,
     LogFormat,
@@ -30,9 +30,9 @@ from ..models import (
     Network,
     Phase,
     Visit,
-    VisitStatus,
 )
-from .common import lock_visit, require_engineer, visit_event
+from ..next_steps import at_work
+from .common import lock_visit, require_engineer
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ class LogRejected(RuleViolation):
 def _require_on_site(actor, visit: Visit) -> None:
     """The visit's engineer, while working on site: a test log is evidence of this visit."""
     require_engineer(actor, visit)
-    if visit.status != VisitStatus.AT_WORK:
+    if not at_work(visit):
         raise RuleViolation(
             "not_at_work", _("Network tests are recorded while working on site."), status=409
         )
@@ -144,16 +144,8 @@ def _store_samples(*, actor, visit, file_name, sha256, parsed) -> MeasurementImp
         batch_size=2000,
     )
     places = sorted({(s.place, s.phase) for s in parsed.samples})
-    visit_event(
-        visit,
-        actor,
-        "visit.log_imported",
-        file_name,
-        format=parsed.format,
-        samples=len(parsed.samples),
-        skipped=parsed.skipped,
-        places=[f"{place} ({phase})" for place, phase in places[:20]],
-        sha256=sha256,
+    events.visit_log_imported_event(
+        upload=upload, actor=actor, places=[f"{place} ({phase})" for place, phase in places[:20]]
     )
     return upload
 

@@ -15,7 +15,7 @@ from dispatch.language import check_customer_text
 from dispatch.models import DeadlineKind
 from dispatch.rules import REPLY_WITHIN, faq_handbook_allowed
 
-from .. import extensions
+from .. import events, extensions
 from ..models import (
     CallResult,
     DoorCheck,
@@ -26,6 +26,7 @@ from ..models import (
     Visit,
     VisitStatus,
 )
+from ..next_steps import arrival_ahead, at_the_door, at_work, closed, work_ended
 from .arrival import require_kit
 from .booking import local
 from .common import (
@@ -37,7 +38,6 @@ from .common import (
     require_status,
     require_supervisor,
     set_status,
-    visit_event,
 )
 
 S = VisitStatus
@@ -49,7 +49,7 @@ def start_work(*, actor, visit: Visit, door_checks: list[str]) -> Visit:
     covers on, the work explained, the service supervision form handed over."""
     visit = lock_visit(visit)
     require_engineer(actor, visit)
-    if visit.status in (S.BOOKED, S.CONFIRMED, S.EN_ROUTE, S.ARRIVED):
+    if arrival_ahead(visit) or at_the_door(visit):
         require_kit(visit)
     require_status(visit, S.AT_WORK)
     ticked = [code for code in DoorCheck.values if code in set(door_checks or [])]
@@ -63,7 +63,7 @@ def start_work(*, actor, visit: Visit, door_checks: list[str]) -> Visit:
     visit.work_started_at = timezone.now()
     visit.door_checks = ticked
     set_status(visit, S.AT_WORK, "work_started_at", "door_checks")
-    visit_event(visit, actor, "visit.work_started", door_checks=ticked)
+    events.visit_work_started_event(visit=visit, actor=actor)
     return visit
 
 
@@ -78,7 +78,7 @@ MEASUREMENT_LIMITS = {
 
 
 def _require_at_work(visit: Visit) -> None:
-    if visit.status != S.AT_WORK:
+    if not at_work(visit):
         raise RuleViolation(
             "not_at_work", _("Network tests are recorded while working on site."), status=409
         )
@@ -145,16 +145,7 @@ def add_measurement(
         measured_at=timezone.now(),
         recorded_by=actor,
     )
-    visit_event(
-        visit,
-        actor,
-        "visit.measurement",
-        phase=phase,
-        network=network,
-        place=place,
-        rsrp_dbm=str(measurement.rsrp_dbm),
-        sinr_db=str(measurement.sinr_db),
-    )
+    events.visit_measurement_event(visit=visit, actor=actor, measurement=measurement)
     return measurement
 
 
@@ -286,15 +277,8 @@ def record_outcome(
             due_at=promised_reply_at,
             responsible=visit.engineer,
         )
-    visit_event(
-        visit,
-        actor,
-        "visit.resolved" if resolved else "visit.unresolved",
-        summary,
-        promised_reply_at=promised_reply_at,
-        test_ended_at=test_end,
-        customer_tried=bool(customer_tried),
-    )
+    record = events.visit_resolved_event if resolved else events.visit_unresolved_event
+    record(visit=visit, actor=actor, test_ended_at=test_end)
     return visit
 
 
@@ -321,14 +305,8 @@ def record_reply(
     set_status(visit, S.REPLIED, "replied_at", "reply_message")
     deadlines.meet_deadline(kind=DeadlineKind.REPLY, visit=visit, at=now)
     on_time = visit.promised_reply_at is None or now <= visit.promised_reply_at
-    visit_event(
-        visit,
-        actor,
-        "visit.replied",
-        message,
-        on_time=on_time,
-        by_sms=by_sms,
-        banned_phrases_confirmed=confirmed,
+    events.visit_replied_event(
+        visit=visit, actor=actor, on_time=on_time, by_sms=by_sms, banned_phrases_confirmed=confirmed
     )
     if by_sms:
         queue_visit_sms(visit, "visit_reply", "reply", message=message)
@@ -340,9 +318,15 @@ def report_complaint_on_site(*, actor, visit: Visit, note: str) -> Visit:
     """R17: the customer complained about the service during the visit; the supervisor hears."""
     visit = lock_visit(visit)
     require_engineer(actor, visit)
-    if visit.arrived_at is None or visit.status in (S.RESCHEDULED, S.CANCELLED):
+    if visit.arrived_at is None or not visit.is_active:
         raise RuleViolation(
             "not_on_site", _("A complaint on site is reported once you have arrived."), status=409
+        )
+    if closed(visit):
+        raise RuleViolation(
+            "visit_closed",
+            _("This visit was handed over: report the complaint on the visit that continues it."),
+            status=409,
         )
     if visit.complaint_on_site:
         raise RuleViolation(
@@ -360,15 +344,12 @@ def report_complaint_on_site(*, actor, visit: Visit, note: str) -> Visit:
 def _record_complaint(visit: Visit, actor, note: str) -> None:
     visit.complaint_on_site, visit.complaint_note = True, note
     visit.save(update_fields=["complaint_on_site", "complaint_note", "updated_at"])
-    visit_event(visit, actor, "visit.complaint", note)
+    events.visit_complaint_event(visit=visit, actor=actor)
     notify_supervisors(template="visit_complaint_staff", visit=visit, key="complaint", note=note)
 
 
-FINISHED = (S.RESOLVED, S.UNRESOLVED, S.REPLIED)
-
-
 def _require_finished_not_left(visit: Visit) -> None:
-    if visit.status not in FINISHED:
+    if not work_ended(visit):
         raise RuleViolation(
             "work_not_finished", _("Record the result of the work first."), status=409
         )
@@ -404,7 +385,7 @@ def record_no_survey(*, actor, visit: Visit, reason: str) -> Visit:
         )
     visit.no_survey_reason = reason
     visit.save(update_fields=["no_survey_reason", "updated_at"])
-    visit_event(visit, actor, "visit.no_survey", NoSurveyReason(reason).label, reason=reason)
+    events.visit_no_survey_event(visit=visit, actor=actor)
     return visit
 
 
@@ -461,14 +442,7 @@ def leave_visit(*, actor, visit: Visit, complained: bool | None, complaint_note:
         _record_complaint(visit, actor, complaint_note)
     visit.left_at = timezone.now()
     visit.save(update_fields=["left_at", "updated_at"])
-    visit_event(
-        visit,
-        actor,
-        "visit.left",
-        complained=bool(complained or visit.complaint_on_site),
-        signed=signed,
-        no_survey_reason=visit.no_survey_reason,
-    )
+    events.visit_left_event(visit=visit, actor=actor, signed=signed)
     return visit
 
 
@@ -502,5 +476,5 @@ def follow_up_complaint(*, actor, visit: Visit, note: str) -> Visit:
             "updated_at",
         ]
     )
-    visit_event(visit, actor, "visit.complaint_followed_up", note)
+    events.visit_complaint_followed_up_event(visit=visit, actor=actor)
     return visit

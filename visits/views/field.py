@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from dispatch.errors import RuleViolation
 from dispatch.forms import run_service
+from dispatch.models import DeadlineKind
 from dispatch.people import display_name, own_phone
 from dispatch.permissions import role_required
 from dispatch.redirects import back_to
@@ -38,12 +39,11 @@ from ..forms import (
     ReplyForm,
     VisitNoteForm,
 )
-from ..models import Phase, Visit, VisitStatus
+from ..models import Phase, Visit
+from ..next_steps import next_steps
 from ..steps import current_step, steps
 from .common import get_visit, timeline
 from .desk import _desk_page
-
-S = VisitStatus
 
 
 @role_required(Role.ENGINEER)
@@ -88,15 +88,18 @@ def _field_page(request, visit: Visit, status: int = 200, **forms):
     wait = no_answer_wait()
     wait_until = visit.knocked_at + wait if visit.knocked_at else None
     measurements = list(visit.measurements.all())
-    under_way = visit.status in (S.ARRIVED, S.AT_WORK)
+    # What the map and the rules allow now: the page offers exactly these steps.
+    offered = next_steps(visit, now)
     card = getattr(visit, "card_handover", None)
     imports = list(visit.measurement_imports.all())
     graded = verdicts.visit_verdicts(visit.pk) if measurements or imports else []
     seconds_left = max(0, int((wait_until - now).total_seconds())) if wait_until else 0
+    note_due = [d for d in visit.deadlines.all() if d.kind == DeadlineKind.VISIT_NOTE and d.is_open]
     context = {
         "seconds_left": seconds_left,
         "seconds_left_text": f"{seconds_left // 60:02d}:{seconds_left % 60:02d}",
         "visit": visit,
+        "next": offered,
         "steps": steps(visit),
         "step": current_step(visit),
         # Steps 2 and 5 live in the checklists and surveys apps (R21), which name their pages.
@@ -106,6 +109,8 @@ def _field_page(request, visit: Visit, status: int = 200, **forms):
         "wait_minutes": int(wait.total_seconds() // 60),
         "wait_until": wait_until,
         "wait_over": wait_until is not None and now >= wait_until,
+        # R13: the visit note's deadline while it is still open.
+        "note_due": note_due[0] if note_due else None,
         "before": [m for m in measurements if m.phase == Phase.BEFORE],
         "after": [m for m in measurements if m.phase == Phase.AFTER],
         "measurements": measurements,
@@ -114,8 +119,6 @@ def _field_page(request, visit: Visit, status: int = 200, **forms):
         "imports": imports,
         "verdicts": graded,
         "log_form": forms.get("log_form") or MeasurementLogForm(prefix="log"),
-        "before_arrival": visit.status in (S.BOOKED, S.CONFIRMED, S.EN_ROUTE),
-        "under_way": under_way,
         "late_form": forms.get("late_form") or LateNoticeForm(visit=visit),
         "arrival_form": ArrivalForm(),
         "door_form": forms.get("door_form") or DoorChecksForm(),
@@ -137,7 +140,7 @@ def _field_page(request, visit: Visit, status: int = 200, **forms):
         "handover_form": forms.get("handover_form")
         or HandoverForm(visit=visit, initial=_handover_initial(now)),
         # R16: a request waiting for the customer's code; the visit this one continues.
-        "handover_pending": selectors.pending_handover(visit) if under_way else None,
+        "handover_pending": selectors.pending_handover(visit) if offered.can_hand_over else None,
         "complaint_form": forms.get("complaint_form") or ComplaintForm(),
         "no_survey_form": forms.get("no_survey_form") or NoSurveyForm(),
         "leave_form": forms.get("leave_form") or LeaveForm(),
