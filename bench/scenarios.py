@@ -353,9 +353,11 @@ WITH due AS (
     SELECT due.id, due.ticket_id, s.user_id FROM due CROSS JOIN unnest(%s::int[]) s(user_id)
 )
 INSERT INTO {n} (key, channel, recipient_id, to_phone, ticket_id, deadline_id, template, body,
-    secret_ref, state, urgent, attempts, last_error, external_id, created_at)
+    params, secret_ref, state, urgent, attempts, last_error, external_id, outcome_unknown,
+    problem, created_at)
 SELECT 'deadline:' || r.id || ':overdue:' || r.user_id, 'in_app', r.user_id, '', r.ticket_id,
-    r.id, 'deadline_overdue', 'Overdue: ' || t.number, '', 'pending', true, 0, '', '', now()
+    r.id, 'deadline_overdue', 'Overdue: ' || t.number, '{{}}'::jsonb, '', 'pending', true, 0,
+    '', '', false, '', now()
 FROM recipients r JOIN {t} t ON t.id = r.ticket_id JOIN {u} p ON p.id = r.user_id
 WHERE p.is_active
 """

@@ -477,8 +477,14 @@ class DeliveryProblem(models.TextChoices):
 # again (dispatch.services.retry_notification).
 NOTIFICATION_TRANSITIONS: dict[str, frozenset[str]] = {
     NotificationState.PENDING: frozenset({NotificationState.SENDING}),
+    # A message whose answer was lost is looked up: the provider may say it is already delivered.
     NotificationState.SENDING: frozenset(
-        {NotificationState.SENT, NotificationState.FAILED, NotificationState.PENDING}
+        {
+            NotificationState.SENT,
+            NotificationState.DELIVERED,
+            NotificationState.FAILED,
+            NotificationState.PENDING,
+        }
     ),
     # The carrier's receipt (dispatch.receipts): the phone got it, or the carrier gave up.
     NotificationState.SENT: frozenset({NotificationState.DELIVERED, NotificationState.FAILED}),

@@ -209,10 +209,11 @@ WITH due AS (
     SELECT f.id, s.user_id FROM f CROSS JOIN unnest(%(supervisors)s::int[]) AS s(user_id)
 ), alerts AS (
     INSERT INTO {n} (key, channel, recipient_id, to_phone, ticket_id, deadline_id, template,
-        body, secret_ref, state, urgent, attempts, last_error, external_id, created_at)
+        body, params, secret_ref, state, urgent, attempts, last_error, external_id,
+        outcome_unknown, problem, created_at)
     SELECT 'deadline:' || f.id || ':overdue:' || r.user_id, 'in_app', r.user_id, '',
-        f.ticket_id, f.id, 'deadline_overdue', {_fill("f.body")}, '', 'pending', true, 0, '',
-        '', %(now)s
+        f.ticket_id, f.id, 'deadline_overdue', {_fill("f.body")}, '{{}}'::jsonb, '', 'pending',
+        true, 0, '', '', false, '', %(now)s
     FROM f JOIN recipients r ON r.id = f.id
     ON CONFLICT (key) DO NOTHING RETURNING 1
 )

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("dispatch", "0015_deadline_resp_overdue_unkept"),
+        ("dispatch", "0017_staff_mobile"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -49,6 +49,7 @@ class TestStateMap:
             "pending",
             "sending",
             "sent",
+            "delivered",
             "failed",
         }
 
