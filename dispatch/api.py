@@ -9,6 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from . import selectors, services
+from .api_errors import validate_all
 from .api_fields import ModelSerializer, TextField
 from .models import (
     ComplaintKind,
@@ -103,6 +104,25 @@ class OpenTicketSerializer(serializers.Serializer):
     )
 
 
+class UpdateTicketSerializer(serializers.Serializer):
+    """PATCH: the details to complete or correct; those left out stay as they are."""
+
+    kind = serializers.ChoiceField(choices=ComplaintKind.choices, required=False)
+    complexity = serializers.ChoiceField(choices=Complexity.choices, required=False)
+    customer_name = TextField(required=False, allow_blank=True, max_length=100)
+    contact_person = TextField(required=False, allow_blank=True, max_length=100)
+    phone = TextField(
+        required=False,
+        allow_blank=True,
+        max_length=30,
+        help_text="A phone number in China (+86 may be left out); empty to remove it.",
+    )
+    address = TextField(required=False, allow_blank=True, max_length=255)
+    phenomenon = TextField(required=False, allow_blank=True)
+    location_detail = TextField(required=False, allow_blank=True, max_length=255)
+    customer_action = TextField(required=False, allow_blank=True)
+
+
 class TransferSerializer(serializers.Serializer):
     to_user = serializers.SlugRelatedField(
         slug_field="username", queryset=User.objects.filter(is_active=True)
@@ -172,6 +192,7 @@ class TicketViewSet(
     def get_serializer_class(self):
         return {
             "create": OpenTicketSerializer,
+            "partial_update": UpdateTicketSerializer,
             "retrieve": TicketDetailSerializer,
             "transfer": TransferSerializer,
             "contact": ContactSerializer,
@@ -189,6 +210,22 @@ class TicketViewSet(
         data = dict(serializer.validated_data)
         ticket = services.open_ticket(actor=request.user, **data)
         return self._respond(ticket, status.HTTP_201_CREATED)
+
+    @extend_schema(request=UpdateTicketSerializer, responses={200: TicketDetailSerializer})
+    def partial_update(self, request, number=None):
+        """Complete or correct the ticket's details (the owner or a supervisor, R3). Every
+        invalid field is answered at once under "errors". A booked visit's customer gets a
+        corrected phone or address by SMS; what it was booked on can't be emptied."""
+        ticket = self.get_object()
+        serializer = self.get_serializer(data=request.data, partial=True)
+        data = validate_all(
+            serializer,
+            lambda readable: services.check_ticket_update(
+                actor=request.user, ticket=ticket, changes=readable
+            ),
+        )
+        ticket = services.update_ticket(actor=request.user, ticket=ticket, changes=dict(data))
+        return self._respond(ticket)
 
     @extend_schema(request=TransferSerializer, responses={200: TicketDetailSerializer})
     @action(detail=True, methods=["post"])

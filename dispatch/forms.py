@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -21,13 +22,29 @@ from .roles import Role
 User = get_user_model()
 
 
+def add_violations(form: forms.Form, exc: RuleViolation) -> None:
+    """Every broken rule of `exc` on the form, each next to its field (issue 15: all errors at
+    once, where they belong). A form names in `rule_fields` the form field that shows a
+    service's field ({"start": "start_time"}); a field the form doesn't have goes on top. A field
+    the form itself found wrong already keeps its own message."""
+    aliases = getattr(form, "rule_fields", {})
+    for violation in exc.violations:
+        field = aliases.get(violation.field, violation.field)
+        field = field if field in form.fields else None
+        if field is not None and field in form.errors:
+            continue
+        if violation.message in form.errors.get(field or NON_FIELD_ERRORS, []):
+            continue
+        form.add_error(field, violation.message)
+
+
 def run_service(form: forms.Form, call):
-    """Call a service; a broken rule becomes an error on the form, on its field if it names one."""
+    """Call a service; each broken rule becomes an error on the form, on its field if it names
+    one."""
     try:
         return call()
     except RuleViolation as exc:
-        field = exc.field if exc.field in form.fields else None
-        form.add_error(field, exc.message)
+        add_violations(form, exc)
         return None
 
 
@@ -156,6 +173,26 @@ class TicketForm(forms.ModelForm):
         self.fields["kind"].choices = ComplaintKind.choices
         for name in ("latitude", "longitude"):
             self.fields[name].widget.attrs.update(inputmode="decimal", step="any")
+
+
+class TicketDetailsForm(TicketForm):
+    """Completing or correcting a ticket (issue 15), the intake's fields filled with the ticket's
+    details. Only collects input: dispatch.services.update_ticket decides."""
+
+    def __init__(self, *args, ticket=None, **kwargs):
+        if ticket is not None:
+            kwargs.setdefault(
+                "initial",
+                {name: getattr(ticket, name) for name in self._meta.fields},
+            )
+        super().__init__(*args, **kwargs)
+        self.fields["customer_name"].help_text = _("Needed to book a visit.")
+
+    def changes(self) -> dict:
+        """The details the form could read (all of them when it is valid)."""
+        return {
+            name: self.cleaned_data[name] for name in self._meta.fields if name in self.cleaned_data
+        }
 
 
 class TransferForm(forms.Form):

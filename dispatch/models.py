@@ -179,6 +179,7 @@ class EventKind(models.TextChoices):
 
     TICKET_OPENED = "ticket.opened", _("Complaint taken")
     TICKET_TRANSFERRED = "ticket.transferred", _("Transferred")
+    TICKET_UPDATED = "ticket.updated", _("Details completed or corrected")
     TICKET_CONTACT = "ticket.contact", _("Customer contacted")
     TICKET_STATUS = "ticket.status", _("Status changed")
     TICKET_CLOSED = "ticket.closed", _("Closed")
@@ -186,6 +187,7 @@ class EventKind(models.TextChoices):
     NOTIFICATION_RETRIED = "notification.retried", _("Message sent again")
     VISIT_BOOKED = "visit.booked", _("Visit booked")
     VISIT_RESCHEDULED = "visit.rescheduled", _("Visit rescheduled")
+    VISIT_DETAILS_CORRECTED = "visit.details_corrected", _("Customer told the corrected details")
     VISIT_REASSIGNED = "visit.reassigned", _("Visit given to another engineer, same time")
     VISIT_RESCHEDULE_REQUESTED = (
         "visit.reschedule_requested",

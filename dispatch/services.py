@@ -8,12 +8,14 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from phonenumber_field.phonenumber import to_python
 
 from . import deadlines, events, rules
 from .closing import close_blockers
+from .corrections import after_correction, correction_violations
 from .delivery import schedule_delivery
-from .errors import PermissionDenied, RuleViolation
+from .errors import Checks, PermissionDenied, RuleViolation
 from .locks import lock_counter, lock_notification, lock_ticket
 from .models import (
     ComplaintKind,
@@ -30,12 +32,15 @@ from .models import (
     TicketCounter,
     TicketStatus,
 )
+from .notifications import TEMPLATE_LABELS, notify_staff
 from .people import display_name
 from .places import clean_coordinates
 from .roles import Role, has_role, is_staff_member
 from .transitions import require_transition
 
 User = get_user_model()
+
+TEMPLATE_LABELS["ticket_contact_staff"] = gettext_lazy("Customer contact on your ticket")
 
 
 def _next_number(now: datetime) -> str:
@@ -74,9 +79,14 @@ def _require_open(ticket: Ticket) -> None:
         )
 
 
+def owner_or_supervisor(actor, ticket: Ticket) -> bool:
+    """R3: the first-contact owner answers for the ticket; a supervisor may act for them. Pages
+    ask it to offer a form; the services decide with the same answer."""
+    return ticket.owner_id == actor.pk or has_role(actor, Role.SUPERVISOR)
+
+
 def _require_owner_or_supervisor(actor, ticket: Ticket) -> None:
-    # R3: the first-contact owner answers for the ticket; a supervisor may act for them.
-    if ticket.owner_id != actor.pk and not has_role(actor, Role.SUPERVISOR):
+    if not owner_or_supervisor(actor, ticket):
         raise PermissionDenied(
             _("Only the ticket's owner (%(owner)s) or a supervisor may do this.")
             % {"owner": display_name(ticket.owner)}
@@ -141,6 +151,117 @@ def open_ticket(
     return ticket
 
 
+# The details of a ticket that update_ticket completes or corrects, with the longest text each
+# column holds (None: unbounded). number, status, owner and the dates change only through their
+# own services.
+TICKET_DETAILS: dict[str, int | None] = {
+    "customer_name": 100,
+    "contact_person": 100,
+    "phone": None,
+    "address": 255,
+    "phenomenon": None,
+    "location_detail": 255,
+    "customer_action": None,
+    "kind": None,
+    "complexity": None,
+}
+
+
+def _detail_value(ticket: Ticket, field: str) -> str:
+    value = getattr(ticket, field)
+    if field == "phone":
+        return value.as_e164 if value else ""
+    return value or ""
+
+
+def _checked_changes(actor, ticket: Ticket, changes: dict) -> dict:
+    """update_ticket's checks, every one of them: the changed details, cleaned."""
+    _require_open(ticket)
+    _require_owner_or_supervisor(actor, ticket)
+    unknown = sorted(set(changes) - set(TICKET_DETAILS))
+    if unknown:
+        raise RuleViolation(
+            "unknown_field",
+            _("These details can't be changed here: %(fields)s.") % {"fields": ", ".join(unknown)},
+        )
+    checks = Checks()
+    clean: dict = {}
+    for field, value in changes.items():
+        with checks:
+            clean[field] = _clean_detail(field, value)
+    changed = {f: v for f, v in clean.items() if _as_text(v) != _detail_value(ticket, f)}
+    if changed:
+        for violation in correction_violations(ticket, changed):
+            checks.add(violation)
+    checks.done()
+    return changed
+
+
+def check_ticket_update(*, actor, ticket: Ticket, changes: dict) -> None:
+    """update_ticket's checks without writing: a page whose form found some errors asks about
+    the fields it could read, so the writer sees every error of the submit at once."""
+    _checked_changes(actor, Ticket.objects.get(pk=ticket.pk), changes)
+
+
+@transaction.atomic
+def update_ticket(*, actor, ticket: Ticket, changes: dict) -> Ticket:
+    """Complete or correct a ticket's details (issue 15): the customer's name, contact person,
+    phone and address, the three facts of the fault (R1), its kind (R5) and complexity.
+
+    R3: the ticket's owner or a supervisor acts. Every broken check is reported at once, each
+    with its field. A ticket taken without its three facts or the customer's contact (R1, R2
+    allow that) is completed here, and can then be booked.
+
+    What the customer was told stays true: the apps above check and react through
+    dispatch.corrections (visits: a pending visit keeps the facts and contact it was booked on,
+    and the customer of a booked visit gets the corrected phone or address by SMS).
+    R6: the acknowledgement promised at intake stands whatever the complexity becomes; only a
+    recorded contact moves it.
+    The event holds the changed fields, before and after.
+    """
+    ticket = lock_ticket(ticket)
+    changed = _checked_changes(actor, ticket, changes)
+    if not changed:
+        return ticket
+    before = {f: _detail_value(ticket, f) for f in changed}
+    for field, value in changed.items():
+        setattr(ticket, field, value)
+    ticket.save(update_fields=[*changed, "updated_at"])
+    after = {f: _detail_value(ticket, f) for f in changed}
+    events.ticket_updated_event(ticket=ticket, actor=actor, before=before, after=after)
+    after_correction(ticket, before, after, actor)
+    return ticket
+
+
+def _as_text(value) -> str:
+    if hasattr(value, "as_e164"):
+        return value.as_e164
+    return value or ""
+
+
+def _clean_detail(field: str, value):
+    if field == "phone":
+        return _clean_phone(value)
+    if field == "kind":
+        _require_choice(value, ComplaintKind, "invalid_kind", "kind", _("complaint kind"))
+        return value
+    if field == "complexity":
+        _require_choice(value, Complexity, "invalid_complexity", "complexity", _("complexity"))
+        return value
+    if not isinstance(value, str):
+        raise RuleViolation("invalid", _("Write this as text."), field=field)
+    value = value.strip()
+    limit = TICKET_DETAILS[field]
+    if limit is not None and len(value) > limit:
+        raise RuleViolation(
+            "too_long",
+            _("At most %(limit)d characters (this has %(length)d).")
+            % {"limit": limit, "length": len(value)},
+            field=field,
+        )
+    return value
+
+
 @transaction.atomic
 def transfer_ticket(*, actor, ticket: Ticket, to_user, note: str) -> Ticket:
     """R4: hand the ticket over once, with a handover note; a second transfer needs a supervisor.
@@ -202,7 +323,20 @@ def record_contact(
     ticket = lock_ticket(ticket)
     _require_open(ticket)
     engineer_on_ticket = ticket.visits.filter(engineer=actor).exists()
-    if not engineer_on_ticket:
+    moves_promise = bool(answered or new_promised_at)
+    # A repeat call (issue 15) is written down by whoever at the desk takes it, and the owner is
+    # told; answering the customer or promising a new time stays the owner's (R3, R6).
+    note_by_desk = is_staff_member(actor) and not moves_promise
+    if not (engineer_on_ticket or note_by_desk or owner_or_supervisor(actor, ticket)):
+        if is_staff_member(actor):
+            raise PermissionDenied(
+                _(
+                    "Only the ticket's owner (%(owner)s) or a supervisor may give the customer "
+                    "an answer or promise a new time. Record the call without them: the owner "
+                    "is told."
+                )
+                % {"owner": display_name(ticket.owner)}
+            )
         _require_owner_or_supervisor(actor, ticket)
     _require_choice(channel, ContactChannel, "invalid_channel", "channel", _("channel"))
     progress = (progress or "").strip()
@@ -252,6 +386,14 @@ def record_contact(
             ticket=ticket,
             due_at=new_promised_at,
             responsible=ticket.owner,
+        )
+    if actor.pk != ticket.owner_id and not engineer_on_ticket:
+        notify_staff(
+            user=ticket.owner,
+            template="ticket_contact_staff",
+            context={"contact": contact, "actor_name": display_name(actor)},
+            ticket=ticket,
+            key=f"contact:{contact.pk}:owner",
         )
     events.ticket_contact_event(
         ticket=ticket, actor=actor, contact=contact, beyond_bound=beyond_bound

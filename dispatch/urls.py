@@ -8,6 +8,7 @@ urlpatterns = [
     path("tickets/", views.ticket_list, name="ticket_list"),
     path("tickets/new/", views.ticket_create, name="ticket_create"),
     path("tickets/<str:number>/", views.ticket_detail, name="ticket_detail"),
+    path("tickets/<str:number>/details/", views.ticket_update, name="ticket_update"),
     path("tickets/<str:number>/transfer/", views.ticket_transfer, name="ticket_transfer"),
     path("tickets/<str:number>/contact/", views.ticket_contact, name="ticket_contact"),
     path("tickets/<str:number>/close/", views.ticket_close, name="ticket_close"),

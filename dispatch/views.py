@@ -10,7 +10,15 @@ from django.views.decorators.http import require_POST
 
 from . import selectors, services
 from .events import event_label
-from .forms import CloseForm, ContactForm, TicketFilterForm, TicketForm, TransferForm, run_service
+from .forms import (
+    CloseForm,
+    ContactForm,
+    TicketDetailsForm,
+    TicketFilterForm,
+    TicketForm,
+    TransferForm,
+    run_service,
+)
 from .language import find_banned_phrases, find_sensitive_topics
 from .models import Ticket
 from .notifications import template_label
@@ -81,6 +89,8 @@ def _detail(request, ticket, **forms):
         "failed_sms": [
             (n, template_label(n.template)) for n in selectors.failed_customer_sms(ticket)[:10]
         ],
+        "details_form": forms.get("details_form") or TicketDetailsForm(ticket=ticket),
+        "may_update": services.owner_or_supervisor(request.user, ticket),
     }
     status = 400 if forms else 200
     return render(request, "dispatch/ticket_detail.html", context, status=status)
@@ -149,3 +159,31 @@ def language_check(request):
         "dispatch/banned_phrases.html",
         {"found": find_banned_phrases(text), "sensitive": find_sensitive_topics(text)},
     )
+
+
+@require_POST
+@role_required(*DESK)
+def ticket_update(request, number):
+    """Complete or correct the ticket's details (issue 15): every error of the submit at once,
+    each next to its field; update_ticket decides who may (R3) and what may change."""
+    ticket = _get_ticket(request, number)
+    form = TicketDetailsForm(request.POST, ticket=ticket)
+    if form.is_valid():
+        if run_service(
+            form,
+            lambda: services.update_ticket(
+                actor=request.user, ticket=ticket, changes=form.changes()
+            ),
+        ):
+            messages.success(request, _("Ticket details saved."))
+            return redirect("dispatch:ticket_detail", number=number)
+    else:
+        # The form found some errors: the service checks what it could read, so the rest
+        # shows now too, not after the next submit.
+        run_service(
+            form,
+            lambda: services.check_ticket_update(
+                actor=request.user, ticket=ticket, changes=form.changes()
+            ),
+        )
+    return _detail(request, ticket, details_form=form)
