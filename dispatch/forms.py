@@ -1,3 +1,5 @@
+import uuid
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm
@@ -175,6 +177,44 @@ class TicketForm(forms.ModelForm):
             self.fields[name].widget.attrs.update(inputmode="decimal", step="any")
 
 
+class IntakeForm(TicketForm):
+    """The intake form: the ticket's fields and the key that makes it take the call once,
+    however often it is sent (issue 15; dispatch.services.open_ticket)."""
+
+    intake_key = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("intake_key", uuid.uuid4().hex)
+        # The caller's open tickets and visits show as the phone is typed
+        # (dispatch:caller, an htmx partial into #caller).
+        self.fields["phone"].widget.attrs.update(
+            {
+                "hx-get": reverse("dispatch:caller"),
+                "hx-trigger": "input changed delay:500ms, change",
+                "hx-target": "#caller",
+                "hx-swap": "innerHTML",
+            }
+        )
+
+    def clean_intake_key(self) -> str:
+        return self.cleaned_data["intake_key"][:64]
+
+    def ticket_fields(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self._meta.fields}
+
+    def call_summary(self) -> str:
+        """What a repeat caller said, from the intake fields, as the contact's text."""
+        data = self.data
+        parts = [
+            f"{self.fields[name].label}：{data.get(name, '').strip()}"
+            for name in ("phenomenon", "location_detail", "customer_action")
+            if data.get(name, "").strip()
+        ]
+        return "；".join([str(_("The customer called again")), *parts])
+
+
 class TicketDetailsForm(TicketForm):
     """Completing or correcting a ticket (issue 15), the intake's fields filled with the ticket's
     details. Only collects input: dispatch.services.update_ticket decides."""
@@ -246,6 +286,12 @@ class CloseForm(forms.Form):
 
 
 class TicketFilterForm(forms.Form):
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=100,
+        widget=forms.SearchInput(attrs={"placeholder": _("Phone, name, address or ticket number")}),
+    )
     status = forms.ChoiceField(
         label=_("Status"), choices=[("", _("All"))] + TicketStatus.choices, required=False
     )

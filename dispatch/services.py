@@ -1,10 +1,12 @@
 """Every state change of a complaint ticket (docs/design.md#a-state-change): validate the rule,
 write in one transaction, record an event, keep the deadlines in step."""
 
+import hashlib
+import json
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,6 +27,7 @@ from .models import (
     Deadline,
     DeadlineKind,
     DeadlineState,
+    IntakeKey,
     Notification,
     NotificationChannel,
     NotificationState,
@@ -109,6 +112,7 @@ def open_ticket(
     latitude=None,
     longitude=None,
     grid=None,
+    intake_key: str = "",
 ) -> Ticket:
     """Take a complaint (受理).
 
@@ -116,31 +120,76 @@ def open_ticket(
     R3: whoever takes it owns it. R5: it is classified by motive.
     R6: the acknowledgement deadline starts now (2 h simple, 24 h complex).
     R1: the three facts may still be missing here; booking a visit needs them.
+
+    Issue 15: `intake_key` (the intake form's hidden key, the API's Idempotency-Key) takes the
+    call once. Sent again (a double click, back and submit, a retry), the ticket or contact it
+    made the first time comes back with `intake_replay` set: "same", or "changed" when the
+    content differs. A new ticket has `intake_replay` None.
     """
     if not is_staff_member(actor):
         raise PermissionDenied(_("Only dispatchers and supervisors take complaints."))
-    _require_choice(kind, ComplaintKind, "invalid_kind", "kind", _("complaint kind"))
-    _require_choice(complexity, Complexity, "invalid_complexity", "complexity", _("complexity"))
+    fields = {
+        "kind": kind,
+        "complexity": complexity,
+        "customer_name": customer_name,
+        "contact_person": contact_person,
+        "phone": phone,
+        "address": address,
+        "phenomenon": phenomenon,
+        "location_detail": location_detail,
+        "customer_action": customer_action,
+        "latitude": latitude,
+        "longitude": longitude,
+        "grid": grid,
+    }
+    if not intake_key:
+        return _take(actor, **fields)
+    fingerprint = _fingerprint(fields)
+    earlier = _intake(actor, intake_key)
+    if earlier is not None:
+        return _replay(earlier, fingerprint)
+    try:
+        with transaction.atomic():
+            ticket = _take(actor, **fields)
+            IntakeKey.objects.create(
+                actor=actor, key=intake_key, fingerprint=fingerprint, ticket=ticket
+            )
+    except IntegrityError:
+        # The same key a moment ago, in a request that committed while this one waited: it
+        # took the call; this one took nothing (its savepoint, ticket number included, is gone).
+        earlier = _intake(actor, intake_key)
+        if earlier is None:
+            raise
+        return _replay(earlier, fingerprint)
+    return ticket
+
+
+def _take(actor, *, kind, complexity, phone, latitude, longitude, grid, **texts) -> Ticket:
+    checks = Checks()
+    with checks:
+        _require_choice(kind, ComplaintKind, "invalid_kind", "kind", _("complaint kind"))
+    with checks:
+        _require_choice(complexity, Complexity, "invalid_complexity", "complexity", _("complexity"))
+    with checks:
+        phone = _clean_phone(phone)
     # Where the visit will go (optional): a pin and/or the centre's grid, for suggestions.
-    latitude, longitude = clean_coordinates(latitude, longitude)
+    with checks:
+        latitude, longitude = clean_coordinates(latitude, longitude)
+    checks.done()
     now = timezone.now()
     ticket = Ticket.objects.create(
         number=_next_number(now),
+        phone=phone,
         latitude=latitude,
         longitude=longitude,
         grid=grid,
-        customer_name=customer_name.strip(),
-        contact_person=contact_person.strip(),
-        phone=_clean_phone(phone),
-        address=address.strip(),
-        phenomenon=phenomenon.strip(),
-        location_detail=location_detail.strip(),
-        customer_action=customer_action.strip(),
         kind=kind,
         complexity=complexity,
         owner=actor,
         created_by=actor,
+        **{name: (value or "").strip() for name, value in texts.items()},
     )
+    ticket.intake_replay = None
     due = deadlines.open_deadline(
         kind=DeadlineKind.ACKNOWLEDGE,
         ticket=ticket,
@@ -148,6 +197,58 @@ def open_ticket(
         responsible=actor,
     )
     events.ticket_opened_event(ticket=ticket, actor=actor, ack_due=due.due_at)
+    return ticket
+
+
+def _fingerprint(fields: dict) -> str:
+    """What a request asked for, as a hash: the same key with other content is another request."""
+    clean = {name: str(value or "").strip() for name, value in fields.items()}
+    if clean.get("phone"):
+        number = to_python(clean["phone"], region="CN")
+        clean["phone"] = (
+            number.as_e164 if number is not None and number.is_valid() else clean["phone"]
+        )
+    return hashlib.sha256(json.dumps(clean, sort_keys=True).encode()).hexdigest()
+
+
+def _intake(actor, key: str) -> IntakeKey | None:
+    return IntakeKey.objects.select_related("ticket").filter(actor=actor, key=key).first()
+
+
+def _replay(earlier: IntakeKey, fingerprint: str) -> Ticket:
+    ticket = earlier.ticket
+    ticket.intake_replay = "same" if earlier.fingerprint == fingerprint else "changed"
+    ticket.intake_contact = earlier.contact_id
+    return ticket
+
+
+@transaction.atomic
+def record_repeat_call(*, actor, ticket: Ticket, progress: str, intake_key: str = "") -> Ticket:
+    """Issue 15: a caller with a ticket still open calls again; the call is recorded on that
+    ticket as a customer contact (R6, record_contact: anyone at the desk may, the owner is told)
+    instead of a second ticket. `intake_key` as in open_ticket: the intake form sent twice
+    records the call once. Returns the ticket the call is on (`intake_replay` as open_ticket's)."""
+    ticket = lock_ticket(ticket)
+    if intake_key:
+        earlier = _intake(actor, intake_key)
+        if earlier is not None:
+            return _replay(earlier, earlier.fingerprint)
+    contact = record_contact(actor=actor, ticket=ticket, progress=progress)
+    if intake_key:
+        # Under the ticket's lock no other request records this key on this ticket; a key
+        # that made a ticket a moment ago, in another request, answers as the constraint says.
+        try:
+            with transaction.atomic():
+                IntakeKey.objects.create(
+                    actor=actor, key=intake_key, ticket=ticket, contact=contact
+                )
+        except IntegrityError:
+            earlier = _intake(actor, intake_key)
+            if earlier is None:
+                raise
+            transaction.set_rollback(True)
+            return _replay(earlier, earlier.fingerprint)
+    ticket.intake_replay = None
     return ticket
 
 

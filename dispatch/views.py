@@ -13,9 +13,9 @@ from .events import event_label
 from .forms import (
     CloseForm,
     ContactForm,
+    IntakeForm,
     TicketDetailsForm,
     TicketFilterForm,
-    TicketForm,
     TransferForm,
     run_service,
 )
@@ -61,15 +61,91 @@ def ticket_list(request):
 
 @role_required(*DESK)
 def ticket_create(request):
-    form = TicketForm(request.POST or None)
+    """Intake (受理). The form carries a key that takes the call once (issue 15): sent again,
+    it shows what the first submit made instead of a second ticket."""
+    form = IntakeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         ticket = run_service(
-            form, lambda: services.open_ticket(actor=request.user, **form.cleaned_data)
+            form,
+            lambda: services.open_ticket(
+                actor=request.user,
+                intake_key=form.cleaned_data["intake_key"],
+                **form.ticket_fields(),
+            ),
         )
         if ticket is not None:
-            messages.success(request, _("Complaint %(number)s taken.") % {"number": ticket.number})
+            _say_taken(request, ticket)
             return redirect("dispatch:ticket_detail", number=ticket.number)
-    return render(request, "dispatch/ticket_form.html", {"form": form})
+    return render(request, "dispatch/ticket_form.html", _intake_context(request, form))
+
+
+def _intake_context(request, form) -> dict:
+    phone = form["phone"].value() if form.is_bound else ""
+    return {"form": form, **_caller_context(request, phone)}
+
+
+def _caller_context(request, phone) -> dict:
+    tickets = selectors.caller_tickets(request.user, phone)
+    return {"caller_tickets": tickets, "caller_phone": selectors.e164(phone)}
+
+
+def _say_taken(request, ticket) -> None:
+    if ticket.intake_replay is None:
+        messages.success(request, _("Complaint %(number)s taken.") % {"number": ticket.number})
+    elif getattr(ticket, "intake_contact", None):
+        messages.info(
+            request,
+            _("This form was sent already: the call was recorded on %(number)s then.")
+            % {"number": ticket.number},
+        )
+    else:
+        messages.info(
+            request,
+            _(
+                "This form was sent already: complaint %(number)s was taken then, no second "
+                "ticket. Correct its details here if needed."
+            )
+            % {"number": ticket.number},
+        )
+
+
+@role_required(*DESK)
+def caller(request):
+    """htmx partial of the intake form: the caller's open tickets and recent visits, by the
+    phone typed so far (issue 15)."""
+    return render(
+        request, "dispatch/_caller.html", _caller_context(request, request.GET.get("phone", ""))
+    )
+
+
+@require_POST
+@role_required(*DESK)
+def repeat_call(request, number):
+    """The intake form sent to record the call on the caller's open ticket instead (issue 15):
+    a customer contact (R6) with what the customer said, taken once per form."""
+    ticket = _get_ticket(request, number)
+    form = IntakeForm(request.POST)
+    form.is_valid()
+    key = form.cleaned_data.get("intake_key", "")
+    on = run_service(
+        form,
+        lambda: services.record_repeat_call(
+            actor=request.user, ticket=ticket, progress=form.call_summary(), intake_key=key
+        ),
+    )
+    if on is None:
+        return render(
+            request, "dispatch/ticket_form.html", _intake_context(request, form), status=400
+        )
+    if on.intake_replay is None:
+        messages.success(
+            request,
+            _("The call was recorded on %(number)s as a contact with the customer.")
+            % {"number": on.number},
+        )
+    else:
+        _say_taken(request, on)
+    return redirect("dispatch:ticket_detail", number=on.number)
 
 
 def _get_ticket(request, number: str) -> Ticket:
@@ -91,6 +167,7 @@ def _detail(request, ticket, **forms):
         ],
         "details_form": forms.get("details_form") or TicketDetailsForm(ticket=ticket),
         "may_update": services.owner_or_supervisor(request.user, ticket),
+        "same_caller": selectors.caller_tickets(request.user, ticket.phone, exclude=ticket),
     }
     status = 400 if forms else 200
     return render(request, "dispatch/ticket_detail.html", context, status=status)
