@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from . import selectors, services
 from .events import event_label
@@ -109,6 +109,7 @@ def _say_taken(request, ticket) -> None:
         )
 
 
+@require_GET
 @role_required(*DESK)
 def caller(request):
     """htmx partial of the intake form: the caller's open tickets and recent visits, by the

@@ -516,6 +516,9 @@ MATRIX = {
     "dispatch:ticket_create": ("", "L 200 200 403 403", "L 200 200 403 403", X, X, X),
     "dispatch:ticket_detail": ("ticket", "L 200 200 403 403", "L 200 200 403 403", X, X, X),
     "dispatch:ticket_update": ("ticket", X, "L 400 400 403 403", X, X, X),
+    # Issue 15: the intake's partial of a caller's tickets, and the call recorded on one.
+    "dispatch:caller": ("", "L 200 200 403 403", X, X, X, X),
+    "dispatch:repeat_call": ("ticket", X, "L 302 302 403 403", X, X, X),
     "dispatch:ticket_transfer": ("ticket", X, "L 400 400 403 403", X, X, X),
     "dispatch:ticket_contact": ("ticket", X, "L 400 400 403 403", X, X, X),
     "dispatch:ticket_close": ("ticket", X, "L 400 400 403 403", X, X, X),
