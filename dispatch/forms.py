@@ -27,10 +27,13 @@ User = get_user_model()
 def add_violations(form: forms.Form, exc: RuleViolation) -> None:
     """Every broken rule of `exc` on the form, each next to its field (issue 15: all errors at
     once, where they belong). A form names in `rule_fields` the form field that shows a
-    service's field ({"start": "start_time"}); a field the form doesn't have goes on top. A field
-    the form itself found wrong already keeps its own message."""
+    service's field ({"start": "start_time"}), or None for a summary it shows at the fields
+    instead; a field the form doesn't have goes on top. A field the form itself found wrong
+    already keeps its own message."""
     aliases = getattr(form, "rule_fields", {})
     for violation in exc.violations:
+        if violation.field in aliases and aliases[violation.field] is None:
+            continue  # said at the fields it names, by the violations that follow it
         field = aliases.get(violation.field, violation.field)
         field = field if field in form.fields else None
         if field is not None and field in form.errors:

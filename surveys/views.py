@@ -15,7 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from dispatch.errors import RuleViolation
-from dispatch.forms import run_service
+from dispatch.forms import add_violations, run_service
 from dispatch.middleware import gzip_exempt
 from dispatch.people import mask_phone
 from dispatch.periods import Period
@@ -239,7 +239,7 @@ def _customer(request, token):
                 # Signed or replaced a moment ago (a second tap, a newer link): the page is
                 # closed, not a form to correct.
                 return _closed(request, exc)
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            add_violations(form, exc)
         else:
             request.session.pop(binding_key, None)
             return redirect(request.path)

@@ -191,12 +191,33 @@ class TestCustomerPage:
         response = customer.post(customer_url(token), form_data(q_punctuality=""))
         assert response.status_code == 400
         html = response.content.decode()
-        assert "请回答：准时守约" in html
+        punctuality = html.split('name="q_punctuality"')[0].rsplit("<fieldset", 1)[1]
+        assert "准时守约" in punctuality
+        assert "请回答此项" in html.split("准时守约")[1].split("</fieldset>")[0]
         assert "&quot;strokes&quot;" in html  # the drawn signature comes back to the page
         response = customer.post(customer_url(token), form_data(confirm=""))
         assert "签名前请先确认工单内容" in response.content.decode()
         response = customer.post(customer_url(token), form_data(signature=""))
         assert "提交前请在框内签名" in response.content.decode()
+        assert not SurveyResponse.objects.exists()
+
+    def test_every_error_in_one_submit_at_its_place(self, engineer, visit, customer):
+        """Issue 15: the confirmation, an unanswered item and the signature missing, said
+        together, each where it belongs, in words; nothing signed."""
+        services.issue_link(actor=engineer, visit=visit, channel="sms", base_url="http://t/")
+        token = token_from_sms(sms_to("13800138000", "survey_link")[0])
+        response = customer.post(
+            customer_url(token), form_data(confirm="", q_tidiness="", signature="")
+        )
+        assert response.status_code == 400
+        html = response.content.decode()
+        confirm = html.split('name="confirm"')[1].split('class="field')[0]
+        assert "签名前请先确认工单内容" in confirm
+        tidiness = html.split("现场整洁")[1].split("</fieldset>")[0]
+        assert "请回答此项" in tidiness
+        signature = html.split('name="signature"')[1].split("</section>")[0]
+        assert "提交前请在框内签名" in signature
+        assert html.count('class="errorlist') == 3
         assert not SurveyResponse.objects.exists()
 
     def test_r23_an_engineer_session_with_the_sms_link_must_enter_the_code(

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dispatch import deadlines
-from dispatch.errors import RuleViolation
+from dispatch.errors import Checks, RuleViolation
 from dispatch.language import check_customer_text
 from dispatch.models import DeadlineKind
 from dispatch.rules import REPLY_WITHIN, faq_handbook_allowed
@@ -103,16 +103,17 @@ def add_measurement(
     visit = lock_visit(visit)
     require_engineer(actor, visit)
     _require_at_work(visit)
+    checks = Checks()
     for value, choices, field in (
         (network, Network, "network"),
         (call_result, CallResult, "call_result"),
         (phase, Phase, "phase"),
     ):
         if value not in choices.values:
-            raise RuleViolation("invalid_choice", _("Choose a value."), field=field)
+            checks.add(RuleViolation("invalid_choice", _("Choose a value."), field=field))
     place = (place or "").strip()
     if not place:
-        raise RuleViolation("place_required", _("Say where in the premises."), field="place")
+        checks.add(RuleViolation("place_required", _("Say where in the premises."), field="place"))
     values = {
         "rsrp_dbm": rsrp_dbm,
         "sinr_db": sinr_db,
@@ -126,11 +127,14 @@ def add_measurement(
         except InvalidOperation:
             number = None
         if number is None or not low <= number <= high:
-            raise RuleViolation(
-                "out_of_range",
-                _("Must be between %(low)s and %(high)s.") % {"low": low, "high": high},
-                field=field,
+            checks.add(
+                RuleViolation(
+                    "out_of_range",
+                    _("Must be between %(low)s and %(high)s.") % {"low": low, "high": high},
+                    field=field,
+                )
             )
+    checks.done()
     measurement = Measurement.objects.create(
         visit=visit,
         phase=phase,
