@@ -39,6 +39,7 @@ from .notifications import TEMPLATE_LABELS, notify_staff
 from .people import display_name
 from .places import clean_coordinates
 from .roles import Role, has_role, is_staff_member
+from .selectors import e164
 from .transitions import require_transition
 
 User = get_user_model()
@@ -144,23 +145,29 @@ def open_ticket(
     }
     if not intake_key:
         return _take(actor, **fields)
-    fingerprint = _fingerprint(fields)
-    earlier = _intake(actor, intake_key)
+    return _once(actor, intake_key, _fingerprint(fields), lambda: (_take(actor, **fields), None))
+
+
+def _once(actor, key: str, fingerprint: str, make) -> Ticket:
+    """Do `make()` (returning the ticket and the contact it made) once per key: the key's record
+    is written in the same savepoint, so when the same key won a moment ago in a request that
+    committed while this one waited, nothing of this one stays (the ticket's number neither)
+    and the first one's answer comes back."""
+    earlier = _intake(actor, key)
     if earlier is not None:
         return _replay(earlier, fingerprint)
     try:
         with transaction.atomic():
-            ticket = _take(actor, **fields)
+            ticket, contact = make()
             IntakeKey.objects.create(
-                actor=actor, key=intake_key, fingerprint=fingerprint, ticket=ticket
+                actor=actor, key=key, fingerprint=fingerprint, ticket=ticket, contact=contact
             )
     except IntegrityError:
-        # The same key a moment ago, in a request that committed while this one waited: it
-        # took the call; this one took nothing (its savepoint, ticket number included, is gone).
-        earlier = _intake(actor, intake_key)
+        earlier = _intake(actor, key)
         if earlier is None:
             raise
         return _replay(earlier, fingerprint)
+    ticket.intake_replay = None
     return ticket
 
 
@@ -203,11 +210,7 @@ def _take(actor, *, kind, complexity, phone, latitude, longitude, grid, **texts)
 def _fingerprint(fields: dict) -> str:
     """What a request asked for, as a hash: the same key with other content is another request."""
     clean = {name: str(value or "").strip() for name, value in fields.items()}
-    if clean.get("phone"):
-        number = to_python(clean["phone"], region="CN")
-        clean["phone"] = (
-            number.as_e164 if number is not None and number.is_valid() else clean["phone"]
-        )
+    clean["phone"] = e164(clean["phone"]) or clean["phone"]
     return hashlib.sha256(json.dumps(clean, sort_keys=True).encode()).hexdigest()
 
 
@@ -217,7 +220,8 @@ def _intake(actor, key: str) -> IntakeKey | None:
 
 def _replay(earlier: IntakeKey, fingerprint: str) -> Ticket:
     ticket = earlier.ticket
-    ticket.intake_replay = "same" if earlier.fingerprint == fingerprint else "changed"
+    same = earlier.contact_id is not None or earlier.fingerprint == fingerprint
+    ticket.intake_replay = "same" if same else "changed"
     ticket.intake_contact = earlier.contact_id
     return ticket
 
@@ -229,27 +233,15 @@ def record_repeat_call(*, actor, ticket: Ticket, progress: str, intake_key: str 
     instead of a second ticket. `intake_key` as in open_ticket: the intake form sent twice
     records the call once. Returns the ticket the call is on (`intake_replay` as open_ticket's)."""
     ticket = lock_ticket(ticket)
-    if intake_key:
-        earlier = _intake(actor, intake_key)
-        if earlier is not None:
-            return _replay(earlier, earlier.fingerprint)
-    contact = record_contact(actor=actor, ticket=ticket, progress=progress)
-    if intake_key:
-        # Under the ticket's lock no other request records this key on this ticket; a key
-        # that made a ticket a moment ago, in another request, answers as the constraint says.
-        try:
-            with transaction.atomic():
-                IntakeKey.objects.create(
-                    actor=actor, key=intake_key, ticket=ticket, contact=contact
-                )
-        except IntegrityError:
-            earlier = _intake(actor, intake_key)
-            if earlier is None:
-                raise
-            transaction.set_rollback(True)
-            return _replay(earlier, earlier.fingerprint)
-    ticket.intake_replay = None
-    return ticket
+
+    def record():
+        return ticket, record_contact(actor=actor, ticket=ticket, progress=progress)
+
+    if not intake_key:
+        record()
+        ticket.intake_replay = None
+        return ticket
+    return _once(actor, intake_key, "", record)
 
 
 # The details of a ticket that update_ticket completes or corrects, with the longest text each

@@ -12,7 +12,7 @@ from dispatch.people import display_name
 
 from . import selectors
 from .models import DoorCheck, Measurement, NoSurveyReason, Phase
-from .services.work import MEASUREMENT_LIMITS
+from .services.work import MEASUREMENT_FIELDS, MEASUREMENT_LIMITS
 
 DURATIONS = [
     (30, _("30 minutes")),
@@ -164,19 +164,6 @@ class VisitNoteForm(forms.Form):
         required=False,
         widget=forms.ClearableFileInput(attrs={"accept": "image/*", "capture": "environment"}),
     )
-
-
-MEASUREMENT_FIELDS = [
-    "phase",
-    "network",
-    "place",
-    "rsrp_dbm",
-    "sinr_db",
-    "download_mbps",
-    "upload_mbps",
-    "latency_ms",
-    "call_result",
-]
 
 
 class MeasurementForm(forms.Form):

@@ -11,6 +11,7 @@ from dispatch import services
 from dispatch.errors import PermissionDenied, RuleViolation
 from dispatch.models import Deadline, DeadlineKind, Event, Ticket
 from tests.factories import open_ticket
+from tests.html import field_blocks
 
 pytestmark = pytest.mark.django_db
 
@@ -110,35 +111,13 @@ def test_r6_a_new_complexity_keeps_the_promised_acknowledgement(dispatcher):
     assert Ticket.objects.get(pk=ticket.pk).complexity == "complex"
 
 
-def field_blocks(html: str) -> dict[str, str]:
-    """{field name: the HTML of its block} (templates/field.html), to find where an error is."""
-    import re
-
-    blocks = {}
-    for block in html.split('<div class="field')[1:]:
-        name = re.search(r'name="(\w+)"', block)
-        if name:
-            blocks.setdefault(name.group(1), block)
-    return blocks
-
-
 # --- the page ----------------------------------------------------------------------------------
 
 
 def _form(ticket, **changes):
-    data = {
-        name: getattr(ticket, name)
-        for name in (
-            "customer_name",
-            "contact_person",
-            "address",
-            "phenomenon",
-            "location_detail",
-            "customer_action",
-            "kind",
-            "complexity",
-        )
-    }
+    from dispatch.forms import TicketForm
+
+    data = {name: getattr(ticket, name) for name in TicketForm._meta.fields}
     data["phone"] = str(ticket.phone)
     data.update(changes)
     return data

@@ -93,6 +93,17 @@ class TestHandoff:
         assert token not in response.content.decode()
         assert "等待客户签名" in response.content.decode()
 
+    def test_the_sms_link_follows_the_site_address(self, settings, login, engineer, visit):
+        """Issue 15 item 10: the link the customer gets points at SITE_URL (make run sets it
+        for its port), not at whatever host the engineer's phone used."""
+        settings.SITE_URL = "https://dispatch.example.cn"
+        login(engineer).post(
+            reverse("surveys:issue", args=[visit.pk]), {"channel": "sms"}, HTTP_HOST="10.0.0.5"
+        )
+        body = sms_to("13800138000", "survey_link")[0].body
+        assert "https://dispatch.example.cn/survey/s/" in body
+        assert "10.0.0.5" not in body
+
     def test_show_qr_code_then_the_customer_still_needs_the_sms_code(
         self, login, engineer, visit, customer
     ):
@@ -533,3 +544,23 @@ class TestCompression:
         # The API answers as sent (its clients read JSON as it comes).
         api = staff.get("/api/visits/", HTTP_ACCEPT_ENCODING="gzip")
         assert api.status_code == 200 and not api.has_header("Content-Encoding")
+
+
+class TestCustomerPageIsTheCustomers:
+    """Issue 15 item 7: the survey on the engineer's phone (the engineer logged in) shows no
+    staff navigation: no menu, no name, no alerts, no log-out (R23: the customer's own page)."""
+
+    def test_no_staff_header_on_the_engineers_phone(self, engineer, visit, client):
+        from dispatch.people import display_name
+
+        issued = services.issue_link(
+            actor=engineer, visit=visit, channel="device", base_url="http://t/"
+        )
+        client.force_login(engineer)
+        html = client.get(customer_url(issued.token)).content.decode()
+        assert "<header" in html
+        assert "/logout/" not in html
+        assert 'aria-label="主导航"' not in html and "/visits/today/" not in html
+        assert "/alerts/" not in html
+        header = html.split("<header")[1].split("</header>")[0]
+        assert display_name(engineer) not in header  # the work order names them, the header not

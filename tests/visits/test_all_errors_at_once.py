@@ -3,30 +3,15 @@ reschedule took three submits (the reason, the customer's agreement, force majeu
 a network test showed raw constraint names above its form (约束 "measurement_rsrp_range" 是无效的).
 The customer's survey: tests/surveys/test_views.py (R22–R24). See docs/rules.md."""
 
-import re
-
 import pytest
 from django.urls import reverse
 
+from tests.html import errors_of, field_blocks
 from tests.visits.conftest import AFTERNOON, at, minutes
 from tests.visits.factories import at_work
 from visits.models import Measurement, RescheduleRequest, VisitStatus
 
 pytestmark = pytest.mark.django_db
-
-
-def blocks(html: str) -> dict[str, str]:
-    """{field name: the HTML of its block} (templates/field.html)."""
-    out = {}
-    for block in html.split('<div class="field')[1:]:
-        name = re.search(r'name="(\w+)"', block)
-        if name:
-            out.setdefault(name.group(1), block)
-    return out
-
-
-def errors_of(block: str) -> str:
-    return block.split('class="errorlist"', 1)[1] if 'class="errorlist"' in block else ""
 
 
 def test_r11_a_late_reschedule_says_everything_in_one_submit(clock, login, dispatcher, visit):
@@ -46,7 +31,7 @@ def test_r11_a_late_reschedule_says_everything_in_one_submit(clock, login, dispa
     )
     assert response.status_code == 400
     html = response.content.decode()
-    found = blocks(html)
+    found = field_blocks(html)
     assert errors_of(found["reason"])
     assert "客户同意" in errors_of(found["customer_agreed"]) or "约定" in errors_of(
         found["customer_agreed"]
@@ -71,7 +56,7 @@ def test_r11_the_forms_errors_and_the_services_together(clock, login, dispatcher
             "reason": "台风预警",
         },
     )
-    found = blocks(response.content.decode())
+    found = field_blocks(response.content.decode())
     assert errors_of(found["day"])
     assert errors_of(found["customer_agreed"])
     assert errors_of(found["force_majeure"])
@@ -93,7 +78,7 @@ def test_r11_a_taken_time_shows_at_the_time(clock, login, dispatcher, visit, tic
             "reason": "客户临时有事",
         },
     )
-    found = blocks(response.content.decode())
+    found = field_blocks(response.content.decode())
     assert "17:00" in errors_of(found["start_time"])
     assert errors_of(found["customer_agreed"])
 
@@ -101,7 +86,7 @@ def test_r11_a_taken_time_shows_at_the_time(clock, login, dispatcher, visit, tic
 def test_r11_a_late_cancel_says_everything_in_one_submit(clock, login, dispatcher, visit):
     clock.move_to(at(12, 30))
     response = login(dispatcher).post(reverse("visits:cancel", args=[visit.pk]), {"reason": ""})
-    found = blocks(response.content.decode())
+    found = field_blocks(response.content.decode())
     assert errors_of(found["reason"])
     assert errors_of(found["customer_agreed"])
     assert "不可抗力" in errors_of(found["force_majeure"])
@@ -129,7 +114,7 @@ def test_measurement_ranges_in_words_at_their_fields(clock, login, visit):
     assert response.status_code == 400
     html = response.content.decode()
     assert "约束" not in html and "measurement_" not in html
-    found = blocks(html)
+    found = field_blocks(html)
     assert "-156" in errors_of(found["rsrp_dbm"]) and "-31" in errors_of(found["rsrp_dbm"])
     assert "-30" in errors_of(found["sinr_db"])
     assert errors_of(found["upload_mbps"])

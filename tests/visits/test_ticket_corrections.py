@@ -52,7 +52,8 @@ def test_r26_a_corrected_address_is_sent_once_per_change(visit, dispatcher):
 def test_the_page_shows_the_forms_and_the_services_errors_together(login, visit, dispatcher):
     """One submit with a bad phone (the form finds it) and the fault phenomenon emptied (the
     service refuses it, R1: the visit was booked on it): both at once, each at its field."""
-    from tests.dispatch.test_update_ticket import _form, field_blocks
+    from tests.dispatch.test_update_ticket import _form
+    from tests.html import field_blocks
 
     ticket = visit.ticket
     response = login(dispatcher).post(

@@ -1,5 +1,7 @@
 """Booking, rescheduling and cancelling visits: the dispatcher's side (R1, R2, R7, R8, R9, R11)."""
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, OperationalError, connection, transaction
@@ -376,44 +378,74 @@ def _reschedule_checks(
     late_request: bool = False,
 ) -> tuple[str, list[str]]:
     """Every check of a reschedule (R7, R11, R27), all of them reported together (issue 15:
-    the writer corrects everything in one go). The visit's state answers alone: nothing else
-    matters when it can't be moved. `late_request`: a dispatcher's late change, sent to a
-    supervisor. `start`/`end` None: the form couldn't read the time (it says so itself).
-    Returns the reason, stripped, and the banned phrases the writer confirmed."""
-    require_status(visit, VisitStatus.RESCHEDULED, _not_movable_message(visit))
+    the writer corrects everything in one go). `start`/`end` None: the form couldn't read the
+    time (it says so itself). Returns the reason, stripped, and the banned phrases confirmed."""
+    checks, reason, confirmed, now = _change_checks(
+        RESCHEDULE,
+        actor=actor,
+        visit=visit,
+        reason=reason,
+        customer_agreed=customer_agreed,
+        force_majeure=force_majeure,
+        confirm_wording=confirm_wording,
+        late_request=late_request,
+    )
+    _slot_checks(checks, visit=visit, start=start, end=end, engineer=engineer, now=now)
+    checks.done()
+    return reason, confirmed
+
+
+@dataclass(frozen=True)
+class _Change:
+    """What differs between a late reschedule and a late cancellation (R11)."""
+
+    status: str
+    not_movable: Callable[[Visit], str]
+    not_late: Callable[[], RuleViolation]
+    require_reason: Callable[[str], str]
+    require_agreement: Callable[[bool], None]
+    too_late: Callable[[Visit, datetime], RuleViolation]
+
+
+def _change_checks(
+    change: _Change,
+    *,
+    actor,
+    visit: Visit,
+    reason: str,
+    customer_agreed: bool,
+    force_majeure: bool,
+    confirm_wording: bool,
+    late_request: bool,
+) -> tuple[Checks, str, list[str], datetime]:
+    """The checks a reschedule and a cancellation share. The visit's state answers alone
+    (nothing else matters when it can't change); the rest is collected in the Checks returned,
+    for the caller to add its own and raise. `late_request`: a dispatcher's late change, sent
+    to a supervisor."""
+    require_status(visit, change.status, change.not_movable(visit))
     now = timezone.now()
     late = is_late_for_reschedule(visit, now)
     if late_request:
         if not late:
-            raise RuleViolation(
-                "reschedule_not_late",
-                _("The visit is more than 2 hours away: reschedule it directly."),
-                status=409,
-            )
+            raise change.not_late()
         _require_no_pending(visit)
     checks = Checks()
     confirmed: list[str] = []
     with checks:
-        reason = _require_reason(reason)
+        reason = change.require_reason(reason)
     with checks:
-        _require_agreement(customer_agreed)
+        change.require_agreement(customer_agreed)
     if not checks.failed("reason"):
         with checks:
             confirmed = check_customer_text(reason, confirmed=confirm_wording, field="reason")
     if late and not late_request and not (force_majeure and has_role(actor, Role.SUPERVISOR)):
-        checks.add(
-            RuleViolation(
-                "reschedule_too_late",
-                _too_late_message(visit, now)
-                + " "
-                + _("Send it to a supervisor for approval with the reason."),
-                status=409,
-                field="force_majeure",
-            )
-        )
-    _slot_checks(checks, visit=visit, start=start, end=end, engineer=engineer, now=now)
-    checks.done()
-    return reason, confirmed
+        checks.add(change.too_late(visit, now))
+    return checks, reason, confirmed, now
+
+
+def _late_request(actor, visit: Visit, force_majeure: bool) -> bool:
+    """A dispatcher's change under 2 hours with force majeure goes to a supervisor (R11)."""
+    return force_majeure and is_late_for_reschedule(visit) and not has_role(actor, Role.SUPERVISOR)
 
 
 def _slot_checks(checks: Checks, *, visit: Visit, start, end, engineer, now) -> None:
@@ -428,6 +460,31 @@ def _slot_checks(checks: Checks, *, visit: Visit, start, end, engineer, now) -> 
     if not checks.failed("start", "end", "engineer"):
         with checks:
             check_engineer_free(engineer=engineer, start=start, end=end, exclude=visit)
+
+
+def _reschedule_too_late(visit: Visit, now: datetime) -> RuleViolation:
+    return RuleViolation(
+        "reschedule_too_late",
+        _too_late_message(visit, now)
+        + " "
+        + _("Send it to a supervisor for approval with the reason."),
+        status=409,
+        field="force_majeure",
+    )
+
+
+RESCHEDULE = _Change(
+    status=VisitStatus.RESCHEDULED,
+    not_movable=lambda visit: _not_movable_message(visit),
+    not_late=lambda: RuleViolation(
+        "reschedule_not_late",
+        _("The visit is more than 2 hours away: reschedule it directly."),
+        status=409,
+    ),
+    require_reason=_require_reason,
+    require_agreement=_require_agreement,
+    too_late=_reschedule_too_late,
+)
 
 
 @transaction.atomic
@@ -752,42 +809,46 @@ def _cancel_checks(
     late_request: bool = False,
 ) -> tuple[str, list[str]]:
     """Every check of a cancellation (R11, R27), reported together, as _reschedule_checks."""
-    require_status(visit, VisitStatus.CANCELLED, _cancel_message(visit))
-    now = timezone.now()
-    late = is_late_for_reschedule(visit, now)
-    if late_request:
-        if not late:
-            raise RuleViolation(
-                "cancel_not_late",
-                _("The visit is more than 2 hours away: cancel it directly."),
-                status=409,
-            )
-        _require_no_pending(visit)
-    checks = Checks()
-    confirmed: list[str] = []
-    with checks:
-        reason = _cancel_reason(reason)
-    with checks:
-        _require_cancel_agreement(customer_agreed)
-    if not checks.failed("reason"):
-        with checks:
-            confirmed = check_customer_text(reason, confirmed=confirm_wording, field="reason")
-    if late and not late_request and not (force_majeure and has_role(actor, Role.SUPERVISOR)):
-        checks.add(
-            RuleViolation(
-                "cancel_too_late",
-                _(
-                    "This visit starts at %(start)s, in %(minutes)s minutes. Cancelling it now "
-                    "is a late change: it needs a force-majeure reason and a supervisor's "
-                    "approval, and counts as a violation. Send it to a supervisor for approval."
-                )
-                % {"start": local(visit.start), "minutes": minutes_between(now, visit.start)},
-                status=409,
-                field="force_majeure",
-            )
-        )
+    checks, reason, confirmed, _now = _change_checks(
+        CANCEL,
+        actor=actor,
+        visit=visit,
+        reason=reason,
+        customer_agreed=customer_agreed,
+        force_majeure=force_majeure,
+        confirm_wording=confirm_wording,
+        late_request=late_request,
+    )
     checks.done()
     return reason, confirmed
+
+
+def _cancel_too_late(visit: Visit, now: datetime) -> RuleViolation:
+    return RuleViolation(
+        "cancel_too_late",
+        _(
+            "This visit starts at %(start)s, in %(minutes)s minutes. Cancelling it now "
+            "is a late change: it needs a force-majeure reason and a supervisor's "
+            "approval, and counts as a violation. Send it to a supervisor for approval."
+        )
+        % {"start": local(visit.start), "minutes": minutes_between(now, visit.start)},
+        status=409,
+        field="force_majeure",
+    )
+
+
+CANCEL = _Change(
+    status=VisitStatus.CANCELLED,
+    not_movable=_cancel_message,
+    not_late=lambda: RuleViolation(
+        "cancel_not_late",
+        _("The visit is more than 2 hours away: cancel it directly."),
+        status=409,
+    ),
+    require_reason=_cancel_reason,
+    require_agreement=_require_cancel_agreement,
+    too_late=_cancel_too_late,
+)
 
 
 @transaction.atomic

@@ -67,6 +67,18 @@ def start_work(*, actor, visit: Visit, door_checks: list[str]) -> Visit:
     return visit
 
 
+# A network test's values, as add_measurement takes them (the page's form and the API's).
+MEASUREMENT_FIELDS = [
+    "phase",
+    "network",
+    "place",
+    "rsrp_dbm",
+    "sinr_db",
+    "download_mbps",
+    "upload_mbps",
+    "latency_ms",
+    "call_result",
+]
 MEASUREMENT_LIMITS = {
     # field: (low, high); the model's check constraints hold the same ranges.
     "rsrp_dbm": (Decimal("-156"), Decimal("-31")),
