@@ -3,7 +3,7 @@ write in one transaction, record an event, keep the deadlines in step."""
 
 import hashlib
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
@@ -114,6 +114,7 @@ def open_ticket(
     longitude=None,
     grid=None,
     intake_key: str = "",
+    resubmit_window: timedelta | None = None,
 ) -> Ticket:
     """Take a complaint (受理).
 
@@ -125,7 +126,10 @@ def open_ticket(
     Issue 15: `intake_key` (the intake form's hidden key, the API's Idempotency-Key) takes the
     call once. Sent again (a double click, back and submit, a retry), the ticket or contact it
     made the first time comes back with `intake_replay` set: "same", or "changed" when the
-    content differs. A new ticket has `intake_replay` None.
+    content differs. A new ticket has `intake_replay` None. `resubmit_window` (the page's): the
+    same person sending the very same complaint again within it, under another key, resent the
+    form too: a browser's back button fetches the form again with a new key but puts the typed
+    text back.
     """
     if not is_staff_member(actor):
         raise PermissionDenied(_("Only dispatchers and supervisors take complaints."))
@@ -145,7 +149,21 @@ def open_ticket(
     }
     if not intake_key:
         return _take(actor, **fields)
-    return _once(actor, intake_key, _fingerprint(fields), lambda: (_take(actor, **fields), None))
+    fingerprint = _fingerprint(fields)
+    if resubmit_window is not None:
+        resent = (
+            IntakeKey.objects.select_related("ticket")
+            .filter(
+                actor=actor,
+                fingerprint=fingerprint,
+                created_at__gte=timezone.now() - resubmit_window,
+            )
+            .order_by("-created_at")
+            .first()
+        )
+        if resent is not None:
+            return _replay(resent, fingerprint)
+    return _once(actor, intake_key, fingerprint, lambda: (_take(actor, **fields), None))
 
 
 def _once(actor, key: str, fingerprint: str, make) -> Ticket:

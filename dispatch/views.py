@@ -1,5 +1,7 @@
 """Pages of the centre's desk. Views read through selectors and change state through services."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -59,6 +61,11 @@ def ticket_list(request):
     )
 
 
+# The same complaint sent again from the intake form this soon is the form resent (the back
+# button and submit again), not a second call.
+RESUBMIT_WINDOW = timedelta(minutes=15)
+
+
 @role_required(*DESK)
 def ticket_create(request):
     """Intake (受理). The form carries a key that takes the call once (issue 15): sent again,
@@ -70,6 +77,7 @@ def ticket_create(request):
             lambda: services.open_ticket(
                 actor=request.user,
                 intake_key=form.cleaned_data["intake_key"],
+                resubmit_window=RESUBMIT_WINDOW,
                 **form.ticket_fields(),
             ),
         )

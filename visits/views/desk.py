@@ -288,6 +288,7 @@ def _dialog(request, visit, template, form, status=200):
     now = timezone.now()
     context = {
         "visit": visit,
+        "ticket": visit.ticket,  # the SMS preview says whose phone it goes to
         "form": form,
         "minutes_left": max(0, int((visit.start - now).total_seconds() // 60)),
         "late": services.is_late_for_reschedule(visit, now),
