@@ -157,7 +157,7 @@ def seed_desk_day(demo: Demo) -> None:
         phenomenon="家里宽带和手机都上不了网，客户情绪激动，未留姓名电话",
     )
     shift_ticket(bare, timedelta(minutes=25))
-    repeat = demo.tickets[-1]
+    repeat = next(t for t in reversed(demo.tickets) if t.owner_id == dispatcher.pk)
     services.record_repeat_call(
         actor=supervisor,
         ticket=repeat,

@@ -80,6 +80,9 @@ def test_demo_has_history_and_a_busy_today():
         progress__startswith="客户再次来电", actor__username="supervisor"
     ).exists()
     assert Notification.objects.filter(template="visit_details_corrected").exists()
+    assert Notification.objects.filter(
+        template="ticket_contact_staff", recipient__username="dispatcher"
+    ).exists()
     # Every engineer has something in hand around now.
     now = timezone.now()
     for username in ("engineer1", "engineer2", "engineer3"):
