@@ -320,7 +320,7 @@ def reschedule(request, pk):
     # A suggestion (planning) opens the dialog with its engineer and time filled in.
     initial = {**_reschedule_initial(visit), **_slot_initial_from(request)}
     form = RescheduleForm(request.POST or None, initial=initial)
-    if request.method == "POST":
+    if form.is_bound:  # an empty POST shows the dialog, as a GET does
         valid = form.is_valid()
         data = form.cleaned_data
         args = {
@@ -368,7 +368,7 @@ def cancel(request, pk):
     a supervisor's approval (a dispatcher's request waits for one), as with a reschedule."""
     visit = get_visit(request, pk)
     form = CancelForm(request.POST or None)
-    if request.method == "POST":
+    if form.is_bound:  # an empty POST shows the dialog, as a GET does
         valid = form.is_valid()
         data = form.cleaned_data
         args = {
