@@ -112,23 +112,11 @@ class OpenTicketSerializer(serializers.Serializer):
     )
 
 
-class UpdateTicketSerializer(serializers.Serializer):
+class UpdateTicketSerializer(OpenTicketSerializer):
     """PATCH: the details to complete or correct; those left out stay as they are."""
 
     kind = serializers.ChoiceField(choices=ComplaintKind.choices, required=False)
     complexity = serializers.ChoiceField(choices=Complexity.choices, required=False)
-    customer_name = TextField(required=False, allow_blank=True, max_length=100)
-    contact_person = TextField(required=False, allow_blank=True, max_length=100)
-    phone = TextField(
-        required=False,
-        allow_blank=True,
-        max_length=30,
-        help_text="A phone number in China (+86 may be left out); empty to remove it.",
-    )
-    address = TextField(required=False, allow_blank=True, max_length=255)
-    phenomenon = TextField(required=False, allow_blank=True)
-    location_detail = TextField(required=False, allow_blank=True, max_length=255)
-    customer_action = TextField(required=False, allow_blank=True)
 
 
 class TransferSerializer(serializers.Serializer):

@@ -27,6 +27,7 @@ from .models import (
     Deadline,
     DeadlineKind,
     DeadlineState,
+    Grid,
     IntakeKey,
     Notification,
     NotificationChannel,
@@ -275,14 +276,19 @@ TICKET_DETAILS: dict[str, int | None] = {
     "customer_action": None,
     "kind": None,
     "complexity": None,
+    # Where the visit will go (planning): the centre's grid and a pin (both numbers or neither).
+    "grid": None,
+    "latitude": None,
+    "longitude": None,
 }
+PIN = ("latitude", "longitude")
 
 
 def _detail_value(ticket: Ticket, field: str) -> str:
     value = getattr(ticket, field)
     if field == "phone":
         return value.as_e164 if value else ""
-    return value or ""
+    return _as_text(value)
 
 
 def _checked_changes(actor, ticket: Ticket, changes: dict) -> dict:
@@ -298,8 +304,14 @@ def _checked_changes(actor, ticket: Ticket, changes: dict) -> dict:
     checks = Checks()
     clean: dict = {}
     for field, value in changes.items():
+        if field not in PIN:
+            with checks:
+                clean[field] = _clean_detail(field, value)
+    if any(field in changes for field in PIN):
+        # A pin is a pair: the one not sent stays as it is.
+        pin = [changes.get(f, getattr(ticket, f)) for f in PIN]
         with checks:
-            clean[field] = _clean_detail(field, value)
+            clean.update(zip(PIN, clean_coordinates(*pin), strict=True))
     changed = {f: v for f, v in clean.items() if _as_text(v) != _detail_value(ticket, f)}
     if changed:
         for violation in correction_violations(ticket, changed):
@@ -345,9 +357,12 @@ def update_ticket(*, actor, ticket: Ticket, changes: dict) -> Ticket:
 
 
 def _as_text(value) -> str:
+    """A detail as the event records it and as changes are compared."""
     if hasattr(value, "as_e164"):
         return value.as_e164
-    return value or ""
+    if isinstance(value, Grid):
+        return value.name
+    return "" if value is None else str(value)
 
 
 def _clean_detail(field: str, value):
@@ -359,6 +374,13 @@ def _clean_detail(field: str, value):
     if field == "complexity":
         _require_choice(value, Complexity, "invalid_complexity", "complexity", _("complexity"))
         return value
+    if field == "grid":
+        if value in (None, "") or isinstance(value, Grid):
+            return value or None
+        grid = Grid.objects.filter(name=value).first() if isinstance(value, str) else None
+        if grid is None:
+            raise RuleViolation("invalid_grid", _("Choose one of the centre's grids."), field=field)
+        return grid
     if not isinstance(value, str):
         raise RuleViolation("invalid", _("Write this as text."), field=field)
     value = value.strip()

@@ -118,6 +118,7 @@ def _form(ticket, **changes):
     from dispatch.forms import TicketForm
 
     data = {name: getattr(ticket, name) for name in TicketForm._meta.fields}
+    data = {name: "" if value is None else value for name, value in data.items()}
     data["phone"] = str(ticket.phone)
     data.update(changes)
     return data
@@ -219,3 +220,25 @@ def test_r6_another_dispatcher_records_a_call_and_the_owner_is_told(ticket, disp
     assert Deadline.objects.get(ticket=ticket).state == "open"
     with pytest.raises(PermissionDenied):
         services.record_contact(actor=dispatcher2, ticket=ticket, progress="已答复", answered=True)
+
+
+def test_the_place_is_corrected_too_a_pin_as_a_pair(api, ticket, dispatcher):
+    """Where the visit goes (planning): the grid by name and the pin, both numbers or neither;
+    the event records them."""
+    from dispatch.models import Grid
+
+    grid = Grid.objects.create(name="天河A")
+    with pytest.raises(RuleViolation) as exc:
+        services.update_ticket(actor=dispatcher, ticket=ticket, changes={"latitude": "23.13"})
+    assert exc.value.field == "longitude"
+    api.force_authenticate(dispatcher)
+    response = api.patch(
+        f"/api/tickets/{ticket.number}/",
+        {"grid": "天河A", "latitude": "23.129100", "longitude": "113.264400"},
+        format="json",
+    )
+    assert response.status_code == 200, response.json()
+    ticket.refresh_from_db()
+    assert ticket.grid == grid and str(ticket.latitude) == "23.129100"
+    event = Event.objects.get(ticket=ticket, kind="ticket.updated")
+    assert event.after == {"grid": "天河A", "latitude": "23.129100", "longitude": "113.264400"}
