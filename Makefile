@@ -20,18 +20,23 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-# Serve on http://127.0.0.1:8000 with a Celery worker and beat, until Ctrl-C.
-# Embedded defaults (SQLite under var/, filesystem broker) unless DATABASE_URL / REDIS_URL are set.
+# Serve on http://127.0.0.1:$(PORT) (`make run PORT=8001`) with a Celery worker and beat, until
+# Ctrl-C. Embedded defaults (SQLite under var/, filesystem broker) unless DATABASE_URL / REDIS_URL
+# are set. The customers' links (survey SMS, QR codes, the demo's) point at SITE_URL, this
+# server unless it is set.
+PORT ?= 8000
+run: export SITE_URL ?= http://127.0.0.1:$(PORT)
 run: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
-	@echo "Serving on http://127.0.0.1:8000 (Ctrl-C stops the web server, worker and beat)"
+	@echo "Serving on http://127.0.0.1:$(PORT) (Ctrl-C stops the web server, worker and beat)"
+	@echo "Customers' links point at $(SITE_URL)"
 	@echo "SMS to customers (survey links and codes included) land in var/sms/<number>.txt"
 	@trap 'kill 0' INT TERM EXIT; \
 	export NOTIFICATION_BACKEND=$${NOTIFICATION_BACKEND:-file}; \
 	$(BIN)/celery -A config worker --beat --loglevel=INFO --concurrency=2 \
 		--schedule=var/celerybeat-schedule & \
-	$(BIN)/python manage.py runserver 127.0.0.1:8000
+	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 # In parallel (pytest-xdist): each worker has a test database of its own (<name>_gw0, _gw1 …);
 # the browser and Celery tests take their own ports, queues and temporary folders. More workers

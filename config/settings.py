@@ -37,6 +37,9 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if not DEBUG else "*")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+# The address customers' links point at (the survey link in the SMS, its QR code): the public
+# address in production. Empty: the address a request came to (dispatch.sites).
+SITE_URL = os.environ.get("SITE_URL", "").strip()
 
 INSTALLED_APPS = [
     "django.contrib.admin",

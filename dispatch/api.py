@@ -1,15 +1,20 @@
 """REST API for complaint tickets: the same selectors and services as the pages."""
 
+import re
+
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from . import selectors, services
+from .api_errors import validate_all
 from .api_fields import ModelSerializer, TextField
+from .errors import RuleViolation
 from .models import (
     ComplaintKind,
     Complexity,
@@ -22,8 +27,12 @@ from .models import (
 )
 from .pagination import TicketCursor
 from .permissions import DESK, HasRole
+from .search import search
 
 User = get_user_model()
+
+# The API's Idempotency-Key header (issue 15): visible ASCII, as the draft standard says.
+IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,64}")
 
 
 class DeadlineSerializer(ModelSerializer):
@@ -103,6 +112,13 @@ class OpenTicketSerializer(serializers.Serializer):
     )
 
 
+class UpdateTicketSerializer(OpenTicketSerializer):
+    """PATCH: the details to complete or correct; those left out stay as they are."""
+
+    kind = serializers.ChoiceField(choices=ComplaintKind.choices, required=False)
+    complexity = serializers.ChoiceField(choices=Complexity.choices, required=False)
+
+
 class TransferSerializer(serializers.Serializer):
     to_user = serializers.SlugRelatedField(
         slug_field="username", queryset=User.objects.filter(is_active=True)
@@ -143,9 +159,18 @@ class TicketFilter(filters.FilterSet):
         coerce=lambda value: value == "true",
     )
 
+    q = filters.CharFilter(
+        method="find_caller",
+        max_length=100,
+        help_text="Phone, name, address or ticket number: every word must match.",
+    )
+
     class Meta:
         model = Ticket
-        fields = ["status", "kind", "owner", "overdue"]
+        fields = ["status", "kind", "owner", "overdue", "q"]
+
+    def find_caller(self, queryset, name, value):
+        return search(queryset, value)
 
 
 class TicketViewSet(
@@ -172,6 +197,7 @@ class TicketViewSet(
     def get_serializer_class(self):
         return {
             "create": OpenTicketSerializer,
+            "partial_update": UpdateTicketSerializer,
             "retrieve": TicketDetailSerializer,
             "transfer": TransferSerializer,
             "contact": ContactSerializer,
@@ -182,13 +208,64 @@ class TicketViewSet(
         ticket = selectors.ticket_detail(self.request.user, ticket.number)
         return Response(TicketDetailSerializer(ticket).data, status=code)
 
-    @extend_schema(request=OpenTicketSerializer, responses={201: TicketDetailSerializer})
+    @extend_schema(
+        request=OpenTicketSerializer,
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                str,
+                OpenApiParameter.HEADER,
+                description="Any text of up to 64 visible characters, new for each complaint: "
+                "sent again (a retry), the ticket the first request took answers 200 instead of "
+                "a second ticket; with another body, 409 idempotency_key_reused.",
+            )
+        ],
+        responses={201: TicketDetailSerializer, 200: TicketDetailSerializer},
+    )
     def create(self, request, *args, **kwargs):
+        key = request.headers.get("Idempotency-Key", "")
+        if key and not IDEMPOTENCY_KEY.fullmatch(key):
+            raise RuleViolation(
+                "invalid_idempotency_key",
+                _("The Idempotency-Key header is up to 64 visible characters."),
+                field="Idempotency-Key",
+            )
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        ticket = services.open_ticket(actor=request.user, **data)
-        return self._respond(ticket, status.HTTP_201_CREATED)
+        ticket = services.open_ticket(actor=request.user, intake_key=key, **data)
+        if ticket.intake_replay == "changed":
+            raise RuleViolation(
+                "idempotency_key_reused",
+                _(
+                    "This Idempotency-Key took complaint %(number)s with other content; use a "
+                    "new key for a new complaint."
+                )
+                % {"number": ticket.number},
+                status=409,
+            )
+        response = self._respond(
+            ticket, status.HTTP_200_OK if ticket.intake_replay else status.HTTP_201_CREATED
+        )
+        if ticket.intake_replay:
+            response["Idempotent-Replayed"] = "true"
+        return response
+
+    @extend_schema(request=UpdateTicketSerializer, responses={200: TicketDetailSerializer})
+    def partial_update(self, request, number=None):
+        """Complete or correct the ticket's details (the owner or a supervisor, R3). Every
+        invalid field is answered at once under "errors". A booked visit's customer gets a
+        corrected phone or address by SMS; what it was booked on can't be emptied."""
+        ticket = self.get_object()
+        serializer = self.get_serializer(data=request.data, partial=True)
+        data = validate_all(
+            serializer,
+            lambda readable: services.check_ticket_update(
+                actor=request.user, ticket=ticket, changes=readable
+            ),
+        )
+        ticket = services.update_ticket(actor=request.user, ticket=ticket, changes=dict(data))
+        return self._respond(ticket)
 
     @extend_schema(request=TransferSerializer, responses={200: TicketDetailSerializer})
     @action(detail=True, methods=["post"])

@@ -30,6 +30,33 @@ def form_errors(*forms) -> exceptions.ValidationError:
     )
 
 
+def validate_all(serializer, check) -> dict:
+    """Validate a request body, and say everything wrong with it at once (issue 15).
+
+    When the serializer finds errors, `check(readable)` (a service's checks without writing) is
+    called with the fields it could read, and its broken rules join the serializer's, each
+    under its field, in one 400. A refusal of who acts (403) or of the state (409) answers as
+    itself. Returns the validated data when the body is valid."""
+    if serializer.is_valid():
+        return serializer.validated_data
+    errors = dict(serializer.errors)
+    data = serializer.initial_data
+    if isinstance(data, dict):
+        readable = {
+            name: value
+            for name, value in data.items()
+            if name in serializer.fields and name not in errors
+        }
+        try:
+            check(readable)
+        except RuleViolation as exc:
+            if exc.status != 400:
+                raise
+            for field, messages in exc.by_field().items():
+                errors.setdefault(field, [ErrorDetail(m, code=exc.code) for m in messages])
+    raise exceptions.ValidationError(errors)
+
+
 def _builtin_codes() -> frozenset[str]:
     """The codes of DRF's and Django's own field checks (required, blank, max_length …): input
     the schema already describes. They all answer "invalid"; a code of ours (a domain check such
@@ -110,6 +137,9 @@ def exception_handler(exc, context):
         # A refusal with several problems (every wrong line of an imported log) lists them all.
         if getattr(exc, "lines", None):
             body["errors"] = {exc.field or "non_field_errors": list(exc.lines)}
+        elif len(exc.violations) > 1:
+            # Several broken rules at once (dispatch.errors.Checks): every message per field.
+            body["errors"] = exc.by_field()
         return Response(body, status=exc.status)
     if isinstance(exc, IntegrityError):
         # A constraint caught what a concurrent request slipped past the service check.

@@ -145,9 +145,30 @@ def seed_teams(demo: Demo) -> None:
         team.members.set([staff[username] for username in members])
 
 
+def seed_desk_day(demo: Demo) -> None:
+    """Issue 15, the desk's day: a complaint taken without its facts or the caller's name and
+    phone (the ticket page asks to complete it), and a repeat call recorded by the supervisor
+    on the dispatcher's open ticket (a contact; the dispatcher is alerted). Not in
+    demo.tickets: the visits' loader books those."""
+    dispatcher, supervisor = demo.staff["dispatcher"], demo.staff["supervisor"]
+    bare = services.open_ticket(
+        actor=dispatcher,
+        kind=ComplaintKind.PERCEPTION,
+        phenomenon="家里宽带和手机都上不了网，客户情绪激动，未留姓名电话",
+    )
+    shift_ticket(bare, timedelta(minutes=25))
+    repeat = next(t for t in reversed(demo.tickets) if t.owner_id == dispatcher.pk)
+    services.record_repeat_call(
+        actor=supervisor,
+        ticket=repeat,
+        progress=f"客户再次来电；故障现象：{repeat.phenomenon}，询问何时上门",
+    )
+
+
 def seed(demo: Demo) -> None:
     seed_teams(demo)
     seed_tickets(demo)
+    seed_desk_day(demo)
 
 
 def sweep_history(demo: Demo) -> None:

@@ -1,6 +1,12 @@
 """One domain error for every broken rule (docs/design.md#a-state-change).
 
 Views turn it into a form error, the API into HTTP 400/409 with {"code", "detail"}.
+
+A request can break several rules at once (a reason missing, the customer's agreement not
+ticked, a time already taken): a service checks each of them with `Checks` and raises them
+together, so the writer corrects everything in one go instead of one error per submit
+(issue 15). The first broken rule gives the code, the status and the detail; `violations` holds
+them all, each with its field.
 """
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -19,9 +25,28 @@ class RuleViolation(Exception):
         self.message = str(message)
         self.status = status
         self.field = field
+        self.violations: list[RuleViolation] = [self]
 
     def __str__(self) -> str:
         return self.message
+
+    @classmethod
+    def together(cls, violations: list["RuleViolation"]) -> "RuleViolation":
+        """Several broken rules as one error: the first one speaks for all (code, status,
+        message, field); `violations` lists every one of them."""
+        first = violations[0]
+        error = cls(first.code, first.message, status=first.status, field=first.field)
+        error.violations = list(violations)
+        return error
+
+    def by_field(self) -> dict[str, list[str]]:
+        """{field or "non_field_errors": [messages]}, every violation once, in order."""
+        out: dict[str, list[str]] = {}
+        for violation in self.violations:
+            messages = out.setdefault(violation.field or "non_field_errors", [])
+            if violation.message not in messages:
+                messages.append(violation.message)
+        return out
 
 
 class PermissionDenied(RuleViolation, DjangoPermissionDenied):
@@ -30,3 +55,40 @@ class PermissionDenied(RuleViolation, DjangoPermissionDenied):
 
     def __init__(self, message: str, code: str = "forbidden"):
         super().__init__(code, message, status=403)
+
+
+class Checks:
+    """Collects the broken rules of one request so they are reported together:
+
+        checks = Checks()
+        with checks:
+            require_reason(reason)
+        with checks:
+            require_agreement(agreed)
+        checks.done()   # raises every violation caught above, as one RuleViolation
+
+    Who may act is never collected: a PermissionDenied goes through at once, as the actor
+    must learn nothing more about the object."""
+
+    def __init__(self):
+        self.found: list[RuleViolation] = []
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc is None or not isinstance(exc, RuleViolation) or isinstance(exc, PermissionDenied):
+            return False
+        self.found.extend(exc.violations)
+        return True
+
+    def add(self, violation: RuleViolation) -> None:
+        self.found.extend(violation.violations)
+
+    def failed(self, *fields: str) -> bool:
+        """Whether a check of one of these fields (or any, without fields) failed already."""
+        return any(not fields or v.field in fields for v in self.found)
+
+    def done(self) -> None:
+        if self.found:
+            raise RuleViolation.together(self.found)

@@ -105,6 +105,19 @@ def ticket_transferred_event(*, ticket, actor, previous_owner, note: str) -> Eve
     )
 
 
+def ticket_updated_event(*, ticket, actor, before: dict, after: dict) -> Event:
+    """Issue 15 (R1, R2): details completed or corrected, the changed fields before and after;
+    the message names them."""
+    return record_event(
+        ticket=ticket,
+        actor=actor,
+        kind=EventKind.TICKET_UPDATED,
+        message="、".join(str(type(ticket)._meta.get_field(f).verbose_name) for f in after),
+        before=before,
+        after=after,
+    )
+
+
 def ticket_contact_event(*, ticket, actor, contact, beyond_bound: bool) -> Event:
     """R6: a contact with the customer, and the new promised time it set, if any."""
     return record_event(

@@ -1,6 +1,9 @@
+import uuid
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -21,13 +24,32 @@ from .roles import Role
 User = get_user_model()
 
 
+def add_violations(form: forms.Form, exc: RuleViolation) -> None:
+    """Every broken rule of `exc` on the form, each next to its field (issue 15: all errors at
+    once, where they belong). A form names in `rule_fields` the form field that shows a
+    service's field ({"start": "start_time"}), or None for a summary it shows at the fields
+    instead; a field the form doesn't have goes on top. A field the form itself found wrong
+    already keeps its own message."""
+    aliases = getattr(form, "rule_fields", {})
+    for violation in exc.violations:
+        if violation.field in aliases and aliases[violation.field] is None:
+            continue  # said at the fields it names, by the violations that follow it
+        field = aliases.get(violation.field, violation.field)
+        field = field if field in form.fields else None
+        if field is not None and field in form.errors:
+            continue
+        if violation.message in form.errors.get(field or NON_FIELD_ERRORS, []):
+            continue
+        form.add_error(field, violation.message)
+
+
 def run_service(form: forms.Form, call):
-    """Call a service; a broken rule becomes an error on the form, on its field if it names one."""
+    """Call a service; each broken rule becomes an error on the form, on its field if it names
+    one."""
     try:
         return call()
     except RuleViolation as exc:
-        field = exc.field if exc.field in form.fields else None
-        form.add_error(field, exc.message)
+        add_violations(form, exc)
         return None
 
 
@@ -158,6 +180,64 @@ class TicketForm(forms.ModelForm):
             self.fields[name].widget.attrs.update(inputmode="decimal", step="any")
 
 
+class IntakeForm(TicketForm):
+    """The intake form: the ticket's fields and the key that makes it take the call once,
+    however often it is sent (issue 15; dispatch.services.open_ticket)."""
+
+    intake_key = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("intake_key", uuid.uuid4().hex)
+        # The caller's open tickets and visits show as the phone is typed
+        # (dispatch:caller, an htmx partial into #caller).
+        self.fields["phone"].widget.attrs.update(
+            {
+                "hx-get": reverse("dispatch:caller"),
+                "hx-trigger": "input changed delay:500ms, change",
+                "hx-target": "#caller",
+                "hx-swap": "innerHTML",
+            }
+        )
+
+    def clean_intake_key(self) -> str:
+        return self.cleaned_data["intake_key"][:64]
+
+    def ticket_fields(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self._meta.fields}
+
+    def call_summary(self) -> str:
+        """What a repeat caller said, from the intake fields, as the contact's text."""
+        data = self.data
+        parts = [
+            f"{self.fields[name].label}：{data.get(name, '').strip()}"
+            for name in ("phenomenon", "location_detail", "customer_action")
+            if data.get(name, "").strip()
+        ]
+        return "；".join([str(_("The customer called again")), *parts])
+
+
+class TicketDetailsForm(TicketForm):
+    """Completing or correcting a ticket (issue 15), the intake's fields filled with the ticket's
+    details. Only collects input: dispatch.services.update_ticket decides."""
+
+    def __init__(self, *args, ticket=None, **kwargs):
+        if ticket is not None:
+            kwargs.setdefault(
+                "initial",
+                {name: getattr(ticket, name) for name in self._meta.fields},
+            )
+        super().__init__(*args, **kwargs)
+        self.fields["customer_name"].help_text = _("Needed to book a visit.")
+
+    def changes(self) -> dict:
+        """The details the form could read (all of them when it is valid)."""
+        return {
+            name: self.cleaned_data[name] for name in self._meta.fields if name in self.cleaned_data
+        }
+
+
 class TransferForm(forms.Form):
     to_user = UserChoiceField(label=_("Hand over to"), queryset=User.objects.none())
     note = forms.CharField(
@@ -209,6 +289,12 @@ class CloseForm(forms.Form):
 
 
 class TicketFilterForm(forms.Form):
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=100,
+        widget=forms.SearchInput(attrs={"placeholder": _("Phone, name, address or ticket number")}),
+    )
     status = forms.ChoiceField(
         label=_("Status"), choices=[("", _("All"))] + TicketStatus.choices, required=False
     )

@@ -109,6 +109,8 @@ class Ticket(models.Model):
             models.Index(fields=["status", "-created_at"], name="ticket_status_created"),
             models.Index(fields=["owner", "status"], name="ticket_owner_status"),
             models.Index(fields=["kind", "-created_at"], name="ticket_kind_created"),
+            # Issue 15: a repeat caller's tickets, by the phone typed at intake.
+            models.Index(fields=["phone"], name="ticket_phone"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -162,6 +164,33 @@ class Ticket(models.Model):
         return self.states.is_final(self.status)
 
 
+class IntakeKey(models.Model):
+    """Issue 15: one intake form, or one API POST with an Idempotency-Key, takes one call,
+    however often it is sent (a double click, back and submit again, a client's retry).
+
+    The form carries a fresh key in a hidden field; the first submit that uses it records here
+    what it became (a new ticket, or a contact on the caller's ticket) and every later one is
+    sent to that. `fingerprint` is the request's content: the API refuses a key used again for
+    another body."""
+
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=64)
+    fingerprint = models.CharField(max_length=64, blank=True)
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    contact = models.ForeignKey(
+        "CustomerContact", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["actor", "key"], name="intake_key_used_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} → {self.ticket_id}"
+
+
 class TicketCounter(models.Model):
     """Per-day sequence behind the human-readable ticket number TS-YYYYMMDD-NNNN."""
 
@@ -179,6 +208,7 @@ class EventKind(models.TextChoices):
 
     TICKET_OPENED = "ticket.opened", _("Complaint taken")
     TICKET_TRANSFERRED = "ticket.transferred", _("Transferred")
+    TICKET_UPDATED = "ticket.updated", _("Details completed or corrected")
     TICKET_CONTACT = "ticket.contact", _("Customer contacted")
     TICKET_STATUS = "ticket.status", _("Status changed")
     TICKET_CLOSED = "ticket.closed", _("Closed")
@@ -186,6 +216,7 @@ class EventKind(models.TextChoices):
     NOTIFICATION_RETRIED = "notification.retried", _("Message sent again")
     VISIT_BOOKED = "visit.booked", _("Visit booked")
     VISIT_RESCHEDULED = "visit.rescheduled", _("Visit rescheduled")
+    VISIT_DETAILS_CORRECTED = "visit.details_corrected", _("Customer told the corrected details")
     VISIT_REASSIGNED = "visit.reassigned", _("Visit given to another engineer, same time")
     VISIT_RESCHEDULE_REQUESTED = (
         "visit.reschedule_requested",

@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.db.models import BooleanField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from phonenumber_field.phonenumber import to_python
 
 from .models import (
     Deadline,
@@ -17,6 +18,7 @@ from .models import (
     TicketStatus,
 )
 from .roles import Role, has_role, is_staff_member
+from .search import search
 
 
 def tickets_for(user) -> QuerySet[Ticket]:
@@ -47,9 +49,14 @@ def _with_deadline_summary(qs: QuerySet[Ticket]) -> QuerySet[Ticket]:
     )
 
 
-def ticket_list(user, *, status=None, owner=None, kind=None, overdue=None) -> QuerySet[Ticket]:
-    """The ticket list page and API: one query for the rows, whatever their number."""
+def ticket_list(
+    user, *, status=None, owner=None, kind=None, overdue=None, q=None
+) -> QuerySet[Ticket]:
+    """The ticket list page and API: one query for the rows, whatever their number. `q` finds
+    a caller by phone, name, address or ticket number (dispatch.search)."""
     qs = tickets_for(user).select_related("owner", "grid")
+    if q:
+        qs = search(qs, q)
     if status:
         qs = qs.filter(status=status)
     if owner:
@@ -60,6 +67,25 @@ def ticket_list(user, *, status=None, owner=None, kind=None, overdue=None) -> Qu
     if overdue:
         qs = qs.filter(is_overdue=True)
     return qs.order_by("-created_at", "-id")
+
+
+def e164(phone) -> str:
+    """A phone as typed ("138 0013 8000") as stored (+8613800138000), or "" if it isn't one."""
+    number = to_python(phone, region="CN") if phone else None
+    return number.as_e164 if number is not None and number.is_valid() else ""
+
+
+def caller_tickets(user, phone, *, exclude=None, limit: int = 5) -> list[Ticket]:
+    """Issue 15: a repeat caller's tickets still open, by the phone they call from, newest
+    first (the intake's partial, the ticket page). `phone` as typed; nothing for a number that
+    isn't one."""
+    number = e164(phone)
+    if not number:
+        return []
+    qs = tickets_for(user).filter(phone=number).exclude(status=TicketStatus.CLOSED)
+    if exclude is not None:
+        qs = qs.exclude(pk=exclude.pk)
+    return list(qs.select_related("owner").order_by("-created_at", "-id")[:limit])
 
 
 def my_open_tickets(user) -> QuerySet[Ticket]:

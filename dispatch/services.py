@@ -1,19 +1,23 @@
 """Every state change of a complaint ticket (docs/design.md#a-state-change): validate the rule,
 write in one transaction, record an event, keep the deadlines in step."""
 
-from datetime import datetime
+import hashlib
+import json
+from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from phonenumber_field.phonenumber import to_python
 
 from . import deadlines, events, rules
 from .closing import close_blockers
+from .corrections import after_correction, correction_violations
 from .delivery import schedule_delivery
-from .errors import PermissionDenied, RuleViolation
+from .errors import Checks, PermissionDenied, RuleViolation
 from .locks import lock_counter, lock_notification, lock_ticket
 from .models import (
     ComplaintKind,
@@ -23,6 +27,8 @@ from .models import (
     Deadline,
     DeadlineKind,
     DeadlineState,
+    Grid,
+    IntakeKey,
     Notification,
     NotificationChannel,
     NotificationState,
@@ -30,12 +36,16 @@ from .models import (
     TicketCounter,
     TicketStatus,
 )
+from .notifications import TEMPLATE_LABELS, notify_staff
 from .people import display_name
 from .places import clean_coordinates
 from .roles import Role, has_role, is_staff_member
+from .selectors import e164
 from .transitions import require_transition
 
 User = get_user_model()
+
+TEMPLATE_LABELS["ticket_contact_staff"] = gettext_lazy("Customer contact on your ticket")
 
 
 def _next_number(now: datetime) -> str:
@@ -74,9 +84,14 @@ def _require_open(ticket: Ticket) -> None:
         )
 
 
+def owner_or_supervisor(actor, ticket: Ticket) -> bool:
+    """R3: the first-contact owner answers for the ticket; a supervisor may act for them. Pages
+    ask it to offer a form; the services decide with the same answer."""
+    return ticket.owner_id == actor.pk or has_role(actor, Role.SUPERVISOR)
+
+
 def _require_owner_or_supervisor(actor, ticket: Ticket) -> None:
-    # R3: the first-contact owner answers for the ticket; a supervisor may act for them.
-    if ticket.owner_id != actor.pk and not has_role(actor, Role.SUPERVISOR):
+    if not owner_or_supervisor(actor, ticket):
         raise PermissionDenied(
             _("Only the ticket's owner (%(owner)s) or a supervisor may do this.")
             % {"owner": display_name(ticket.owner)}
@@ -99,6 +114,8 @@ def open_ticket(
     latitude=None,
     longitude=None,
     grid=None,
+    intake_key: str = "",
+    resubmit_window: timedelta | None = None,
 ) -> Ticket:
     """Take a complaint (受理).
 
@@ -106,31 +123,99 @@ def open_ticket(
     R3: whoever takes it owns it. R5: it is classified by motive.
     R6: the acknowledgement deadline starts now (2 h simple, 24 h complex).
     R1: the three facts may still be missing here; booking a visit needs them.
+
+    Issue 15: `intake_key` (the intake form's hidden key, the API's Idempotency-Key) takes the
+    call once. Sent again (a double click, back and submit, a retry), the ticket or contact it
+    made the first time comes back with `intake_replay` set: "same", or "changed" when the
+    content differs. A new ticket has `intake_replay` None. `resubmit_window` (the page's): the
+    same person sending the very same complaint again within it, under another key, resent the
+    form too: a browser's back button fetches the form again with a new key but puts the typed
+    text back.
     """
     if not is_staff_member(actor):
         raise PermissionDenied(_("Only dispatchers and supervisors take complaints."))
-    _require_choice(kind, ComplaintKind, "invalid_kind", "kind", _("complaint kind"))
-    _require_choice(complexity, Complexity, "invalid_complexity", "complexity", _("complexity"))
+    fields = {
+        "kind": kind,
+        "complexity": complexity,
+        "customer_name": customer_name,
+        "contact_person": contact_person,
+        "phone": phone,
+        "address": address,
+        "phenomenon": phenomenon,
+        "location_detail": location_detail,
+        "customer_action": customer_action,
+        "latitude": latitude,
+        "longitude": longitude,
+        "grid": grid,
+    }
+    if not intake_key:
+        return _take(actor, **fields)
+    fingerprint = _fingerprint(fields)
+    if resubmit_window is not None:
+        resent = (
+            IntakeKey.objects.select_related("ticket")
+            .filter(
+                actor=actor,
+                fingerprint=fingerprint,
+                created_at__gte=timezone.now() - resubmit_window,
+            )
+            .order_by("-created_at")
+            .first()
+        )
+        if resent is not None:
+            return _replay(resent, fingerprint)
+    return _once(actor, intake_key, fingerprint, lambda: (_take(actor, **fields), None))
+
+
+def _once(actor, key: str, fingerprint: str, make) -> Ticket:
+    """Do `make()` (returning the ticket and the contact it made) once per key: the key's record
+    is written in the same savepoint, so when the same key won a moment ago in a request that
+    committed while this one waited, nothing of this one stays (the ticket's number neither)
+    and the first one's answer comes back."""
+    earlier = _intake(actor, key)
+    if earlier is not None:
+        return _replay(earlier, fingerprint)
+    try:
+        with transaction.atomic():
+            ticket, contact = make()
+            IntakeKey.objects.create(
+                actor=actor, key=key, fingerprint=fingerprint, ticket=ticket, contact=contact
+            )
+    except IntegrityError:
+        earlier = _intake(actor, key)
+        if earlier is None:
+            raise
+        return _replay(earlier, fingerprint)
+    ticket.intake_replay = None
+    return ticket
+
+
+def _take(actor, *, kind, complexity, phone, latitude, longitude, grid, **texts) -> Ticket:
+    checks = Checks()
+    with checks:
+        _require_choice(kind, ComplaintKind, "invalid_kind", "kind", _("complaint kind"))
+    with checks:
+        _require_choice(complexity, Complexity, "invalid_complexity", "complexity", _("complexity"))
+    with checks:
+        phone = _clean_phone(phone)
     # Where the visit will go (optional): a pin and/or the centre's grid, for suggestions.
-    latitude, longitude = clean_coordinates(latitude, longitude)
+    with checks:
+        latitude, longitude = clean_coordinates(latitude, longitude)
+    checks.done()
     now = timezone.now()
     ticket = Ticket.objects.create(
         number=_next_number(now),
+        phone=phone,
         latitude=latitude,
         longitude=longitude,
         grid=grid,
-        customer_name=customer_name.strip(),
-        contact_person=contact_person.strip(),
-        phone=_clean_phone(phone),
-        address=address.strip(),
-        phenomenon=phenomenon.strip(),
-        location_detail=location_detail.strip(),
-        customer_action=customer_action.strip(),
         kind=kind,
         complexity=complexity,
         owner=actor,
         created_by=actor,
+        **{name: (value or "").strip() for name, value in texts.items()},
     )
+    ticket.intake_replay = None
     due = deadlines.open_deadline(
         kind=DeadlineKind.ACKNOWLEDGE,
         ticket=ticket,
@@ -139,6 +224,175 @@ def open_ticket(
     )
     events.ticket_opened_event(ticket=ticket, actor=actor, ack_due=due.due_at)
     return ticket
+
+
+def _fingerprint(fields: dict) -> str:
+    """What a request asked for, as a hash: the same key with other content is another request."""
+    clean = {name: str(value or "").strip() for name, value in fields.items()}
+    clean["phone"] = e164(clean["phone"]) or clean["phone"]
+    return hashlib.sha256(json.dumps(clean, sort_keys=True).encode()).hexdigest()
+
+
+def _intake(actor, key: str) -> IntakeKey | None:
+    return IntakeKey.objects.select_related("ticket").filter(actor=actor, key=key).first()
+
+
+def _replay(earlier: IntakeKey, fingerprint: str) -> Ticket:
+    ticket = earlier.ticket
+    same = earlier.contact_id is not None or earlier.fingerprint == fingerprint
+    ticket.intake_replay = "same" if same else "changed"
+    ticket.intake_contact = earlier.contact_id
+    return ticket
+
+
+@transaction.atomic
+def record_repeat_call(*, actor, ticket: Ticket, progress: str, intake_key: str = "") -> Ticket:
+    """Issue 15: a caller with a ticket still open calls again; the call is recorded on that
+    ticket as a customer contact (R6, record_contact: anyone at the desk may, the owner is told)
+    instead of a second ticket. `intake_key` as in open_ticket: the intake form sent twice
+    records the call once. Returns the ticket the call is on (`intake_replay` as open_ticket's)."""
+    ticket = lock_ticket(ticket)
+
+    def record():
+        return ticket, record_contact(actor=actor, ticket=ticket, progress=progress)
+
+    if not intake_key:
+        record()
+        ticket.intake_replay = None
+        return ticket
+    return _once(actor, intake_key, "", record)
+
+
+# The details of a ticket that update_ticket completes or corrects, with the longest text each
+# column holds (None: unbounded). number, status, owner and the dates change only through their
+# own services.
+TICKET_DETAILS: dict[str, int | None] = {
+    "customer_name": 100,
+    "contact_person": 100,
+    "phone": None,
+    "address": 255,
+    "phenomenon": None,
+    "location_detail": 255,
+    "customer_action": None,
+    "kind": None,
+    "complexity": None,
+    # Where the visit will go (planning): the centre's grid and a pin (both numbers or neither).
+    "grid": None,
+    "latitude": None,
+    "longitude": None,
+}
+PIN = ("latitude", "longitude")
+
+
+def _detail_value(ticket: Ticket, field: str) -> str:
+    value = getattr(ticket, field)
+    if field == "phone":
+        return value.as_e164 if value else ""
+    return _as_text(value)
+
+
+def _checked_changes(actor, ticket: Ticket, changes: dict) -> dict:
+    """update_ticket's checks, every one of them: the changed details, cleaned."""
+    _require_open(ticket)
+    _require_owner_or_supervisor(actor, ticket)
+    unknown = sorted(set(changes) - set(TICKET_DETAILS))
+    if unknown:
+        raise RuleViolation(
+            "unknown_field",
+            _("These details can't be changed here: %(fields)s.") % {"fields": ", ".join(unknown)},
+        )
+    checks = Checks()
+    clean: dict = {}
+    for field, value in changes.items():
+        if field not in PIN:
+            with checks:
+                clean[field] = _clean_detail(field, value)
+    if any(field in changes for field in PIN):
+        # A pin is a pair: the one not sent stays as it is.
+        pin = [changes.get(f, getattr(ticket, f)) for f in PIN]
+        with checks:
+            clean.update(zip(PIN, clean_coordinates(*pin), strict=True))
+    changed = {f: v for f, v in clean.items() if _as_text(v) != _detail_value(ticket, f)}
+    if changed:
+        for violation in correction_violations(ticket, changed):
+            checks.add(violation)
+    checks.done()
+    return changed
+
+
+def check_ticket_update(*, actor, ticket: Ticket, changes: dict) -> None:
+    """update_ticket's checks without writing: a page whose form found some errors asks about
+    the fields it could read, so the writer sees every error of the submit at once."""
+    _checked_changes(actor, Ticket.objects.get(pk=ticket.pk), changes)
+
+
+@transaction.atomic
+def update_ticket(*, actor, ticket: Ticket, changes: dict) -> Ticket:
+    """Complete or correct a ticket's details (issue 15): the customer's name, contact person,
+    phone and address, the three facts of the fault (R1), its kind (R5) and complexity.
+
+    R3: the ticket's owner or a supervisor acts. Every broken check is reported at once, each
+    with its field. A ticket taken without its three facts or the customer's contact (R1, R2
+    allow that) is completed here, and can then be booked.
+
+    What the customer was told stays true: the apps above check and react through
+    dispatch.corrections (visits: a pending visit keeps the facts and contact it was booked on,
+    and the customer of a booked visit gets the corrected phone or address by SMS).
+    R6: the acknowledgement promised at intake stands whatever the complexity becomes; only a
+    recorded contact moves it.
+    The event holds the changed fields, before and after.
+    """
+    ticket = lock_ticket(ticket)
+    changed = _checked_changes(actor, ticket, changes)
+    if not changed:
+        return ticket
+    before = {f: _detail_value(ticket, f) for f in changed}
+    for field, value in changed.items():
+        setattr(ticket, field, value)
+    ticket.save(update_fields=[*changed, "updated_at"])
+    after = {f: _detail_value(ticket, f) for f in changed}
+    events.ticket_updated_event(ticket=ticket, actor=actor, before=before, after=after)
+    after_correction(ticket, before, after, actor)
+    return ticket
+
+
+def _as_text(value) -> str:
+    """A detail as the event records it and as changes are compared."""
+    if hasattr(value, "as_e164"):
+        return value.as_e164
+    if isinstance(value, Grid):
+        return value.name
+    return "" if value is None else str(value)
+
+
+def _clean_detail(field: str, value):
+    if field == "phone":
+        return _clean_phone(value)
+    if field == "kind":
+        _require_choice(value, ComplaintKind, "invalid_kind", "kind", _("complaint kind"))
+        return value
+    if field == "complexity":
+        _require_choice(value, Complexity, "invalid_complexity", "complexity", _("complexity"))
+        return value
+    if field == "grid":
+        if value in (None, "") or isinstance(value, Grid):
+            return value or None
+        grid = Grid.objects.filter(name=value).first() if isinstance(value, str) else None
+        if grid is None:
+            raise RuleViolation("invalid_grid", _("Choose one of the centre's grids."), field=field)
+        return grid
+    if not isinstance(value, str):
+        raise RuleViolation("invalid", _("Write this as text."), field=field)
+    value = value.strip()
+    limit = TICKET_DETAILS[field]
+    if limit is not None and len(value) > limit:
+        raise RuleViolation(
+            "too_long",
+            _("At most %(limit)d characters (this has %(length)d).")
+            % {"limit": limit, "length": len(value)},
+            field=field,
+        )
+    return value
 
 
 @transaction.atomic
@@ -202,7 +456,20 @@ def record_contact(
     ticket = lock_ticket(ticket)
     _require_open(ticket)
     engineer_on_ticket = ticket.visits.filter(engineer=actor).exists()
-    if not engineer_on_ticket:
+    moves_promise = bool(answered or new_promised_at)
+    # A repeat call (issue 15) is written down by whoever at the desk takes it, and the owner is
+    # told; answering the customer or promising a new time stays the owner's (R3, R6).
+    note_by_desk = is_staff_member(actor) and not moves_promise
+    if not (engineer_on_ticket or note_by_desk or owner_or_supervisor(actor, ticket)):
+        if is_staff_member(actor):
+            raise PermissionDenied(
+                _(
+                    "Only the ticket's owner (%(owner)s) or a supervisor may give the customer "
+                    "an answer or promise a new time. Record the call without them: the owner "
+                    "is told."
+                )
+                % {"owner": display_name(ticket.owner)}
+            )
         _require_owner_or_supervisor(actor, ticket)
     _require_choice(channel, ContactChannel, "invalid_channel", "channel", _("channel"))
     progress = (progress or "").strip()
@@ -252,6 +519,14 @@ def record_contact(
             ticket=ticket,
             due_at=new_promised_at,
             responsible=ticket.owner,
+        )
+    if actor.pk != ticket.owner_id and not engineer_on_ticket:
+        notify_staff(
+            user=ticket.owner,
+            template="ticket_contact_staff",
+            context={"contact": contact, "actor_name": display_name(actor)},
+            ticket=ticket,
+            key=f"contact:{contact.pk}:owner",
         )
     events.ticket_contact_event(
         ticket=ticket, actor=actor, contact=contact, beyond_bound=beyond_bound

@@ -1,16 +1,26 @@
 """Pages of the centre's desk. Views read through selectors and change state through services."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from . import selectors, services
 from .events import event_label
-from .forms import CloseForm, ContactForm, TicketFilterForm, TicketForm, TransferForm, run_service
+from .forms import (
+    CloseForm,
+    ContactForm,
+    IntakeForm,
+    TicketDetailsForm,
+    TicketFilterForm,
+    TransferForm,
+    run_service,
+)
 from .language import find_banned_phrases, find_sensitive_topics
 from .models import Ticket
 from .notifications import template_label
@@ -51,17 +61,100 @@ def ticket_list(request):
     )
 
 
+# The same complaint sent again from the intake form this soon is the form resent (the back
+# button and submit again), not a second call.
+RESUBMIT_WINDOW = timedelta(minutes=15)
+
+
 @role_required(*DESK)
 def ticket_create(request):
-    form = TicketForm(request.POST or None)
+    """Intake (受理). The form carries a key that takes the call once (issue 15): sent again,
+    it shows what the first submit made instead of a second ticket."""
+    form = IntakeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         ticket = run_service(
-            form, lambda: services.open_ticket(actor=request.user, **form.cleaned_data)
+            form,
+            lambda: services.open_ticket(
+                actor=request.user,
+                intake_key=form.cleaned_data["intake_key"],
+                resubmit_window=RESUBMIT_WINDOW,
+                **form.ticket_fields(),
+            ),
         )
         if ticket is not None:
-            messages.success(request, _("Complaint %(number)s taken.") % {"number": ticket.number})
+            _say_taken(request, ticket)
             return redirect("dispatch:ticket_detail", number=ticket.number)
-    return render(request, "dispatch/ticket_form.html", {"form": form})
+    return render(request, "dispatch/ticket_form.html", _intake_context(request, form))
+
+
+def _intake_context(request, form) -> dict:
+    phone = form["phone"].value() if form.is_bound else ""
+    return {"form": form, **_caller_context(request, phone)}
+
+
+def _caller_context(request, phone) -> dict:
+    tickets = selectors.caller_tickets(request.user, phone)
+    return {"caller_tickets": tickets, "caller_phone": selectors.e164(phone)}
+
+
+def _say_taken(request, ticket) -> None:
+    if ticket.intake_replay is None:
+        messages.success(request, _("Complaint %(number)s taken.") % {"number": ticket.number})
+    elif getattr(ticket, "intake_contact", None):
+        messages.info(
+            request,
+            _("This form was sent already: the call was recorded on %(number)s then.")
+            % {"number": ticket.number},
+        )
+    else:
+        messages.info(
+            request,
+            _(
+                "This form was sent already: complaint %(number)s was taken then, no second "
+                "ticket. Correct its details here if needed."
+            )
+            % {"number": ticket.number},
+        )
+
+
+@require_GET
+@role_required(*DESK)
+def caller(request):
+    """htmx partial of the intake form: the caller's open tickets and recent visits, by the
+    phone typed so far (issue 15)."""
+    return render(
+        request, "dispatch/_caller.html", _caller_context(request, request.GET.get("phone", ""))
+    )
+
+
+@require_POST
+@role_required(*DESK)
+def repeat_call(request, number):
+    """The intake form sent to record the call on the caller's open ticket instead (issue 15):
+    a customer contact (R6) with what the customer said, taken once per form."""
+    ticket = _get_ticket(request, number)
+    form = IntakeForm(request.POST)
+    form.is_valid()
+    key = form.cleaned_data.get("intake_key", "")
+    on = run_service(
+        form,
+        lambda: services.record_repeat_call(
+            actor=request.user, ticket=ticket, progress=form.call_summary(), intake_key=key
+        ),
+    )
+    if on is None:
+        return render(
+            request, "dispatch/ticket_form.html", _intake_context(request, form), status=400
+        )
+    if on.intake_replay is None:
+        messages.success(
+            request,
+            _("The call was recorded on %(number)s as a contact with the customer.")
+            % {"number": on.number},
+        )
+    else:
+        _say_taken(request, on)
+    return redirect("dispatch:ticket_detail", number=on.number)
 
 
 def _get_ticket(request, number: str) -> Ticket:
@@ -81,6 +174,9 @@ def _detail(request, ticket, **forms):
         "failed_sms": [
             (n, template_label(n.template)) for n in selectors.failed_customer_sms(ticket)[:10]
         ],
+        "details_form": forms.get("details_form") or TicketDetailsForm(ticket=ticket),
+        "may_update": services.owner_or_supervisor(request.user, ticket),
+        "same_caller": selectors.caller_tickets(request.user, ticket.phone, exclude=ticket),
     }
     status = 400 if forms else 200
     return render(request, "dispatch/ticket_detail.html", context, status=status)
@@ -149,3 +245,31 @@ def language_check(request):
         "dispatch/banned_phrases.html",
         {"found": find_banned_phrases(text), "sensitive": find_sensitive_topics(text)},
     )
+
+
+@require_POST
+@role_required(*DESK)
+def ticket_update(request, number):
+    """Complete or correct the ticket's details (issue 15): every error of the submit at once,
+    each next to its field; update_ticket decides who may (R3) and what may change."""
+    ticket = _get_ticket(request, number)
+    form = TicketDetailsForm(request.POST, ticket=ticket)
+    if form.is_valid():
+        if run_service(
+            form,
+            lambda: services.update_ticket(
+                actor=request.user, ticket=ticket, changes=form.changes()
+            ),
+        ):
+            messages.success(request, _("Ticket details saved."))
+            return redirect("dispatch:ticket_detail", number=number)
+    else:
+        # The form found some errors: the service checks what it could read, so the rest
+        # shows now too, not after the next submit.
+        run_service(
+            form,
+            lambda: services.check_ticket_update(
+                actor=request.user, ticket=ticket, changes=form.changes()
+            ),
+        )
+    return _detail(request, ticket, details_form=form)

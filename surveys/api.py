@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from dispatch.api_fields import ModelSerializer, TextField
 from dispatch.permissions import HasRole
 from dispatch.roles import Role
+from dispatch.sites import site_url
 
 from . import selectors, services
 from .models import Answer, LinkChannel, Question, SurveyLink, SurveyResponse
@@ -113,7 +114,7 @@ class SurveyLinkViewSet(mixins.CreateModelMixin, viewsets.GenericViewSet):
             actor=request.user,
             visit=visit,
             channel=serializer.validated_data["channel"],
-            base_url=request.build_absolute_uri("/"),
+            base_url=site_url(request),
         )
         data = SurveyLinkSerializer(issued.link, context={"url": issued.url}).data
         return Response(data, status=status.HTTP_201_CREATED)

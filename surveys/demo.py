@@ -14,6 +14,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from dispatch.models import Event, EventKind, Notification, NotificationState
+from dispatch.sites import site_url
 from visits.models import INACTIVE_STATUSES, Measurement, Visit, VisitStatus
 
 from . import rules, services
@@ -21,7 +22,6 @@ from .models import LinkChannel, SurveyResponse
 from .phone_secrets import link_code
 
 TARGET_SIGNED = 26
-DEMO_BASE_URL = "http://127.0.0.1:8000/"
 
 # How each demo engineer tends to be rated, so the engineers and the quadrants differ:
 # engineer2 is often late (punctuality falls into 修补区), engineer3 leaves a mess.
@@ -184,7 +184,7 @@ def _sign(demo, visit: Visit, channel: str) -> SurveyResponse:
         actor=engineer,
         visit=visit,
         channel=channel,
-        base_url="http://127.0.0.1:8000/",
+        base_url=site_url(),
         now=issued_at,
     )
     binding = ""
@@ -247,7 +247,7 @@ def seed(demo) -> None:
             actor=waiting[0].engineer,
             visit=waiting[0],
             channel=LinkChannel.SMS,
-            base_url=DEMO_BASE_URL,
+            base_url=site_url(),
         )
     _today(demo, now)
 

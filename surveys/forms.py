@@ -59,6 +59,10 @@ class SurveyForm(forms.Form):
             fields[field_name(q)] = field
         # Items first, then the confirmation and the signature.
         self.fields = {**fields, **self.fields}
+        # Each unanswered item's error shows at the item; the sentence naming them all is for
+        # the API (dispatch.forms.add_violations: None shows nowhere else).
+        self.rule_fields = {f"answers.{q.code}": field_name(q) for q in questions}
+        self.rule_fields["answers"] = None
 
     def item_fields(self):
         return [self[field_name(q)] for q in self.questions]

@@ -19,7 +19,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from dispatch.customer_secrets import MARK, keyed_hash
-from dispatch.errors import PermissionDenied, RuleViolation
+from dispatch.errors import Checks, PermissionDenied, RuleViolation
 from dispatch.locks import lock_link, lock_visit
 from dispatch.notifications import queue_sms, urgent_sms
 from dispatch.people import display_name
@@ -354,7 +354,7 @@ def _clean_answers(questions: list[Question], answers: dict) -> list[Answer]:
         )
         if raw in (None, ""):
             if question.required:
-                errors.append(question.label)
+                errors.append(question)
                 continue
         elif question.kind == QuestionKind.RATING:
             try:
@@ -362,22 +362,36 @@ def _clean_answers(questions: list[Question], answers: dict) -> list[Answer]:
             except (TypeError, ValueError):
                 answer.score = None
             if answer.score not in range(1, 6):
-                errors.append(question.label)
+                errors.append(question)
                 continue
         elif question.kind == QuestionKind.YES_NO:
             value = {"yes": True, "no": False, True: True, False: False}.get(raw)
             if value is None:
-                errors.append(question.label)
+                errors.append(question)
                 continue
             answer.yes = value
         else:
             answer.comment = str(raw)[:MAX_COMMENT]
         out.append(answer)
     if errors:
-        raise RuleViolation(
-            "answers_missing",
-            _("Please answer: %(items)s.") % {"items": "、".join(errors)},
-            field="answers",
+        # One sentence naming them all, and each item's own (the page shows them at the items).
+        raise RuleViolation.together(
+            [
+                RuleViolation(
+                    "answers_missing",
+                    _("Please answer: %(items)s.")
+                    % {"items": "、".join(str(q.label) for q in errors)},
+                    field="answers",
+                ),
+                *(
+                    RuleViolation(
+                        "answers_missing",
+                        _("Please answer this item."),
+                        field=f"answers.{q.code}",
+                    )
+                    for q in errors
+                ),
+            ]
         )
     return out
 
@@ -433,15 +447,25 @@ def sign_survey(
     """
     now = now or timezone.now()
     _check_signable(find_link(token), actor, binding, now)
+    # Issue 15: the confirmation, the answers and the signature are checked together, so the
+    # customer corrects everything at once.
+    checks = Checks()
     if not work_order_confirmed:
-        raise RuleViolation(
-            "work_order_unconfirmed",
-            _("Please confirm the work order before signing."),
-            field="confirm",
+        checks.add(
+            RuleViolation(
+                "work_order_unconfirmed",
+                _("Please confirm the work order before signing."),
+                field="confirm",
+            )
         )
     questions = list(Question.objects.filter(active=True).order_by("position", "id"))
-    answer_rows = _clean_answers(questions, answers or {})
-    clean = clean_strokes(strokes)
+    answer_rows: list[Answer] = []
+    with checks:
+        answer_rows = _clean_answers(questions, answers or {})
+    clean: dict = {}
+    with checks:
+        clean = clean_strokes(strokes)
+    checks.done()
     clean["signed_at"] = timezone.localtime(now).isoformat(timespec="milliseconds")
     png = render_png(clean)
     return _write_signed_survey(

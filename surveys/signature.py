@@ -64,6 +64,8 @@ def clean_strokes(data) -> dict:
     """Check the strokes a browser sent (the pad's JSON, or the parsed dict) and return them
     normalised (rounded, bounded)."""
     if isinstance(data, str):
+        if not data.strip():
+            raise _bad(_("Please sign in the box before submitting."))
         data = parse_strokes(data)
     if not isinstance(data, dict):
         raise _bad(_("Please sign in the box before submitting."))

@@ -15,13 +15,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from dispatch.errors import RuleViolation
-from dispatch.forms import run_service
+from dispatch.forms import add_violations, run_service
 from dispatch.middleware import gzip_exempt
 from dispatch.people import mask_phone
 from dispatch.periods import Period
 from dispatch.permissions import role_required
 from dispatch.roles import Role, has_role
 from dispatch.rules import faq_handbook_allowed
+from dispatch.sites import absolute, site_url
 from visits.models import Visit
 from visits.services import require_engineer
 
@@ -62,7 +63,7 @@ def _qr_svg(request, visit: Visit) -> str | None:
         return None
     if not hmac.compare_digest(services.hash_token(token), live[0].token_hash):
         return None
-    url = request.build_absolute_uri(services.customer_path(token))
+    url = absolute(services.customer_path(token), request)
     return segno.make(url, error="m").svg_inline(scale=5, border=2, omitsize=True)
 
 
@@ -119,7 +120,7 @@ def issue(request, pk):
             actor=request.user,
             visit=visit,
             channel=channel,
-            base_url=request.build_absolute_uri("/"),
+            base_url=site_url(request),
         )
     except RuleViolation as exc:
         messages.error(request, exc.message)
@@ -239,7 +240,7 @@ def _customer(request, token):
                 # Signed or replaced a moment ago (a second tap, a newer link): the page is
                 # closed, not a form to correct.
                 return _closed(request, exc)
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            add_violations(form, exc)
         else:
             request.session.pop(binding_key, None)
             return redirect(request.path)

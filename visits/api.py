@@ -46,6 +46,7 @@ from .models import (
     VisitStatus,
 )
 from .next_steps import NextSteps, next_steps
+from .services.work import MEASUREMENT_FIELDS
 
 User = get_user_model()
 EVERYONE = (Role.DISPATCHER, Role.ENGINEER, Role.SUPERVISOR)
@@ -107,19 +108,7 @@ class MeasurementLogsSerializer(serializers.Serializer):
 class MeasurementSerializer(ModelSerializer):
     class Meta:
         model = Measurement
-        fields = [
-            "id",
-            "phase",
-            "network",
-            "place",
-            "rsrp_dbm",
-            "sinr_db",
-            "download_mbps",
-            "upload_mbps",
-            "latency_ms",
-            "call_result",
-            "measured_at",
-        ]
+        fields = ["id", *MEASUREMENT_FIELDS, "measured_at"]
         read_only_fields = ["id", "measured_at"]
 
 

@@ -8,10 +8,14 @@ class VisitsConfig(AppConfig):
 
     def ready(self):
         from dispatch.closing import register_close_check
+        from dispatch.corrections import register_correction_check, register_correction_effect
 
         from .closing import pending_visits_block_close
+        from .corrections import pending_visit_keeps_its_facts, tell_the_corrected_details
 
         register_close_check(pending_visits_block_close)
+        register_correction_check(pending_visit_keeps_its_facts)
+        register_correction_effect(tell_the_corrected_details)
 
         # R16: the outbox derives the handover's code only when it sends it.
         from .services.handover import register_resolvers

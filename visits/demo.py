@@ -18,7 +18,7 @@ from django.utils import timezone
 from dispatch.errors import RuleViolation
 from dispatch.models import Deadline, DeadlineState, Notification, NotificationState
 from dispatch.rules import reconfirm_lead
-from dispatch.services import close_ticket
+from dispatch.services import close_ticket, update_ticket
 
 from . import services
 from .models import DoorCheck, Visit
@@ -451,6 +451,16 @@ def _today(clock, demo, tickets):
     booked_for(newest[0], now + reconfirm_lead(), e1)
     tomorrow = timezone.localtime(now + timedelta(days=1)).replace(hour=10, minute=0)
     booked_for(newest[1], tomorrow, e1)
+    # Issue 15: the desk corrects the address of a booked visit; the customer gets the
+    # corrected appointment by SMS, the engineer an alert.
+    corrected = newest[1]
+    clock(
+        now - 8 * M,
+        update_ticket,
+        actor=corrected.owner,
+        ticket=corrected,
+        changes={"address": corrected.address + " 1203 室"},
+    )
     # engineer2: at a door nobody opens (the wait is over), one later with the kit done,
     # and one whose late reschedule waits for the supervisor.
     d = booked_for(older[1], now - 15 * M, e2)

@@ -56,6 +56,21 @@ def visit_rescheduled_event(
     )
 
 
+def visit_details_corrected_event(
+    *, visit: Visit, actor, fields: list[str], labels: str, sms
+) -> Event:
+    """Issue 15 (R2, R26): the ticket's phone or address corrected while the visit is pending;
+    the SMS the customer was sent again, if they still wait for the engineer."""
+    return record_visit_event(
+        visit,
+        actor,
+        EventKind.VISIT_DETAILS_CORRECTED,
+        labels,
+        fields=fields,
+        sms=sms.pk if sms is not None else None,
+    )
+
+
 def visit_reassigned_event(*, visit: Visit, actor, new_visit: Visit, previous_engineer) -> Event:
     """R7, R11: the same time, another engineer (the day plan's move); the visit is closed as
     rescheduled and `new_visit` continues it."""

@@ -12,6 +12,7 @@ from dispatch.people import display_name
 
 from . import selectors
 from .models import DoorCheck, Measurement, NoSurveyReason, Phase
+from .services.work import MEASUREMENT_FIELDS, MEASUREMENT_LIMITS
 
 DURATIONS = [
     (30, _("30 minutes")),
@@ -37,6 +38,9 @@ def aware(day, clock) -> datetime:
 
 class SlotForm(forms.Form):
     """Engineer, day, start and length: the time agreed with the customer (R7)."""
+
+    # Where the services' complaints about the time show (dispatch.forms.add_violations).
+    rule_fields = {"start": "start_time", "end": "duration"}
 
     engineer = UserChoiceField(label=_("Engineer"), queryset=selectors.engineers())
     day = DayField(label=_("Date"), widget=DATE)
@@ -162,28 +166,28 @@ class VisitNoteForm(forms.Form):
     )
 
 
-class MeasurementForm(forms.ModelForm):
-    class Meta:
-        model = Measurement
-        fields = [
-            "phase",
-            "network",
-            "place",
-            "rsrp_dbm",
-            "sinr_db",
-            "download_mbps",
-            "upload_mbps",
-            "latency_ms",
-            "call_result",
-        ]
-        widgets = {
-            "phase": forms.RadioSelect,
-            "network": forms.RadioSelect,
-            "call_result": forms.RadioSelect,
-        }
+class MeasurementForm(forms.Form):
+    """A network test, with the model's fields. A plain form, not a ModelForm: a ModelForm
+    checks the model's constraints and shows their raw names ("约束 measurement_rsrp_range 是
+    无效的") above the form. The ranges are checked here, field by field, in words and all at
+    once, from the limits the service checks too (visits.services.work.MEASUREMENT_LIMITS); the
+    constraints stay the database's guarantee (issue 15)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields.update(
+            forms.fields_for_model(
+                Measurement,
+                fields=MEASUREMENT_FIELDS,
+                widgets={
+                    "phase": forms.RadioSelect,
+                    "network": forms.RadioSelect,
+                    "call_result": forms.RadioSelect,
+                },
+            )
+        )
+        for name, (low, high) in MEASUREMENT_LIMITS.items():
+            self.fields[name].validators.append(InRange(low, high))
         # Numbers on a phone: the decimal keypad, with the sign where values go negative.
         for name in ("rsrp_dbm", "sinr_db"):
             self.fields[name].widget.attrs.update(inputmode="text", step="0.1")
@@ -194,6 +198,21 @@ class MeasurementForm(forms.ModelForm):
             self.fields[name].choices = [c for c in self.fields[name].choices if c[0]]
         self.fields["rsrp_dbm"].help_text = _("−156 to −31")
         self.fields["sinr_db"].help_text = _("−30 to 50")
+
+
+class InRange:
+    """A value within [low, high], said as the service says it."""
+
+    def __init__(self, low, high):
+        self.low, self.high = low, high
+
+    def __call__(self, value):
+        if value is not None and not self.low <= value <= self.high:
+            raise forms.ValidationError(
+                _("Must be between %(low)s and %(high)s."),
+                code="out_of_range",
+                params={"low": self.low, "high": self.high},
+            )
 
 
 class MeasurementLogForm(forms.Form):

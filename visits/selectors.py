@@ -212,6 +212,17 @@ def active_visit_of(ticket, *, exclude=None) -> Visit | None:
     return qs.order_by("start").first()
 
 
+def caller_visits(user, phone: str, *, days: int = 90, limit: int = 5) -> list[Visit]:
+    """Issue 15: a repeat caller's visits of the last `days` and those ahead, newest first, by
+    the phone on their tickets (an E.164 number), for the intake's partial."""
+    since = timezone.now() - timedelta(days=days)
+    return list(
+        _list_related(visits_for(user).filter(ticket__phone=phone, start__gte=since)).order_by(
+            "-start", "-id"
+        )[:limit]
+    )
+
+
 def ticket_visits(ticket) -> list[Visit]:
     """The visits section of the ticket page, newest first."""
     return list(

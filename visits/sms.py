@@ -53,6 +53,26 @@ customer_sms(
     labels=LABELS,
 )
 customer_sms(
+    # Issue 15: the ticket's phone or address corrected while the customer waits for the visit.
+    "visit_details_corrected",
+    label=_("Corrected appointment details"),
+    variables={
+        "name": Kind.NAME,
+        "engineer": Kind.NAME,
+        "address": Kind.TEXT,
+        "place": Kind.TEXT,
+        "start": Kind.TIME,
+        "end": Kind.TIME,
+    },
+    values=lambda c: {
+        **_visit(c),
+        "address": c["ticket"].address,
+        "place": c["ticket"].location_detail,
+        "end": local(c["visit"].end, TIME),
+    },
+    labels=LABELS,
+)
+customer_sms(
     "visit_reconfirmed",
     label=_("Re-confirmation"),
     variables={"name": Kind.NAME, "engineer": Kind.NAME, "address": Kind.TEXT, "start": Kind.TIME},

@@ -113,7 +113,7 @@ def test_customer_signs_on_own_phone_with_a_finger(new_page, engineer, visit, sh
     assert phone.evaluate("document.documentElement.scrollWidth") <= 361
     shot(phone, "03-customer-survey")
 
-    # Submitting without a signature is stopped on the page.
+    # Submitting without a signature: the server says so at the pad (with anything else missing).
     fill_survey(phone)
     phone.get_by_role("button", name="确认并签名").tap()
     expect(phone.get_by_text("提交前请在框内签名。")).to_be_visible()

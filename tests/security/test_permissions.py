@@ -66,7 +66,8 @@ MATRIX = {
         "401 200 200 403 403",
         "401 405 405 403 403",
         "401 405 405 403 403",
-        "401 405 405 403 403",
+        # Issue 15: the owner (the dispatcher of this world) or a supervisor corrects it.
+        "401 200 200 403 403",
         "401 405 405 403 403",
     ),
     "ticket-close": (
@@ -514,6 +515,10 @@ MATRIX = {
     "dispatch:ticket_list": ("", "L 200 200 403 403", "L 200 200 403 403", X, X, X),
     "dispatch:ticket_create": ("", "L 200 200 403 403", "L 200 200 403 403", X, X, X),
     "dispatch:ticket_detail": ("ticket", "L 200 200 403 403", "L 200 200 403 403", X, X, X),
+    "dispatch:ticket_update": ("ticket", X, "L 400 400 403 403", X, X, X),
+    # Issue 15: the intake's partial of a caller's tickets, and the call recorded on one.
+    "dispatch:caller": ("", "L 200 200 403 403", X, X, X, X),
+    "dispatch:repeat_call": ("ticket", X, "L 302 302 403 403", X, X, X),
     "dispatch:ticket_transfer": ("ticket", X, "L 400 400 403 403", X, X, X),
     "dispatch:ticket_contact": ("ticket", X, "L 400 400 403 403", X, X, X),
     "dispatch:ticket_close": ("ticket", X, "L 400 400 403 403", X, X, X),

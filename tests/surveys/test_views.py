@@ -93,6 +93,17 @@ class TestHandoff:
         assert token not in response.content.decode()
         assert "等待客户签名" in response.content.decode()
 
+    def test_the_sms_link_follows_the_site_address(self, settings, login, engineer, visit):
+        """Issue 15 item 10: the link the customer gets points at SITE_URL (make run sets it
+        for its port), not at whatever host the engineer's phone used."""
+        settings.SITE_URL = "https://dispatch.example.cn"
+        login(engineer).post(
+            reverse("surveys:issue", args=[visit.pk]), {"channel": "sms"}, HTTP_HOST="10.0.0.5"
+        )
+        body = sms_to("13800138000", "survey_link")[0].body
+        assert "https://dispatch.example.cn/survey/s/" in body
+        assert "10.0.0.5" not in body
+
     def test_show_qr_code_then_the_customer_still_needs_the_sms_code(
         self, login, engineer, visit, customer
     ):
@@ -191,12 +202,33 @@ class TestCustomerPage:
         response = customer.post(customer_url(token), form_data(q_punctuality=""))
         assert response.status_code == 400
         html = response.content.decode()
-        assert "请回答：准时守约" in html
+        punctuality = html.split('name="q_punctuality"')[0].rsplit("<fieldset", 1)[1]
+        assert "准时守约" in punctuality
+        assert "请回答此项" in html.split("准时守约")[1].split("</fieldset>")[0]
         assert "&quot;strokes&quot;" in html  # the drawn signature comes back to the page
         response = customer.post(customer_url(token), form_data(confirm=""))
         assert "签名前请先确认工单内容" in response.content.decode()
         response = customer.post(customer_url(token), form_data(signature=""))
         assert "提交前请在框内签名" in response.content.decode()
+        assert not SurveyResponse.objects.exists()
+
+    def test_every_error_in_one_submit_at_its_place(self, engineer, visit, customer):
+        """Issue 15: the confirmation, an unanswered item and the signature missing, said
+        together, each where it belongs, in words; nothing signed."""
+        services.issue_link(actor=engineer, visit=visit, channel="sms", base_url="http://t/")
+        token = token_from_sms(sms_to("13800138000", "survey_link")[0])
+        response = customer.post(
+            customer_url(token), form_data(confirm="", q_tidiness="", signature="")
+        )
+        assert response.status_code == 400
+        html = response.content.decode()
+        confirm = html.split('name="confirm"')[1].split('class="field')[0]
+        assert "签名前请先确认工单内容" in confirm
+        tidiness = html.split("现场整洁")[1].split("</fieldset>")[0]
+        assert "请回答此项" in tidiness
+        signature = html.split('name="signature"')[1].split("</section>")[0]
+        assert "提交前请在框内签名" in signature
+        assert html.count('class="errorlist') == 3
         assert not SurveyResponse.objects.exists()
 
     def test_r23_an_engineer_session_with_the_sms_link_must_enter_the_code(
@@ -512,3 +544,23 @@ class TestCompression:
         # The API answers as sent (its clients read JSON as it comes).
         api = staff.get("/api/visits/", HTTP_ACCEPT_ENCODING="gzip")
         assert api.status_code == 200 and not api.has_header("Content-Encoding")
+
+
+class TestCustomerPageIsTheCustomers:
+    """Issue 15 item 7: the survey on the engineer's phone (the engineer logged in) shows no
+    staff navigation: no menu, no name, no alerts, no log-out (R23: the customer's own page)."""
+
+    def test_no_staff_header_on_the_engineers_phone(self, engineer, visit, client):
+        from dispatch.people import display_name
+
+        issued = services.issue_link(
+            actor=engineer, visit=visit, channel="device", base_url="http://t/"
+        )
+        client.force_login(engineer)
+        html = client.get(customer_url(issued.token)).content.decode()
+        assert "<header" in html
+        assert "/logout/" not in html
+        assert 'aria-label="主导航"' not in html and "/visits/today/" not in html
+        assert "/alerts/" not in html
+        header = html.split("<header")[1].split("</header>")[0]
+        assert display_name(engineer) not in header  # the work order names them, the header not

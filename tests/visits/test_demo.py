@@ -72,6 +72,17 @@ def test_demo_has_history_and_a_busy_today():
     assert set(
         Notification.objects.filter(channel="sms", state="failed").values_list("problem", flat=True)
     ) == {"invalid_number", "carrier"}
+    # Issue 15: a ticket to complete, a repeat call on an open ticket, a corrected booking.
+    from dispatch.models import CustomerContact, Ticket
+
+    assert Ticket.objects.filter(customer_name="", phone="", location_detail="").exists()
+    assert CustomerContact.objects.filter(
+        progress__startswith="客户再次来电", actor__username="supervisor"
+    ).exists()
+    assert Notification.objects.filter(template="visit_details_corrected").exists()
+    assert Notification.objects.filter(
+        template="ticket_contact_staff", recipient__username="dispatcher"
+    ).exists()
     # Every engineer has something in hand around now.
     now = timezone.now()
     for username in ("engineer1", "engineer2", "engineer3"):

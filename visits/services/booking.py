@@ -1,5 +1,7 @@
 """Booking, rescheduling and cancelling visits: the dispatcher's side (R1, R2, R7, R8, R9, R11)."""
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, OperationalError, connection, transaction
@@ -7,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dispatch import deadlines
-from dispatch.errors import PermissionDenied, RuleViolation
+from dispatch.errors import Checks, PermissionDenied, RuleViolation
 from dispatch.language import check_customer_text, find_banned_phrases
 from dispatch.locks import lock_engineer, lock_request, lock_ticket
 from dispatch.models import DeadlineKind, Ticket, TicketStatus
@@ -100,7 +102,9 @@ def check_engineer_free(
     lock_engineer(engineer)
     clash = selectors.first_clash(engineer=engineer, start=start, end=end, exclude=exclude)
     if clash is not None:
-        raise RuleViolation("engineer_busy", clash_message(engineer, clash, desk=desk), status=409)
+        raise RuleViolation(
+            "engineer_busy", clash_message(engineer, clash, desk=desk), status=409, field="start"
+        )
 
 
 def _lost_race(exc: IntegrityError) -> bool:
@@ -360,6 +364,147 @@ def _move(
     return new
 
 
+def _reschedule_checks(
+    *,
+    actor,
+    visit: Visit,
+    start: datetime | None,
+    end: datetime | None,
+    reason: str,
+    customer_agreed: bool,
+    engineer=None,
+    force_majeure: bool = False,
+    confirm_wording: bool = False,
+    late_request: bool = False,
+) -> tuple[str, list[str]]:
+    """Every check of a reschedule (R7, R11, R27), all of them reported together (issue 15:
+    the writer corrects everything in one go). `start`/`end` None: the form couldn't read the
+    time (it says so itself). Returns the reason, stripped, and the banned phrases confirmed."""
+    checks, reason, confirmed, now = _change_checks(
+        RESCHEDULE,
+        actor=actor,
+        visit=visit,
+        reason=reason,
+        customer_agreed=customer_agreed,
+        force_majeure=force_majeure,
+        confirm_wording=confirm_wording,
+        late_request=late_request,
+    )
+    _slot_checks(checks, visit=visit, start=start, end=end, engineer=engineer, now=now)
+    checks.done()
+    return reason, confirmed
+
+
+@dataclass(frozen=True)
+class _Change:
+    """What differs between a late reschedule and a late cancellation (R11)."""
+
+    status: str
+    not_movable: Callable[[Visit], str]
+    not_late: Callable[[], RuleViolation]
+    require_reason: Callable[[str], str]
+    require_agreement: Callable[[bool], None]
+    too_late: Callable[[Visit, datetime], RuleViolation]
+
+
+def _change_checks(
+    change: _Change,
+    *,
+    actor,
+    visit: Visit,
+    reason: str,
+    customer_agreed: bool,
+    force_majeure: bool,
+    confirm_wording: bool,
+    late_request: bool,
+) -> tuple[Checks, str, list[str], datetime]:
+    """The checks a reschedule and a cancellation share. The visit's state answers alone
+    (nothing else matters when it can't change); the rest is collected in the Checks returned,
+    for the caller to add its own and raise. `late_request`: a dispatcher's late change, sent
+    to a supervisor."""
+    require_status(visit, change.status, change.not_movable(visit))
+    now = timezone.now()
+    late = is_late_for_reschedule(visit, now)
+    if late_request:
+        if not late:
+            raise change.not_late()
+        _require_no_pending(visit)
+    checks = Checks()
+    confirmed: list[str] = []
+    with checks:
+        reason = change.require_reason(reason)
+    with checks:
+        change.require_agreement(customer_agreed)
+    if not checks.failed("reason"):
+        with checks:
+            confirmed = check_customer_text(reason, confirmed=confirm_wording, field="reason")
+    if late and not late_request and not (force_majeure and has_role(actor, Role.SUPERVISOR)):
+        checks.add(change.too_late(visit, now))
+    return checks, reason, confirmed, now
+
+
+def _late_request(actor, visit: Visit, force_majeure: bool) -> bool:
+    """A dispatcher's change under 2 hours with force majeure goes to a supervisor (R11)."""
+    return force_majeure and is_late_for_reschedule(visit) and not has_role(actor, Role.SUPERVISOR)
+
+
+def _slot_checks(checks: Checks, *, visit: Visit, start, end, engineer, now) -> None:
+    """R7: the new time and who goes, with every check that can be made of what was given."""
+    engineer = engineer or visit.engineer
+    with checks:
+        require_engineer_user(engineer)
+    if start is None or end is None:
+        return
+    with checks:
+        check_slot(start=start, end=end, now=now)
+    if not checks.failed("start", "end", "engineer"):
+        with checks:
+            check_engineer_free(engineer=engineer, start=start, end=end, exclude=visit)
+
+
+def _reschedule_too_late(visit: Visit, now: datetime) -> RuleViolation:
+    return RuleViolation(
+        "reschedule_too_late",
+        _too_late_message(visit, now)
+        + " "
+        + _("Send it to a supervisor for approval with the reason."),
+        status=409,
+        field="force_majeure",
+    )
+
+
+RESCHEDULE = _Change(
+    status=VisitStatus.RESCHEDULED,
+    not_movable=lambda visit: _not_movable_message(visit),
+    not_late=lambda: RuleViolation(
+        "reschedule_not_late",
+        _("The visit is more than 2 hours away: reschedule it directly."),
+        status=409,
+    ),
+    require_reason=_require_reason,
+    require_agreement=_require_agreement,
+    too_late=_reschedule_too_late,
+)
+
+
+@transaction.atomic
+def check_reschedule(*, actor, visit: Visit, force_majeure: bool = False, **fields) -> None:
+    """A reschedule's checks without moving anything: a dialog whose form found some errors
+    asks about the rest, so the writer sees them all at once (issue 15). A dispatcher's late
+    change with force majeure is checked as the request it becomes."""
+    require_desk(actor)
+    late_request = (
+        force_majeure and is_late_for_reschedule(visit) and not has_role(actor, Role.SUPERVISOR)
+    )
+    _reschedule_checks(
+        actor=actor,
+        visit=visit,
+        force_majeure=force_majeure,
+        late_request=late_request,
+        **fields,
+    )
+
+
 @transaction.atomic
 def reschedule_visit(
     *,
@@ -382,22 +527,20 @@ def reschedule_visit(
     """
     require_desk(actor)
     visit = lock_visit(visit)
-    require_status(visit, VisitStatus.RESCHEDULED, _not_movable_message(visit))
-    reason = _require_reason(reason)
-    _require_agreement(customer_agreed)
-    confirmed = check_customer_text(reason, confirmed=confirm_wording, field="reason")
-    now = timezone.now()
-    approved_by = None
-    if is_late_for_reschedule(visit, now):
-        if not (force_majeure and has_role(actor, Role.SUPERVISOR)):
-            raise RuleViolation(
-                "reschedule_too_late",
-                _too_late_message(visit, now)
-                + " "
-                + _("Send it to a supervisor for approval with the reason."),
-                status=409,
-            )
-        approved_by = actor
+    reason, confirmed = _reschedule_checks(
+        actor=actor,
+        visit=visit,
+        start=start,
+        end=end,
+        reason=reason,
+        customer_agreed=customer_agreed,
+        engineer=engineer,
+        force_majeure=force_majeure,
+        confirm_wording=confirm_wording,
+    )
+    # R11: under 2 hours, only a supervisor moves it directly, for force majeure (checked
+    # above), and it is on the record as approved by them.
+    approved_by = actor if is_late_for_reschedule(visit) else None
     return _move(
         old=visit,
         actor=actor,
@@ -507,21 +650,18 @@ def request_late_reschedule(
     R27: the reason reaches the customer once approved; it is checked now, from the writer."""
     require_desk(actor)
     visit = lock_visit(visit)
-    require_status(visit, VisitStatus.RESCHEDULED, _not_movable_message(visit))
-    reason = _require_reason(reason)
-    _require_agreement(customer_agreed)
-    confirmed = check_customer_text(reason, confirmed=confirm_wording, field="reason")
-    if not is_late_for_reschedule(visit):
-        raise RuleViolation(
-            "reschedule_not_late",
-            _("The visit is more than 2 hours away: reschedule it directly."),
-            status=409,
-        )
-    _require_no_pending(visit)
+    reason, confirmed = _reschedule_checks(
+        actor=actor,
+        visit=visit,
+        start=start,
+        end=end,
+        reason=reason,
+        customer_agreed=customer_agreed,
+        engineer=engineer,
+        confirm_wording=confirm_wording,
+        late_request=True,
+    )
     engineer = engineer or visit.engineer
-    require_engineer_user(engineer)
-    check_slot(start=start, end=end)
-    check_engineer_free(engineer=engineer, start=start, end=end, exclude=visit)
     return _file_request(
         actor=actor,
         visit=visit,
@@ -658,6 +798,75 @@ def _cancel_reason(reason: str) -> str:
     return reason
 
 
+def _cancel_checks(
+    *,
+    actor,
+    visit: Visit,
+    reason: str,
+    customer_agreed: bool,
+    force_majeure: bool = False,
+    confirm_wording: bool = False,
+    late_request: bool = False,
+) -> tuple[str, list[str]]:
+    """Every check of a cancellation (R11, R27), reported together, as _reschedule_checks."""
+    checks, reason, confirmed, _now = _change_checks(
+        CANCEL,
+        actor=actor,
+        visit=visit,
+        reason=reason,
+        customer_agreed=customer_agreed,
+        force_majeure=force_majeure,
+        confirm_wording=confirm_wording,
+        late_request=late_request,
+    )
+    checks.done()
+    return reason, confirmed
+
+
+def _cancel_too_late(visit: Visit, now: datetime) -> RuleViolation:
+    return RuleViolation(
+        "cancel_too_late",
+        _(
+            "This visit starts at %(start)s, in %(minutes)s minutes. Cancelling it now "
+            "is a late change: it needs a force-majeure reason and a supervisor's "
+            "approval, and counts as a violation. Send it to a supervisor for approval."
+        )
+        % {"start": local(visit.start), "minutes": minutes_between(now, visit.start)},
+        status=409,
+        field="force_majeure",
+    )
+
+
+CANCEL = _Change(
+    status=VisitStatus.CANCELLED,
+    not_movable=_cancel_message,
+    not_late=lambda: RuleViolation(
+        "cancel_not_late",
+        _("The visit is more than 2 hours away: cancel it directly."),
+        status=409,
+    ),
+    require_reason=_cancel_reason,
+    require_agreement=_require_cancel_agreement,
+    too_late=_cancel_too_late,
+)
+
+
+@transaction.atomic
+def check_cancel(*, actor, visit: Visit, force_majeure: bool = False, **fields) -> None:
+    """A cancellation's checks without cancelling, as check_reschedule."""
+    require_desk(actor)
+    late_request = (
+        force_majeure and is_late_for_reschedule(visit) and not has_role(actor, Role.SUPERVISOR)
+    )
+    _cancel_checks(
+        actor=actor,
+        visit=visit,
+        force_majeure=force_majeure,
+        late_request=late_request,
+        **fields,
+    )
+
+
 @transaction.atomic
 def cancel_visit(
     *,
@@ -675,25 +884,15 @@ def cancel_visit(
     sends it for approval (request_late_cancel)."""
     require_desk(actor)
     visit = lock_visit(visit)
-    require_status(visit, VisitStatus.CANCELLED, _cancel_message(visit))
-    reason = _cancel_reason(reason)
-    _require_cancel_agreement(customer_agreed)
-    confirmed = check_customer_text(reason, confirmed=confirm_wording, field="reason")
-    now = timezone.now()
-    approved_by = None
-    if is_late_for_reschedule(visit, now):
-        if not (force_majeure and has_role(actor, Role.SUPERVISOR)):
-            raise RuleViolation(
-                "cancel_too_late",
-                _(
-                    "This visit starts at %(start)s, in %(minutes)s minutes. Cancelling it now "
-                    "is a late change: it needs a force-majeure reason and a supervisor's "
-                    "approval, and counts as a violation. Send it to a supervisor for approval."
-                )
-                % {"start": local(visit.start), "minutes": minutes_between(now, visit.start)},
-                status=409,
-            )
-        approved_by = actor
+    reason, confirmed = _cancel_checks(
+        actor=actor,
+        visit=visit,
+        reason=reason,
+        customer_agreed=customer_agreed,
+        force_majeure=force_majeure,
+        confirm_wording=confirm_wording,
+    )
+    approved_by = actor if is_late_for_reschedule(visit) else None
     return _call_off(
         visit=visit,
         actor=actor,
@@ -716,17 +915,14 @@ def request_late_cancel(
     (decide_reschedule_request), like a late reschedule."""
     require_desk(actor)
     visit = lock_visit(visit)
-    require_status(visit, VisitStatus.CANCELLED, _cancel_message(visit))
-    reason = _cancel_reason(reason)
-    _require_cancel_agreement(customer_agreed)
-    confirmed = check_customer_text(reason, confirmed=confirm_wording, field="reason")
-    if not is_late_for_reschedule(visit):
-        raise RuleViolation(
-            "cancel_not_late",
-            _("The visit is more than 2 hours away: cancel it directly."),
-            status=409,
-        )
-    _require_no_pending(visit)
+    reason, confirmed = _cancel_checks(
+        actor=actor,
+        visit=visit,
+        reason=reason,
+        customer_agreed=customer_agreed,
+        confirm_wording=confirm_wording,
+        late_request=True,
+    )
     return _file_request(
         actor=actor, visit=visit, kind=RequestKind.CANCEL, reason=reason, confirmed=confirmed
     )

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dispatch import deadlines
-from dispatch.errors import RuleViolation
+from dispatch.errors import Checks, RuleViolation
 from dispatch.language import check_customer_text
 from dispatch.models import DeadlineKind
 from dispatch.rules import REPLY_WITHIN, faq_handbook_allowed
@@ -67,6 +67,18 @@ def start_work(*, actor, visit: Visit, door_checks: list[str]) -> Visit:
     return visit
 
 
+# A network test's values, as add_measurement takes them (the page's form and the API's).
+MEASUREMENT_FIELDS = [
+    "phase",
+    "network",
+    "place",
+    "rsrp_dbm",
+    "sinr_db",
+    "download_mbps",
+    "upload_mbps",
+    "latency_ms",
+    "call_result",
+]
 MEASUREMENT_LIMITS = {
     # field: (low, high); the model's check constraints hold the same ranges.
     "rsrp_dbm": (Decimal("-156"), Decimal("-31")),
@@ -103,16 +115,17 @@ def add_measurement(
     visit = lock_visit(visit)
     require_engineer(actor, visit)
     _require_at_work(visit)
+    checks = Checks()
     for value, choices, field in (
         (network, Network, "network"),
         (call_result, CallResult, "call_result"),
         (phase, Phase, "phase"),
     ):
         if value not in choices.values:
-            raise RuleViolation("invalid_choice", _("Choose a value."), field=field)
+            checks.add(RuleViolation("invalid_choice", _("Choose a value."), field=field))
     place = (place or "").strip()
     if not place:
-        raise RuleViolation("place_required", _("Say where in the premises."), field="place")
+        checks.add(RuleViolation("place_required", _("Say where in the premises."), field="place"))
     values = {
         "rsrp_dbm": rsrp_dbm,
         "sinr_db": sinr_db,
@@ -126,11 +139,14 @@ def add_measurement(
         except InvalidOperation:
             number = None
         if number is None or not low <= number <= high:
-            raise RuleViolation(
-                "out_of_range",
-                _("Must be between %(low)s and %(high)s.") % {"low": low, "high": high},
-                field=field,
+            checks.add(
+                RuleViolation(
+                    "out_of_range",
+                    _("Must be between %(low)s and %(high)s.") % {"low": low, "high": high},
+                    field=field,
+                )
             )
+    checks.done()
     measurement = Measurement.objects.create(
         visit=visit,
         phase=phase,

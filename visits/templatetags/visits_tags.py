@@ -20,6 +20,12 @@ def ticket_visits(ticket):
     }
 
 
+@register.inclusion_tag("visits/_caller_visits.html", takes_context=True)
+def caller_visits(context, phone):
+    """Issue 15: the intake's partial, a repeat caller's recent visits (phone: E.164)."""
+    return {"visits": selectors.caller_visits(context["request"].user, phone) if phone else []}
+
+
 @register.filter
 def person(user) -> str:
     """A person's name as the centre writes it (李强), or the username."""

@@ -288,6 +288,7 @@ def _dialog(request, visit, template, form, status=200):
     now = timezone.now()
     context = {
         "visit": visit,
+        "ticket": visit.ticket,  # the SMS preview says whose phone it goes to
         "form": form,
         "minutes_left": max(0, int((visit.start - now).total_seconds() // 60)),
         "late": services.is_late_for_reschedule(visit, now),
@@ -319,20 +320,27 @@ def reschedule(request, pk):
     # A suggestion (planning) opens the dialog with its engineer and time filled in.
     initial = {**_reschedule_initial(visit), **_slot_initial_from(request)}
     form = RescheduleForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
+    if form.is_bound:  # an empty POST shows the dialog, as a GET does
+        valid = form.is_valid()
         data = form.cleaned_data
         args = {
             "actor": request.user,
             "visit": visit,
-            "start": data["start"],
-            "end": data["end"],
-            "engineer": data["engineer"],
-            "reason": data["reason"],
-            "customer_agreed": data["customer_agreed"],
+            "start": data.get("start"),
+            "end": data.get("end"),
+            "engineer": data.get("engineer"),
+            "reason": data.get("reason", ""),
+            "customer_agreed": data.get("customer_agreed", False),
             "confirm_wording": form.wording_confirmed(),
         }
+        force_majeure = data.get("force_majeure", False)
         late = services.is_late_for_reschedule(visit)
-        if late and data["force_majeure"] and not has_role(request.user, Role.SUPERVISOR):
+        if not valid:
+            # Issue 15: what the form could read is checked too, so every error shows now.
+            run_service(
+                form, lambda: services.check_reschedule(**args, force_majeure=force_majeure)
+            )
+        elif late and force_majeure and not has_role(request.user, Role.SUPERVISOR):
             req = run_service(form, lambda: services.request_late_reschedule(**args))
             if req is not None:
                 messages.warning(
@@ -343,7 +351,7 @@ def reschedule(request, pk):
         else:
             new = run_service(
                 form,
-                lambda: services.reschedule_visit(**args, force_majeure=data["force_majeure"]),
+                lambda: services.reschedule_visit(**args, force_majeure=force_majeure),
             )
             if new is not None:
                 messages.success(
@@ -360,17 +368,21 @@ def cancel(request, pk):
     a supervisor's approval (a dispatcher's request waits for one), as with a reschedule."""
     visit = get_visit(request, pk)
     form = CancelForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    if form.is_bound:  # an empty POST shows the dialog, as a GET does
+        valid = form.is_valid()
         data = form.cleaned_data
         args = {
             "actor": request.user,
             "visit": visit,
-            "reason": data["reason"],
-            "customer_agreed": data["customer_agreed"],
+            "reason": data.get("reason", ""),
+            "customer_agreed": data.get("customer_agreed", False),
             "confirm_wording": form.wording_confirmed(),
         }
+        force_majeure = data.get("force_majeure", False)
         late = services.is_late_for_reschedule(visit)
-        if late and data["force_majeure"] and not has_role(request.user, Role.SUPERVISOR):
+        if not valid:
+            run_service(form, lambda: services.check_cancel(**args, force_majeure=force_majeure))
+        elif late and force_majeure and not has_role(request.user, Role.SUPERVISOR):
             if run_service(form, lambda: services.request_late_cancel(**args)) is not None:
                 messages.warning(
                     request,
@@ -379,7 +391,7 @@ def cancel(request, pk):
                 return redirect("visits:detail", pk=visit.pk)
         elif run_service(
             form,
-            lambda: services.cancel_visit(**args, force_majeure=data["force_majeure"]),
+            lambda: services.cancel_visit(**args, force_majeure=force_majeure),
         ):
             messages.success(request, _("Visit cancelled; the customer gets the apology SMS."))
             return redirect("visits:detail", pk=visit.pk)

@@ -15,8 +15,6 @@
     var canvas = pad.querySelector("canvas");
     var input = document.getElementById(pad.dataset.input);
     var status = pad.querySelector("[data-status]");
-    var error = pad.querySelector("[data-error]");
-    var form = pad.closest("form");
     var ctx = canvas.getContext("2d");
     var strokes = [];
     var current = null;
@@ -101,7 +99,6 @@
           strokes: strokes,
         });
         status.textContent = status.dataset.done;
-        if (error) error.hidden = true;
       } else {
         input.value = "";
         status.textContent = status.dataset.empty;
@@ -161,15 +158,9 @@
       redraw();
     });
 
-    if (form) {
-      form.addEventListener("submit", function (e) {
-        if (!strokes.length) {
-          e.preventDefault();
-          if (error) error.hidden = false;
-          canvas.scrollIntoView({ block: "center" });
-        }
-      });
-    }
+    // No check of its own on submit: the server checks the confirmation, every item and the
+    // signature together and says what is missing at each (issue 15), where a refusal here
+    // would hide the rest until the next submit.
 
     // After the server refused the form (an unanswered item), keep what was already signed.
     try {
