@@ -110,3 +110,22 @@ def test_without_the_dev_extras_the_demo_says_so_and_loads_nothing(monkeypatch):
     with pytest.raises(CommandError, match=r"pip install -e '\.\[dev\]'"):
         call_command("seed_demo", stdout=io.StringIO())
     assert not Ticket.objects.exists()  # no half demo: tickets without their visits
+
+
+def test_seeded_seconds_before_a_quarter_hour_the_sweep_still_alerts_the_engineer():
+    """Seeded at 10:14:50, the day's visits sit on 10:00 while the youngest tickets (taken
+    minutes ago) are booked after it: the re-confirmation that fell due at 10:00 is still
+    marked overdue by the sweep, with engineer1's alert, not silently by the loader (R8)."""
+    import datetime as dt
+
+    import time_machine
+
+    moment = dt.datetime(2026, 11, 30, 10, 14, 50, tzinfo=timezone.get_current_timezone())
+    with time_machine.travel(moment, tick=True):
+        call_command("seed_demo", stdout=io.StringIO())
+
+    alert = Notification.objects.get(
+        channel="in_app", recipient__username="engineer1", deadline__kind="reconfirm"
+    )
+    assert timezone.localtime(alert.deadline.due_at).time() == dt.time(10, 0)
+    assert alert.deadline.visit.engineer == alert.recipient
