@@ -124,8 +124,10 @@ def test_seeded_seconds_before_a_quarter_hour_the_sweep_still_alerts_the_enginee
     with time_machine.travel(moment, tick=True):
         call_command("seed_demo", stdout=io.StringIO())
 
+    # (On a slow machine the loader itself may start after 10:15: then the day sits on 10:15,
+    # and the alert must be there all the same.)
     alert = Notification.objects.get(
         channel="in_app", recipient__username="engineer1", deadline__kind="reconfirm"
     )
-    assert timezone.localtime(alert.deadline.due_at).time() == dt.time(10, 0)
     assert alert.deadline.visit.engineer == alert.recipient
+    assert alert.deadline.state == "overdue"
