@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 
-PORT = 8765
+PORT = int(os.environ.get("BENCH_PORT", "8765"))  # another free port when several benches run
 CLIENTS = 4
 SECONDS = 8.0
 WORKERS = 3

@@ -337,11 +337,42 @@ def _warn_batch(now: datetime, size: int, result: SweepResult) -> int:
     return len(rows)
 
 
+def _probe_sql() -> str:
+    """Is anything due, or due soon and not yet warned? Each half is the first entry of the
+    partial index deadline_open_due (due_at WHERE state = 'open') in due_at order: `min()`
+    over an indexed column is planned as that whatever the statistics say (as EXISTS, the
+    planner chose a sequential scan of every deadline when its estimates were stale), the
+    first an index-only scan; the second reads the few rows of the next minutes, all warned
+    when nothing is to do. No lock, no transaction: one round trip."""
+    d, open_ = Deadline._meta.db_table, DeadlineState.OPEN.value
+    assert open_.isidentifier()  # a literal, so the planner matches the partial index
+    return f"""
+SELECT coalesce((SELECT min(due_at) FROM {d} WHERE state = '{open_}') <= %(now)s, false)
+    OR coalesce((SELECT min(due_at) FROM {d} WHERE state = '{open_}' AND due_at > %(now)s
+        AND warned_at IS NULL) <= %(horizon)s, false)
+"""
+
+
+def _anything_to_do(now: datetime) -> bool:
+    """The sweep runs every minute and mostly finds nothing: it asks this once, before taking
+    any row (make bench, "Empty sweep": ≤ 1 ms of database time). A deadline that falls due
+    right after the probe is swept by the next run, as one due right after the batches is."""
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _probe_sql(),
+            {"now": adapt(now), "horizon": adapt(now + rules.due_soon_window())},
+        )
+        return bool(cursor.fetchone()[0])
+
+
 def sweep_deadlines(*, now: datetime | None = None) -> SweepResult:
     """Mark what is overdue and warn what is due soon. Safe to run twice, or twice at once."""
     now = now or timezone.now()
     size = _batch_size()
     result = SweepResult()
+    if not _anything_to_do(now):
+        return result
     for step in (_overdue_batch, _warn_batch):
         for _batch in range(MAX_BATCHES):
             if step(now, size, result) < size:

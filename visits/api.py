@@ -8,6 +8,7 @@ is a 404); booking, rescheduling and cancelling are the desk's. A broken rule an
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
+from django.db.models import BooleanField, ExpressionWrapper, Q
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import (
     extend_schema,
@@ -19,7 +20,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
-from dispatch.api_fields import ModelSerializer, TextField
+from dispatch.api_fields import ModelSerializer, RowsMixin, TextField
 from dispatch.dates import ApiMomentField, validate_day
 from dispatch.json_input import BoundedJSONParser
 from dispatch.models import Deadline, Ticket
@@ -146,7 +147,15 @@ class VisitNoteJsonSerializer(VisitNoteSerializer):
         fields = [f for f in VisitNoteSerializer.Meta.fields if f != "photo"]
 
 
-class VisitSerializer(ModelSerializer):
+class VisitSerializer(RowsMixin, ModelSerializer):
+    """A visit in the list (read from `values()` rows, dispatch.api_fields.RowsMixin) and the
+    base of the detail."""
+
+    row_annotations = {
+        "kit_complete": ExpressionWrapper(
+            Q(kit_completed_at__isnull=False), output_field=BooleanField()
+        )
+    }
     ticket = serializers.SlugRelatedField(slug_field="number", read_only=True)
     engineer = serializers.SlugRelatedField(slug_field="username", read_only=True)
     customer_name = TextField(source="ticket.customer_name", read_only=True)
@@ -605,7 +614,8 @@ class VisitViewSet(
 
     def get_queryset(self):
         if self.action == "list":
-            return selectors.visit_list(self.request.user)
+            # Rows, not instances: the list's time is its serialisation (docs/benchmarks.md).
+            return VisitSerializer.rows(selectors.visit_list(self.request.user))
         return selectors.visits_for(self.request.user).select_related("ticket", "engineer")
 
     def get_serializer_class(self):

@@ -9,10 +9,15 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
+from django.contrib.postgres.fields import ArrayField
+from django.db import connection
 from django.db.models import (
     Case,
     Count,
+    DateTimeField,
     F,
+    Func,
+    IntegerField,
     JSONField,
     OuterRef,
     Q,
@@ -23,6 +28,7 @@ from django.db.models import (
 from django.db.models.functions import JSONObject, TruncWeek
 from django.utils import timezone
 
+from dispatch.dates import local_moment
 from dispatch.models import CustomerContact, Deadline, DeadlineKind, DeadlineState, Team
 from dispatch.periods import Period
 from dispatch.roles import Role
@@ -235,6 +241,31 @@ def team_records(records: list[EngineerRecord]) -> list[EngineerRecord]:
     return [teams[name] for name in sorted(teams)]
 
 
+def _weeks(period: Period) -> list:
+    """The local Mondays (as moments) of the weeks the period touches, the first on or before
+    its first day."""
+    first = period.start - timedelta(days=period.start.weekday())
+    count = (period.end - first).days // 7 + 1
+    return [local_moment(first + timedelta(weeks=i)) for i in range(count)]
+
+
+def _week_of_start(mondays: list):
+    """Each visit's week, by its start. PostgreSQL: `width_bucket` of the start among the
+    period's Mondays (a binary search of plain comparisons), mapped back to the Monday after
+    the query: converting each of the ~25,000 starts of four weeks into local time to
+    truncate it (TruncWeek) was most of the query's time (make bench, docs/benchmarks.md).
+    Elsewhere (SQLite, `make run`): TruncWeek."""
+    if connection.vendor != "postgresql":
+        return TruncWeek("start"), None
+    bucket = Func(
+        F("start"),
+        Value(mondays, output_field=ArrayField(DateTimeField())),
+        function="width_bucket",
+        output_field=IntegerField(),
+    )
+    return bucket, lambda index: mondays[index - 1]
+
+
 def weekly_trend(period: Period, *, engineer=None, team=None) -> list[dict]:
     """Punctuality and kit-before-arrival by week (1 query)."""
     qs = Visit.objects.filter(
@@ -244,8 +275,9 @@ def weekly_trend(period: Period, *, engineer=None, team=None) -> list[dict]:
         qs = qs.filter(engineer=engineer)
     if team is not None:
         qs = qs.filter(engineer__teams=team)
+    week, monday = _week_of_start(_weeks(period))
     rows = (
-        qs.annotate(week=TruncWeek("start"))
+        qs.annotate(week=week)
         .values("week")
         .annotate(
             arrived=Count("start"),
@@ -254,6 +286,8 @@ def weekly_trend(period: Period, *, engineer=None, team=None) -> list[dict]:
         )
         .order_by("week")
     )
+    if monday is not None:
+        rows = [{**row, "week": monday(row["week"])} for row in rows]
     return [
         {
             "week": row["week"],

@@ -271,6 +271,42 @@ def test_sweep_query_uses_the_partial_index(dispatcher):
     assert "deadline_open_due" in plan
 
 
+def test_a_sweep_that_finds_nothing_asks_once_and_locks_nothing(
+    dispatcher, django_assert_num_queries
+):
+    """Issue 14: the sweep runs every minute and mostly finds nothing; it asks whether
+    anything is due (or due soon and not warned) in one query, before taking any row."""
+    with time_machine.travel(NOW, tick=False):
+        open_ticket(dispatcher)  # its acknowledgement is due in two hours
+    with (
+        time_machine.travel(NOW + timedelta(minutes=10), tick=False),
+        django_assert_num_queries(1) as captured,
+    ):
+        result = sweep_deadlines()
+    assert (result.overdue, result.warned, result.alerts) == (0, 0, 0)
+    assert "FOR UPDATE" not in captured.captured_queries[0]["sql"]
+    # Due soon, then due: the same question says yes, and the batches run.
+    with time_machine.travel(NOW + timedelta(minutes=95), tick=False):
+        assert sweep_deadlines().warned == 1
+    with time_machine.travel(NOW + timedelta(minutes=100), tick=False):
+        assert sweep_deadlines().warned == 0  # warned once: nothing to do
+    with time_machine.travel(NOW + timedelta(hours=2), tick=False):
+        assert sweep_deadlines().overdue == 1
+
+
+def test_the_empty_sweeps_question_reads_the_open_deadlines_index(dispatcher):
+    from dispatch.sweep import _probe_sql
+
+    open_ticket(dispatcher)
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN " + _probe_sql(), {"now": now, "horizon": now + MINUTE})
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert plan.count("deadline_open_due") == 2
+    assert "Index Only Scan using deadline_open_due" in plan
+
+
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_sweeps_notify_exactly_once(dispatcher, supervisor):
     """Real concurrent connections (docs/design.md#tests). Eight threads sweep the same 30 due

@@ -272,3 +272,28 @@ def test_filters_that_make_no_sense_say_why_and_show_the_default_board(
     unknown = client.get(URL, {"engineer": 999999})
     assert unknown.context["board"].scope_form.errors["engineer"]
     assert {r.engineer for r in unknown.context["records"]} >= {engineer, engineer2}
+
+
+def test_the_weekly_trend_counts_each_visit_in_its_local_week(dispatcher, engineer):
+    """Issue 14: the trend groups visits by the centre's weeks (Monday 00:00 local time)
+    without converting every start: a visit at 00:30 on a Monday, Sunday 16:30 in UTC, is in
+    that Monday's week; one ending a minute before midnight on the Sunday, in the week before."""
+    from datetime import date, time
+
+    from dispatch.dates import local_moment
+    from dispatch.periods import Period
+    from supervision.dashboard.selectors import weekly_trend
+
+    ticket = open_ticket(dispatcher)
+    monday = date(2026, 11, 16)
+    sunday_night = local_moment(monday - timedelta(days=1), time(22, 59))  # to 23:59
+    monday_early = local_moment(monday, time(0, 30))
+    for start, punctual in ((sunday_night, True), (monday_early, False)):
+        make_visit(ticket, engineer, start=start, arrived_at=start, punctual=punctual)
+    make_visit(ticket, engineer, start=monday_early + timedelta(hours=2))  # never arrived
+
+    trend = weekly_trend(Period(date(2026, 11, 4), date(2026, 11, 22)))
+    assert [(row["week"], row["arrived"], row["punctuality"]) for row in trend] == [
+        (local_moment(monday - timedelta(days=7)), 1, 100.0),
+        (local_moment(monday), 1, 0.0),
+    ]

@@ -7,6 +7,7 @@ from dispatch.models import Deadline, Notification
 from tests.factories import open_ticket
 from tests.visits.conftest import AFTERNOON, at, minutes
 from tests.visits.factories import MEASUREMENT, arrived, book, kit_done
+from visits import services
 from visits.models import DoorCheck, Violation, Visit, VisitStatus
 
 pytestmark = pytest.mark.django_db
@@ -157,6 +158,27 @@ class TestEngineerScope:
             book(dispatcher, open_ticket(dispatcher), engineer, AFTERNOON + minutes(60 * i))
         with django_assert_max_num_queries(len(one.captured_queries)):
             assert len(api.get(url()).json()["results"]) == 15
+
+    def test_the_list_shows_each_visit_as_its_own_page_does(
+        self, clock, as_user, dispatcher, engineer, engineer2
+    ):
+        """Issue 14: the list is written from database rows, not visit objects; every field
+        reads the same as the serializer gives the visit itself (times in the centre's zone,
+        the kit flag, the missing items, the ticket's and engineer's names, empty ones null)."""
+        from visits.api import VisitSerializer
+
+        plain = book(dispatcher, open_ticket(dispatcher), engineer, AFTERNOON)
+        done = arrived(book(dispatcher, open_ticket(dispatcher), engineer2, AFTERNOON))
+        services.update_kit_status(actor=plain.engineer, visit=plain, missing=["万用表"])
+        listed = as_user(dispatcher).get(url()).json()["results"]
+        expected = VisitSerializer(
+            Visit.objects.filter(pk__in=[plain.pk, done.pk]).order_by("start", "id"), many=True
+        ).data
+        assert listed == [dict(row) for row in expected]
+        by_id = {row["id"]: row for row in listed}
+        assert by_id[done.pk]["kit_complete"] is True and by_id[done.pk]["arrived_at"]
+        assert by_id[plain.pk]["kit_missing"] == ["万用表"]
+        assert by_id[plain.pk]["kit_complete"] is False and by_id[plain.pk]["arrived_at"] is None
 
 
 class TestFieldApi:
