@@ -253,7 +253,7 @@ class OutcomeForm(forms.Form):
         label=_("Promised reply time"),
         required=False,
         widget=DATETIME,
-        help_text=_("If not resolved: agreed with the customer (R15)."),
+        help_text=_("If not resolved: agreed with the customer."),
     )
     test_ended_at = forms.DateTimeField(
         label=_("Test ended at"),
