@@ -141,3 +141,27 @@ class TestOneWordPerThing:
         with translation.override("zh-hans"):
             assert str(TicketStatus.OPEN.label) == "未结"
             assert str(DeadlineState.OPEN.label) == "未到期"
+
+
+def test_one_translation_per_message():
+    """A message said the same way everywhere: two of our catalogs translating one msgid
+    differently show whichever app comes first in INSTALLED_APPS, and Django's own catalogues
+    (the admin's 过滤器, 增加) must not replace ours. A msgid with two meanings takes a context."""
+    from collections import defaultdict
+
+    from django.utils import translation
+
+    ours = defaultdict(set)
+    for path in catalogs("zh_Hans"):
+        with path.open("rb") as f:
+            catalog = gettext.GNUTranslations(f)._catalog
+        for key, text in catalog.items():
+            if isinstance(key, str) and key and "\x04" not in key:
+                ours[key].add(text)
+    with translation.override("zh-hans"):
+        found = [
+            f"{msgid!r}: ours {sorted(texts)}, shown {translation.gettext(msgid)!r}"
+            for msgid, texts in sorted(ours.items())
+            if len(texts) > 1 or translation.gettext(msgid) not in texts
+        ]
+    assert not found, "\n".join(found)
