@@ -32,7 +32,7 @@ class ItemForm(forms.ModelForm):
         model = ChecklistItem
         fields = ["group", "label_zh", "label_en", "substitute_zh", "substitute_en", "required"]
         help_texts = {
-            "substitute_zh": _("Something the centre allows in its place, e.g. FAQ 手册 (R18)."),
+            "substitute_zh": _("Something the centre allows in its place, e.g. FAQ 手册."),
         }
 
     def __init__(self, *args, **kwargs):

@@ -38,7 +38,7 @@ class Labelled(models.Model):
     required = models.BooleanField(
         _("required before arrival"),
         default=True,
-        help_text=_("Arrival is refused until every required item is ticked (R20)."),
+        help_text=_("Arrival is refused until every required item is ticked."),
     )
     position = models.PositiveSmallIntegerField(_("position"), default=0)
 

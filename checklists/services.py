@@ -205,7 +205,7 @@ def _keep_a_required_item(item: ChecklistItem) -> None:
     if not others.exists():
         raise RuleViolation(
             "last_required_item",
-            _("The kit needs at least one required item (R20)."),
+            _("The kit needs at least one required item."),
             status=409,
         )
 

@@ -239,7 +239,7 @@ class TicketDetailsForm(TicketForm):
 
 
 class TransferForm(forms.Form):
-    to_user = UserChoiceField(label=_("Hand over to"), queryset=User.objects.none())
+    to_user = UserChoiceField(label=_("Transfer to"), queryset=User.objects.none())
     note = forms.CharField(
         label=_("Handover note"),
         widget=forms.Textarea(attrs={"rows": 3}),

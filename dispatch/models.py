@@ -7,6 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from phonenumber_field.modelfields import PhoneNumberField
 
 from .transitions import StateMap
@@ -340,7 +341,8 @@ class DeadlineKind(models.TextChoices):
 
 
 class DeadlineState(models.TextChoices):
-    OPEN = "open", _("Open")
+    # Not yet due: 未到期, a word apart from an open ticket's 未结 (docs/glossary.md).
+    OPEN = "open", pgettext_lazy("deadline", "Open")
     MET = "met", _("Met")
     OVERDUE = "overdue", _("Overdue")
     CANCELLED = "cancelled", _("Cancelled")

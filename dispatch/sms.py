@@ -104,9 +104,10 @@ def customer_sms(
     values: Callable[[dict], dict],
     labels: dict | None = None,
     secret: str = "",
-    label="",
+    label,
 ) -> SmsTemplate:
-    """Declare a customer SMS template (the app that owns it calls this at import)."""
+    """Declare a customer SMS template (the app that owns it calls this at import), with what it
+    is in words (`label`, translatable): the outbox shows that, never the template's name."""
     template = SmsTemplate(name, dict(variables), values, dict(labels or {}), secret, label)
     TEMPLATES[name] = template
     return template

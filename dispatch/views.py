@@ -201,7 +201,7 @@ def ticket_transfer(request, number):
             note=form.cleaned_data["note"],
         ),
     ):
-        messages.success(request, _("Ticket handed over."))
+        messages.success(request, _("Ticket transferred."))
         return redirect("dispatch:ticket_detail", number=number)
     return _detail(request, ticket, transfer_form=form)
 

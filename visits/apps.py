@@ -1,10 +1,10 @@
 from django.apps import AppConfig
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class VisitsConfig(AppConfig):
     name = "visits"
-    verbose_name = _("Visits")
+    verbose_name = pgettext_lazy("the visits", "Visits")
 
     def ready(self):
         from dispatch.closing import register_close_check

@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from dispatch.dates import DayField, MomentField, local_moment
 from dispatch.forms import BannedPhraseCheck, OneTimeCodeForm
@@ -253,7 +254,7 @@ class OutcomeForm(forms.Form):
         label=_("Promised reply time"),
         required=False,
         widget=DATETIME,
-        help_text=_("If not resolved: agreed with the customer (R15)."),
+        help_text=_("If not resolved: agreed with the customer."),
     )
     test_ended_at = forms.DateTimeField(
         label=_("Test ended at"),
@@ -345,5 +346,7 @@ class FollowUpForm(forms.Form):
 class BoardForm(forms.Form):
     day = DayField(label=_("Date"), widget=DATE, required=False)
     view = forms.ChoiceField(
-        label=_("View"), choices=[("day", _("Day")), ("week", _("Week"))], required=False
+        label=pgettext_lazy("board", "View"),
+        choices=[("day", _("Day")), ("week", _("Week"))],
+        required=False,
     )

@@ -4,7 +4,17 @@ registers with its SMS provider, declared with its variables and where their val
 
 from django.utils.translation import gettext_lazy as _
 
+from dispatch.notifications import TEMPLATE_LABELS
 from dispatch.sms import Kind, customer_sms, local
+
+# The staff alerts of a visit (templates/sms/visit_*_staff.txt), named in words for the outbox.
+TEMPLATE_LABELS.update(
+    {
+        "visit_complaint_staff": _("Complaint on site"),
+        "visit_handover_staff": _("Visit handed over to you"),
+        "visit_reschedule_request_staff": _("Late change waiting for approval"),
+    }
+)
 
 DAY_TIME = "n/j H:i"
 TIME = "H:i"

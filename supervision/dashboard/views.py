@@ -139,11 +139,11 @@ def dashboard(request):
             for n in failed_customer_sms()[: selectors.SECTION_LIMIT]
         ],
         "punctuality_chart": charts.bar_chart(
-            _("Punctuality by engineer (R9)"),
+            _("Punctuality by engineer"),
             list(zip(names, [r.punctuality for r in records], strict=True)),
         ),
         "replies_chart": charts.bar_chart(
-            _("Replies on time by engineer (R15)"),
+            _("Replies on time by engineer"),
             list(zip(names, [r.replies_rate for r in records], strict=True)),
         ),
         "trend_chart": charts.line_chart(

@@ -61,6 +61,7 @@ for _name in ("test_reminder", "test_late"):
         _name,
         variables={"name": Kind.NAME, "when": Kind.TEXT},
         values=lambda c: {"name": c["ticket"].customer_name, "when": c["when"]},
+        label="test " + _name,
     )
 
 

@@ -127,3 +127,20 @@ def customer_phone(settings, tmp_path):
     folder = tmp_path / "phones"
     settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "BACKEND": "file", "FILE_DIR": str(folder)}
     return CustomerPhone(folder)
+
+
+def no_english(page) -> None:
+    """zh-Hans: no English word of the interface in the page's visible text (names, numbers,
+    units, a digest and the language switch aside; tests.html keeps the allow-list), and no
+    rule id."""
+    from tests.html import RULE_ID, english_words, words_not_used
+
+    text = page.evaluate(
+        """() => { const main = document.querySelector("main").cloneNode(true);
+        main.querySelectorAll("code").forEach((c) => c.remove()); return main.innerText; }"""
+    )
+    words = english_words(text)
+    assert not words, (page.url, words)
+    assert not RULE_ID.search(text), (page.url, "a rule id on the page")
+    page_text = page.locator("body").inner_text()  # the navigation and the buttons too
+    assert not [w for w in words_not_used() if w in page_text], page.url

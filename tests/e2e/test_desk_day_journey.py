@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 from dispatch import services as desk
 from dispatch.models import CustomerContact, Ticket
 from surveys import services as surveys
-from tests.e2e.conftest import ARTIFACTS, DESKTOP, PHONE
+from tests.e2e.conftest import ARTIFACTS, DESKTOP, PHONE, no_english
 from tests.factories import open_ticket
 from tests.surveys.factories import (
     GOOD_ANSWERS,
@@ -38,18 +38,6 @@ def survey_questions(transactional_db):
     from django.apps import apps
 
     importlib.import_module("surveys.migrations.0002_seed_questions").seed(apps, None)
-
-
-def no_english(page) -> None:
-    """zh-Hans: no English word of the interface in the page's visible text (names, numbers,
-    units, a digest and the language switch aside)."""
-    text = page.evaluate(
-        """() => { const main = document.querySelector("main").cloneNode(true);
-        main.querySelectorAll("code").forEach((c) => c.remove()); return main.innerText; }"""
-    )
-    words = set(re.findall(r"[A-Za-z]{4,}", text)) - {"RSRP", "SINR", "Mbps"}
-    assert not words, words
-    assert not re.search(r"\bR\d{1,2}\b", text), "a rule id on the page"
 
 
 def test_desk_completes_a_bare_ticket_and_finds_a_repeat_caller(new_page, dispatcher, shot):

@@ -1,5 +1,6 @@
 """Pages: a person's alerts and overdue items (the badge leads there), the supervisors' outbox."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -12,6 +13,7 @@ from dispatch.models import DeadlineKind, Notification, NotificationState
 from dispatch.sweep import sweep_deadlines
 from tests.dispatch.conftest import NOW
 from tests.factories import open_ticket
+from tests.html import english_words, visible_text
 
 pytestmark = pytest.mark.django_db
 
@@ -70,6 +72,36 @@ class TestAlerts:
             assert html.count(link) == 2  # the overdue item and the alert about it
             assert f'href="/tickets/{ticket.number}/"' not in html
             assert client.get(f"/visits/{visit.pk}/").status_code == 200
+
+    def test_every_message_type_is_named_in_words(self):
+        # Issue 15, item 6: the outbox names each message, never by its template's key.
+        from pathlib import Path
+
+        from django.conf import settings
+        from django.utils import translation
+
+        from dispatch.notifications import template_label
+
+        names = {
+            path.stem
+            for path in Path(settings.BASE_DIR).glob("*/templates/sms/*.txt")
+            if not path.is_relative_to(Path(settings.BASE_DIR) / "tests")
+        }
+        assert len(names) >= 21
+        for name in sorted(names):
+            with translation.override("zh-hans"):
+                chinese = template_label(name)
+            with translation.override("en"):
+                english = template_label(name)
+            assert not re.search(r"[A-Za-z_]", chinese), (name, chinese)
+            assert "_" not in english and english != name, name
+
+    def test_the_recipient_column_says_recipient(self, login, dispatcher, supervisor):
+        overdue_tickets(dispatcher)
+        html = login(supervisor).get("/outbox/").content.decode()
+        assert "<th>收件人</th>" in html
+        assert "截止日期" not in html
+        assert not english_words(visible_text(html)), english_words(visible_text(html))
 
     def test_constant_number_of_queries(
         self, login, dispatcher, supervisor, django_assert_max_num_queries

@@ -264,7 +264,7 @@ def test_filters_that_make_no_sense_say_why_and_show_the_default_board(
 ):
     client = login(supervisor)
     page = client.get(URL, {"start": "2026-11-20", "end": "2026-11-01"})
-    assert "起始日期晚于截止日期。" in page.content.decode()
+    assert "开始日期晚于结束日期。" in page.content.decode()
     assert page.context["period"].end == timezone.localdate()
     # An engineer filter narrows the record to that engineer; an unknown one is refused.
     narrowed = client.get(URL, {"engineer": engineer.pk}).context["records"]

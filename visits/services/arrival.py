@@ -50,7 +50,7 @@ def _require_reconfirmed(visit: Visit, new_status: str) -> None:
     if visit.status == S.BOOKED:
         raise RuleViolation(
             "not_reconfirmed",
-            _("Call the customer and re-confirm the time first (R8)."),
+            _("Call the customer and re-confirm the time first."),
             status=409,
         )
     require_status(visit, new_status)
@@ -63,11 +63,11 @@ def require_kit(visit: Visit) -> None:
         require_fresh_self_check(visit)  # R19: a self-check counts only just before arrival
         return
     if visit.kit_missing:
-        message = _("The kit check is not complete (R20). Still missing: %(items)s.") % {
+        message = _("The kit check is not complete. Still missing: %(items)s.") % {
             "items": "、".join(str(item) for item in visit.kit_missing)
         }
     else:
-        message = _("Check the seven-item kit and yourself before you go in (R20).")
+        message = _("Check the seven-item kit and yourself before you go in.")
     raise RuleViolation("kit_incomplete", message, status=409)
 
 
@@ -124,7 +124,7 @@ def notify_late(
         )
     reason = (reason or "").strip()
     if not reason:
-        raise RuleViolation("reason_required", _("Say why you will be late (R10)."), field="reason")
+        raise RuleViolation("reason_required", _("Say why you will be late."), field="reason")
     confirmed = check_customer_text(reason, confirmed=confirm_wording, field="reason")
     now = timezone.now()
     if new_arrival_at <= now:
@@ -136,7 +136,7 @@ def notify_late(
     if new_arrival_at <= visit.punctual_by:
         raise RuleViolation(
             "not_late",
-            _("Arriving by %(time)s is on time (R9): no late notice is needed.")
+            _("Arriving by %(time)s is on time: no late notice is needed.")
             % {"time": local(visit.punctual_by, "%H:%M")},
             field="new_arrival_at",
         )
@@ -304,13 +304,13 @@ def mark_no_answer(*, actor, visit: Visit) -> Visit:
     wait = no_answer_wait()
     if visit.knocked_at is None:
         raise RuleViolation(
-            "knock_first", _("Knock first: the wait starts from the knock (R13)."), status=409
+            "knock_first", _("Knock first: the wait starts from the knock."), status=409
         )
     if now < visit.knocked_at + wait:
         raise RuleViolation(
             "wait_not_over",
             _(
-                "Wait %(wait)s minutes after knocking before leaving (R13): "
+                "Wait %(wait)s minutes after knocking before leaving: "
                 "%(left)s more minutes, until %(until)s."
             )
             % {
@@ -323,7 +323,7 @@ def mark_no_answer(*, actor, visit: Visit) -> Visit:
     if visit.call_failed_at is None:
         raise RuleViolation(
             "call_first",
-            _("Call the customer first; record the call when nobody answers (R13)."),
+            _("Call the customer first; record the call when nobody answers."),
             status=409,
         )
     visit.no_answer_at = now
@@ -417,7 +417,7 @@ def file_visit_note(
     if visit.status != S.NO_ANSWER:
         raise RuleViolation(
             "not_no_answer",
-            _("A visit note is left only when nobody answered the door (R13)."),
+            _("A visit note is left only when nobody answered the door."),
             status=409,
         )
     if VisitNote.objects.filter(visit=visit).exists():

@@ -82,7 +82,7 @@ def clash_message(engineer, clash: Visit, *, desk: bool = True) -> str:
             "end": local(clash.end, "%H:%M"),
         }
     return _(
-        "%(engineer)s is already booked %(start)s–%(end)s for ticket %(number)s (R7). "
+        "%(engineer)s is already booked %(start)s–%(end)s for ticket %(number)s. "
         "Choose another time or another engineer."
     ) % {
         "engineer": display_name(engineer),
@@ -142,7 +142,7 @@ def insert_visit(visit: Visit | None = None, **fields) -> Visit:
         raise RuleViolation(
             "engineer_busy",
             _(
-                "%(engineer)s was booked for an overlapping time a moment ago (R7). "
+                "%(engineer)s was booked for an overlapping time a moment ago. "
                 "Choose another time or another engineer."
             )
             % {"engineer": display_name(visit.engineer if visit else fields["engineer"])},
@@ -160,13 +160,13 @@ def _check_ticket(ticket: Ticket, *, exclude=None) -> None:
     if ticket.missing_facts:  # R1
         raise RuleViolation(
             "facts_missing",
-            _("A visit can't be booked until the ticket has: %(missing)s (R1).")
+            _("A visit can't be booked until the ticket has: %(missing)s.")
             % {"missing": "、".join(ticket.missing_facts)},
         )
     if ticket.missing_contact:  # R2
         raise RuleViolation(
             "contact_missing",
-            _("A visit can't be booked without the customer's %(missing)s (R2).")
+            _("A visit can't be booked without the customer's %(missing)s.")
             % {"missing": "、".join(ticket.missing_contact)},
         )
     other = selectors.active_visit_of(ticket, exclude=exclude)
@@ -270,9 +270,7 @@ def book_visit(*, actor, ticket: Ticket, engineer, start: datetime, end: datetim
 def _require_reason(reason: str, field: str = "reason") -> str:
     reason = (reason or "").strip()
     if not reason:
-        raise RuleViolation(
-            "reason_required", _("Say why the time has to change (R11)."), field=field
-        )
+        raise RuleViolation("reason_required", _("Say why the time has to change."), field=field)
     return reason
 
 
@@ -280,7 +278,7 @@ def _require_agreement(customer_agreed: bool) -> None:
     if not customer_agreed:
         raise RuleViolation(
             "customer_agreement_required",
-            _("Apologise to the customer and agree the new time with them first (R11)."),
+            _("Apologise to the customer and agree the new time with them first."),
             field="customer_agreed",
         )
 
@@ -293,7 +291,7 @@ def is_late_for_reschedule(visit: Visit, now: datetime | None = None) -> bool:
 def _too_late_message(visit: Visit, now: datetime) -> str:
     return _(
         "This visit starts at %(start)s, in %(minutes)s minutes. A reschedule needs at least "
-        "2 hours' notice (R11); later changes need a force-majeure reason and a supervisor's "
+        "2 hours' notice; later changes need a force-majeure reason and a supervisor's "
         "approval, and count as a violation."
     ) % {"start": local(visit.start), "minutes": minutes_between(now, visit.start)}
 

@@ -57,7 +57,7 @@ def start_work(*, actor, visit: Visit, door_checks: list[str]) -> Visit:
     if missing:
         raise RuleViolation(
             "door_checks_incomplete",
-            _("Before starting (R14): %(items)s.") % {"items": "、".join(map(str, missing))},
+            _("Before starting: %(items)s.") % {"items": "、".join(map(str, missing))},
             field="door_checks",
         )
     visit.work_started_at = timezone.now()
@@ -257,7 +257,7 @@ def record_outcome(
         if promised_reply_at is None:
             raise RuleViolation(
                 "reply_time_required",
-                _("Agree a reply time with the customer (R15)."),
+                _("Agree a reply time with the customer."),
                 field="promised_reply_at",
             )
         if promised_reply_at <= now:
@@ -269,7 +269,7 @@ def record_outcome(
         if promised_reply_at > latest:
             raise RuleViolation(
                 "reply_too_late",
-                _("Promise the reply no later than %(latest)s, 4 hours after the test (R15).")
+                _("Promise the reply no later than %(latest)s, 4 hours after the test.")
                 % {"latest": local(latest, "%H:%M")},
                 field="promised_reply_at",
             )

@@ -223,7 +223,7 @@ def depart(request, pk):
         request,
         pk,
         lambda v: services.depart_for_visit(actor=request.user, visit=v),
-        _("On the way. Arrive 5 minutes early (R9)."),
+        _("On the way. Arrive 5 minutes early."),
         "step-3",
     )
 
@@ -298,7 +298,7 @@ def no_answer(request, pk):
         request,
         pk,
         lambda v: services.mark_no_answer(actor=request.user, visit=v),
-        _("No answer recorded. File the visit note now (R13)."),
+        _("No answer recorded. File the visit note now."),
         "note",
     )
 
@@ -488,7 +488,7 @@ def complaint(request, pk):
         "complaint_form",
         ComplaintForm(request.POST),
         lambda v, d: services.report_complaint_on_site(actor=request.user, visit=v, **d),
-        _("Reported to the supervisor (R17)."),
+        _("Reported to the supervisor."),
     )
 
 
