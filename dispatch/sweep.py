@@ -43,7 +43,7 @@ from .models import (
     Ticket,
 )
 from .notifications import notify_staff, staff_alert_body
-from .roles import Role
+from .selectors import active_supervisors
 
 User = get_user_model()
 
@@ -60,10 +60,6 @@ class SweepResult:
 
 def _batch_size() -> int:
     return settings.DEADLINE_SWEEP["BATCH_SIZE"]
-
-
-def supervisors() -> list:
-    return list(User.objects.filter(is_active=True, groups__name=Role.SUPERVISOR).distinct())
 
 
 def recipients(deadline: Deadline, supervisor_list: list) -> list:
@@ -244,7 +240,7 @@ def _overdue_batch(now: datetime, size: int, result: SweepResult) -> int:
                 "messages": messages,
                 "with_visit": with_visit,
                 "without": without,
-                "supervisors": [p.pk for p in supervisors()],
+                "supervisors": list(active_supervisors().values_list("pk", flat=True)),
             },
         )
         overdue, alerts, _events = cursor.fetchone()
@@ -264,7 +260,7 @@ def _overdue_batch_rows(now: datetime, size: int, result: SweepResult) -> int:
     Deadline.states.update(
         Deadline.objects.filter(pk__in=[d.pk for d in rows]), DeadlineState.OVERDUE, overdue_at=now
     )
-    supervisor_list = supervisors()
+    supervisor_list = list(active_supervisors())
     # Written in bulk: one INSERT of events and one of alerts per batch (make bench: 10,000 due
     # deadlines with five alerts each took 150 s one row at a time). The alert's body doesn't
     # depend on its recipient, so it is rendered once per deadline.
