@@ -394,3 +394,29 @@ def test_set_based_batch_writes_what_the_row_by_row_batch_writes(
             kind, due = deadline.get_kind_display(), sweep._moment(deadline.due_at)
             assert event.message == f"{kind}应于 {due} 前完成"
             assert event.after["due_at"] == deadline.due_at.isoformat()
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "shown"), [("芳", "王", "王芳"), ("Ann", "Lee", "Ann Lee")]
+)
+def test_the_alert_names_the_person_responsible_as_every_page_does(first, last, shown, supervisor):
+    """Issue 13: the sweep's alerts (its one-statement batch and its Python batch alike) name the
+    person responsible by dispatch.people.display_name: a Latin name is not run together."""
+    from dispatch import sweep
+
+    desk = make_user("dispatcher", first_name=first, last_name=last)
+    with time_machine.travel(NOW, tick=False):
+        tickets = [open_ticket(desk), open_ticket(desk)]
+    with time_machine.travel(NOW + timedelta(hours=2), tick=False):
+        now = timezone.now()
+        with transaction.atomic():
+            sweep._overdue_batch(now, 1, sweep.SweepResult())  # set-based
+        with transaction.atomic():
+            sweep._overdue_batch_rows(now, 1, sweep.SweepResult())  # row by row
+    bodies = [
+        body
+        for ticket in tickets
+        for body in alerts(ack_deadline(ticket)).values_list("body", flat=True)
+    ]
+    assert len(bodies) == 4  # two tickets, each to the owner and the supervisor
+    assert all(f"前完成（{shown}）" in body for body in bodies)
