@@ -136,6 +136,8 @@ class TestOutbox:
         html = login(supervisor).get("/outbox/").content.decode()
         assert "Ann Lee" in html and "LeeAnn" not in html
         assert "王芳" in html
+        # The column says whom a message goes to, not the end of a date range.
+        assert "<th>收件人</th>" in html and "截止日期" not in html
 
     def test_filter_by_state(self, login, dispatcher, supervisor):
         overdue_tickets(dispatcher)
