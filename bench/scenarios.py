@@ -383,7 +383,8 @@ def due_sweep(log):
     alerts removed)."""
     from dispatch.db import history_maintenance
     from dispatch.models import Event, Notification
-    from dispatch.sweep import supervisors, sweep_deadlines
+    from dispatch.selectors import active_supervisors
+    from dispatch.sweep import sweep_deadlines
 
     table = Deadline._meta.db_table
     sweep_deadlines()  # what has come due since the load: nothing else is due below
@@ -423,7 +424,9 @@ def due_sweep(log):
     def run_baseline():
         started = time.perf_counter()
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(_baseline_sql(), [[p.pk for p in supervisors()]])
+            cursor.execute(
+                _baseline_sql(), [list(active_supervisors().values_list("pk", flat=True))]
+            )
             written = cursor.rowcount
         return time.perf_counter() - started, written
 

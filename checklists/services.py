@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django.utils.translation import gettext as _
 
-from dispatch.errors import PermissionDenied, RuleViolation
+from dispatch.errors import PermissionDenied, RuleViolation, require_text
 from dispatch.locks import lock_kit_group, lock_kit_item, lock_visit
 from dispatch.roles import Role, has_role
 from dispatch.rules import self_check_window
@@ -192,8 +192,13 @@ def _clean_item_fields(fields: dict) -> dict:
     cleaned = {
         key: value.strip() if isinstance(value, str) else value for key, value in fields.items()
     }
-    if "label_zh" in cleaned and not cleaned["label_zh"]:
-        raise RuleViolation("label_required", _("Give the item a Chinese label."), field="label_zh")
+    if "label_zh" in cleaned:
+        cleaned["label_zh"] = require_text(
+            cleaned["label_zh"],
+            code="label_required",
+            message=_("Give the item a Chinese label."),
+            field="label_zh",
+        )
     if "group" in cleaned and cleaned["group"] not in ItemGroup.values:
         raise RuleViolation("invalid_group", _("Choose a group."), field="group")
     return cleaned

@@ -92,3 +92,13 @@ class Checks:
     def done(self) -> None:
         if self.found:
             raise RuleViolation.together(self.found)
+
+
+def require_text(value, *, code: str, message: str, field: str) -> str:
+    """The text without its surrounding blanks; refused (400, at its field) when nothing is left:
+    a reason, a note, a summary the rule asks the writer to give. Every service that needs a
+    written text asks here, so "   " is as empty everywhere as ""."""
+    text = str(value or "").strip()
+    if not text:
+        raise RuleViolation(code, message, field=field)
+    return text

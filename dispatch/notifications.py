@@ -157,16 +157,11 @@ def notify_staff(
 def alert_supervisors_of_refusal(notification: Notification, error: str) -> None:
     """The SMS provider refused our set-up (a template or signature not approved, credentials):
     every active supervisor gets an alert, once per template, problem and day (issue 16)."""
-    from django.contrib.auth import get_user_model
+    from .selectors import active_supervisors
 
-    from .roles import Role
-
-    supervisors = (
-        get_user_model().objects.filter(is_active=True, groups__name=Role.SUPERVISOR).distinct()
-    )
     day = f"{timezone.localdate():%Y%m%d}"
     with transaction.atomic():
-        for supervisor in supervisors:
+        for supervisor in active_supervisors():
             notify_staff(
                 user=supervisor,
                 template="sms_provider_refused",

@@ -2,13 +2,15 @@
 
 
 def display_name(user) -> str:
-    """Chinese names read surname first, without a space (李强), unlike get_full_name()."""
+    """A person's name wherever staff see it (pages, alerts, SMS, the sweep): a Chinese name
+    reads family name first, without a space (李强); a Latin one given name first (Ann Lee);
+    the username when neither is kept."""
     if user is None:
         return ""
     first, last = user.first_name.strip(), user.last_name.strip()
     if any("\u4e00" <= ch <= "\u9fff" for ch in first + last):
         return f"{last}{first}"
-    return user.get_full_name() or user.username
+    return f"{first} {last}".strip() or user.username
 
 
 def own_phone(user) -> str:

@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+from django.contrib.auth import get_user_model
 from django.db.models import BooleanField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -19,6 +20,18 @@ from .models import (
 )
 from .roles import Role, has_role, is_staff_member
 from .search import search
+
+
+def active_supervisors() -> QuerySet:
+    """Every supervisor who can still sign in, once each, in a steady order: who hears of a
+    missed deadline (R3), a late change to approve (R11), a complaint (R17) or a provider's
+    refusal."""
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, groups__name=Role.SUPERVISOR)
+        .distinct()
+        .order_by("pk")
+    )
 
 
 def tickets_for(user) -> QuerySet[Ticket]:

@@ -17,7 +17,7 @@ from . import deadlines, events, rules
 from .closing import close_blockers
 from .corrections import after_correction, correction_violations
 from .delivery import schedule_delivery
-from .errors import Checks, PermissionDenied, RuleViolation
+from .errors import Checks, PermissionDenied, RuleViolation, require_text
 from .locks import lock_counter, lock_notification, lock_ticket
 from .models import (
     ComplaintKind,
@@ -410,13 +410,12 @@ def transfer_ticket(*, actor, ticket: Ticket, to_user, note: str) -> Ticket:
             status=409,
         )
     _require_owner_or_supervisor(actor, ticket)
-    note = (note or "").strip()
-    if not note:
-        raise RuleViolation(
-            "handover_note_required",
-            _("Write a handover note so the customer never has to repeat the story."),
-            field="note",
-        )
+    note = require_text(
+        note,
+        code="handover_note_required",
+        message=_("Write a handover note so the customer never has to repeat the story."),
+        field="note",
+    )
     if not is_staff_member(to_user) or not to_user.is_active:
         raise RuleViolation(
             "invalid_new_owner",
@@ -472,11 +471,12 @@ def record_contact(
             )
         _require_owner_or_supervisor(actor, ticket)
     _require_choice(channel, ContactChannel, "invalid_channel", "channel", _("channel"))
-    progress = (progress or "").strip()
-    if not progress:
-        raise RuleViolation(
-            "progress_required", _("Write what the customer was told."), field="progress"
-        )
+    progress = require_text(
+        progress,
+        code="progress_required",
+        message=_("Write what the customer was told."),
+        field="progress",
+    )
     now = timezone.now()
     if answered and new_promised_at:
         raise RuleViolation(
@@ -598,11 +598,12 @@ def close_ticket(
     ticket = lock_ticket(ticket)
     _require_open(ticket)
     _require_owner_or_supervisor(actor, ticket)
-    resolution = (resolution or "").strip()
-    if not resolution:
-        raise RuleViolation(
-            "resolution_required", _("Say how the complaint was resolved."), field="resolution"
-        )
+    resolution = require_text(
+        resolution,
+        code="resolution_required",
+        message=_("Say how the complaint was resolved."),
+        field="resolution",
+    )
     blockers = close_blockers(ticket)
     if blockers:
         raise RuleViolation("visit_pending", " ".join(blockers), status=409)

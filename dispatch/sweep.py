@@ -43,7 +43,8 @@ from .models import (
     Ticket,
 )
 from .notifications import notify_staff, staff_alert_body
-from .roles import Role
+from .people import display_name
+from .selectors import active_supervisors
 
 User = get_user_model()
 
@@ -60,10 +61,6 @@ class SweepResult:
 
 def _batch_size() -> int:
     return settings.DEADLINE_SWEEP["BATCH_SIZE"]
-
-
-def supervisors() -> list:
-    return list(User.objects.filter(is_active=True, groups__name=Role.SUPERVISOR).distinct())
 
 
 def recipients(deadline: Deadline, supervisor_list: list) -> list:
@@ -120,8 +117,7 @@ def _context(deadline: Deadline) -> dict:
     person = deadline.responsible
     return {
         "visit": deadline.visit,
-        # A Chinese name reads surname first: 王芳, not "芳 王".
-        "responsible_name": f"{person.last_name}{person.first_name}".strip() or person.username,
+        "responsible_name": display_name(person),
         "due": _moment(deadline.due_at),
         "start": _moment(deadline.visit.start) if deadline.visit_id else "",
     }
@@ -170,10 +166,21 @@ def _fill(column: str) -> str:
     return f"replace({sql}, '{START}', coalesce(f.start_text, ''))"
 
 
+def _names(ids: list[int]) -> tuple[list[int], list[str]]:
+    """The names of the people responsible for the batch's deadlines, as every page and alert
+    shows them (dispatch.people.display_name: 王芳, but Ann Lee), for the statement to fill in."""
+    people = User.objects.filter(
+        pk__in=Deadline.objects.filter(pk__in=ids).values("responsible_id")
+    ).only("pk", "username", "first_name", "last_name")
+    pairs = [(person.pk, display_name(person)) for person in people]
+    return [pk for pk, _name in pairs], [name for _pk, name in pairs]
+
+
 def _overdue_sql() -> str:
     """One statement per batch (PostgreSQL), on the rows the batch has locked: mark them
     overdue, write their events and their alerts (unique key: exactly once) — INSERT … SELECT,
-    no row passes through Python (docs/benchmarks.md, "Sweep")."""
+    no row passes through Python (docs/benchmarks.md, "Sweep"). Only the names of the people
+    responsible are read before it (`_names`): one rule for names, in Python."""
     # The visit's table through the deadline's foreign key, as the ORM reaches it.
     visit_model = Deadline._meta.get_field("visit").related_model
     d, t, v = Deadline._meta.db_table, Ticket._meta.db_table, visit_model._meta.db_table
@@ -185,12 +192,14 @@ WITH due AS (
     RETURNING id, kind, due_at, ticket_id, visit_id, responsible_id
 ), f AS (
     SELECT due.*, t.number, t.owner_id, p.username, p.is_active AS responsible_active,
-        coalesce(nullif(trim(p.last_name || p.first_name), ''), p.username) AS who,
+        coalesce(w.name, p.username) AS who,
         to_char(due.due_at AT TIME ZONE %(tz)s, 'MM-DD HH24:MI') AS due_text,
         to_char(v.start AT TIME ZONE %(tz)s, 'MM-DD HH24:MI') AS start_text,
         k.message, CASE WHEN due.visit_id IS NULL THEN k.without ELSE k.with_visit END AS body
     FROM due JOIN {t} t ON t.id = due.ticket_id JOIN {u} p ON p.id = due.responsible_id
     LEFT JOIN {v} v ON v.id = due.visit_id
+    LEFT JOIN unnest(%(who_ids)s::bigint[], %(who_names)s::text[]) AS w(user_id, name)
+        ON w.user_id = due.responsible_id
     JOIN unnest(%(kinds)s::text[], %(messages)s::text[], %(with_visit)s::text[],
         %(without)s::text[]) AS k(kind, message, with_visit, without) ON k.kind = due.kind
 ), events AS (
@@ -229,6 +238,7 @@ def _overdue_batch(now: datetime, size: int, result: SweepResult) -> int:
     if not ids:
         return 0
     kinds, messages, with_visit, without = _texts()
+    who_ids, who_names = _names(ids)
     with connection.cursor() as cursor:
         cursor.execute(
             _overdue_sql(),
@@ -244,7 +254,9 @@ def _overdue_batch(now: datetime, size: int, result: SweepResult) -> int:
                 "messages": messages,
                 "with_visit": with_visit,
                 "without": without,
-                "supervisors": [p.pk for p in supervisors()],
+                "supervisors": list(active_supervisors().values_list("pk", flat=True)),
+                "who_ids": who_ids,
+                "who_names": who_names,
             },
         )
         overdue, alerts, _events = cursor.fetchone()
@@ -264,7 +276,7 @@ def _overdue_batch_rows(now: datetime, size: int, result: SweepResult) -> int:
     Deadline.states.update(
         Deadline.objects.filter(pk__in=[d.pk for d in rows]), DeadlineState.OVERDUE, overdue_at=now
     )
-    supervisor_list = supervisors()
+    supervisor_list = list(active_supervisors())
     # Written in bulk: one INSERT of events and one of alerts per batch (make bench: 10,000 due
     # deadlines with five alerts each took 150 s one row at a time). The alert's body doesn't
     # depend on its recipient, so it is rendered once per deadline.

@@ -9,7 +9,7 @@ from dispatch.roles import Role, has_role
 
 from . import services
 from .models import Answer, CardHandover, Question, SurveyLink, SurveyResponse
-from .services import QUESTION_FIELDS
+from .services.questions import QUESTION_FIELDS
 
 
 @admin.register(Question)

@@ -26,7 +26,7 @@ from dispatch.sites import absolute, site_url
 from visits.models import Visit
 from visits.services import require_engineer
 
-from . import selectors, services, signature
+from . import rules, selectors, services, signature
 from .charts import QUADRANT_LABELS, quadrant_chart
 from .forms import CardForm, CodeForm, QuestionForm, ResultsFilterForm, SurveyForm
 from .integrity import measurement_snapshot
@@ -86,8 +86,7 @@ def _handoff_context(request, visit: Visit, **extra) -> dict:
         and not faq_handbook_allowed(),
         "qr_svg": None if response else _qr_svg(request, visit),
         "card_form": extra.pop("card_form", None) or CardForm(),
-        "can_issue": visit.status in services.rules.WORK_ENDED_STATUSES
-        and visit.work_ended_at is not None,
+        "can_issue": visit.status in rules.WORK_ENDED_STATUSES and visit.work_ended_at is not None,
         **extra,
     }
 

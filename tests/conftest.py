@@ -50,6 +50,17 @@ def api():
 
 
 @pytest.fixture
+def as_user(api):
+    """as_user(engineer).post(...): the API client, signed in as that user."""
+
+    def _as(user):
+        api.force_authenticate(user)
+        return api
+
+    return _as
+
+
+@pytest.fixture
 def login(client):
     """Log a user in on the test client and return the client."""
 

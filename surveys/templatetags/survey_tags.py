@@ -11,7 +11,5 @@ def get_item(mapping, key):
     return mapping.get(key) if hasattr(mapping, "get") else None
 
 
-@register.filter
-def person(user):
-    """{{ visit.engineer|person }}: 李强, not 强 李."""
-    return display_name(user)
+# {{ visit.engineer|person }}: the one rule for names (李强, Ann Lee), dispatch.people.
+register.filter("person", display_name)

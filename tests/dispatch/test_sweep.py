@@ -338,6 +338,19 @@ def test_concurrent_sweeps_notify_exactly_once(dispatcher, supervisor):
     assert Notification.objects.filter(template="deadline_overdue").count() == 60
 
 
+def sweep_one_by_each_batch(when):
+    """One due deadline through the one-statement batch (PostgreSQL), the next through the
+    Python batch kept for SQLite."""
+    from dispatch import sweep
+
+    with time_machine.travel(when, tick=False):
+        now = timezone.now()
+        with transaction.atomic():
+            sweep._overdue_batch(now, 1, sweep.SweepResult())
+        with transaction.atomic():
+            sweep._overdue_batch_rows(now, 1, sweep.SweepResult())
+
+
 @pytest.mark.parametrize("with_visit", [False, True])
 def test_set_based_batch_writes_what_the_row_by_row_batch_writes(
     with_visit, dispatcher, engineer, supervisor, make_visit
@@ -365,12 +378,7 @@ def test_set_based_batch_writes_what_the_row_by_row_batch_writes(
                     due_at=visit.start,
                     responsible=engineer,
                 )
-    with time_machine.travel(start + timedelta(hours=1), tick=False):
-        now = timezone.now()
-        with transaction.atomic():
-            sweep._overdue_batch(now, 1, sweep.SweepResult())  # set-based
-        with transaction.atomic():
-            sweep._overdue_batch_rows(now, 1, sweep.SweepResult())  # row by row
+    sweep_one_by_each_batch(start + timedelta(hours=1))
     # One ticket went through each batch: both wrote the texts the Python rendering gives.
     assert (
         Deadline.objects.filter(state=DeadlineState.OVERDUE, visit__isnull=not with_visit).count()
@@ -394,3 +402,23 @@ def test_set_based_batch_writes_what_the_row_by_row_batch_writes(
             kind, due = deadline.get_kind_display(), sweep._moment(deadline.due_at)
             assert event.message == f"{kind}应于 {due} 前完成"
             assert event.after["due_at"] == deadline.due_at.isoformat()
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "shown"), [("芳", "王", "王芳"), ("Ann", "Lee", "Ann Lee")]
+)
+def test_the_alert_names_the_person_responsible_as_every_page_does(first, last, shown, supervisor):
+    """Issue 13: the sweep's alerts (its one-statement batch and its Python batch alike) name the
+    person responsible by dispatch.people.display_name: a Latin name is not run together."""
+
+    desk = make_user("dispatcher", first_name=first, last_name=last)
+    with time_machine.travel(NOW, tick=False):
+        tickets = [open_ticket(desk), open_ticket(desk)]
+    sweep_one_by_each_batch(NOW + timedelta(hours=2))
+    bodies = [
+        body
+        for ticket in tickets
+        for body in alerts(ack_deadline(ticket)).values_list("body", flat=True)
+    ]
+    assert len(bodies) == 4  # two tickets, each to the owner and the supervisor
+    assert all(f"前完成（{shown}）" in body for body in bodies)

@@ -12,7 +12,7 @@ from dispatch.delivery import deliver_pending
 from dispatch.models import DeadlineKind, Notification, NotificationState
 from dispatch.sweep import sweep_deadlines
 from tests.dispatch.conftest import NOW
-from tests.factories import open_ticket
+from tests.factories import make_user, open_ticket
 from tests.html import english_words, visible_text
 
 pytestmark = pytest.mark.django_db
@@ -126,6 +126,18 @@ class TestOutbox:
         html = login(supervisor).get("/outbox/").content.decode()
         assert html.count(f'href="/tickets/{ticket.number}/"') == 2
         assert Notification.objects.filter(state=NotificationState.SENT).count() == 2
+
+    def test_names_each_in_app_recipient_as_every_page_does(self, login, supervisor):
+        """Issue 13: dispatch.people.display_name, so a Latin name keeps its order and space."""
+        desk = make_user("dispatcher", first_name="Ann", last_name="Lee")
+        supervisor.first_name, supervisor.last_name = "芳", "王"
+        supervisor.save(update_fields=["first_name", "last_name"])
+        overdue_tickets(desk)
+        html = login(supervisor).get("/outbox/").content.decode()
+        assert "Ann Lee" in html and "LeeAnn" not in html
+        assert "王芳" in html
+        # The column says whom a message goes to, not the end of a date range.
+        assert "<th>收件人</th>" in html and "截止日期" not in html
 
     def test_filter_by_state(self, login, dispatcher, supervisor):
         overdue_tickets(dispatcher)

@@ -23,6 +23,7 @@ from surveys.models import (
     SurveyLink,
     SurveyResponse,
 )
+from surveys.services import codes as codes_module
 from tests.factories import open_ticket
 from tests.surveys.factories import (
     GOOD_ANSWERS,
@@ -317,7 +318,7 @@ class TestOnlyTheCustomerSigns:
         mine = issue(visit, engineer, LinkChannel.DEVICE).link
         theirs = issue(other, engineer, LinkChannel.DEVICE).link
         codes = iter(["111111", "222222"])
-        monkeypatch.setattr(services, "link_code", lambda _link, _send, _digits: next(codes))
+        monkeypatch.setattr(codes_module, "link_code", lambda _link, _send, _digits: next(codes))
         services.send_code(link=mine)
         services.send_code(link=theirs)
         with pytest.raises(RuleViolation) as exc:

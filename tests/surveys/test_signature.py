@@ -13,6 +13,7 @@ from PIL import Image
 from dispatch.errors import RuleViolation
 from surveys import services, signature
 from surveys.models import LinkChannel, SurveyResponse
+from surveys.services import signing
 from tests.surveys.factories import GOOD_ANSWERS, strokes
 
 BASE = "https://dispatch.example.cn/"
@@ -134,13 +135,13 @@ class TestSigning:
         the ticket, visit or link is held meanwhile (the test's own transaction is the outer
         block, so 'no lock' reads as 'no savepoint of the service is open yet')."""
         depth_when_drawing = []
-        render = services.render_png
+        render = signing.render_png
 
         def spy(clean):
             depth_when_drawing.append(len(connection.savepoint_ids))
             return render(clean)
 
-        monkeypatch.setattr(services, "render_png", spy)
+        monkeypatch.setattr(signing, "render_png", spy)
         token = self._token(visit, engineer)
         depth = len(connection.savepoint_ids)
         self._sign(token, anonymous, pad_json(strokes()))

@@ -13,15 +13,6 @@ from visits.models import DoorCheck, Violation, Visit, VisitStatus
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def as_user(api):
-    def _as(user):
-        api.force_authenticate(user)
-        return api
-
-    return _as
-
-
 def url(visit=None, action=""):
     base = "/api/visits/" + (f"{visit.pk}/" if visit else "")
     return base + (f"{action}/" if action else "")

@@ -18,15 +18,6 @@ pytestmark = pytest.mark.django_db
 URL = "/api/visits/availability/"
 
 
-@pytest.fixture
-def as_user(api):
-    def _as(user):
-        api.force_authenticate(user)
-        return api
-
-    return _as
-
-
 def window(engineer, start: int = 30, end: int = 90) -> dict:
     """The engineer's time from `start` to `end` minutes after 14:00."""
     return {

@@ -20,15 +20,6 @@ def text(response) -> str:
     return response.content.decode()
 
 
-@pytest.fixture
-def as_user(api):
-    def _as(user):
-        api.force_authenticate(user)
-        return api
-
-    return _as
-
-
 def unresolved(visit):
     measured(at_work(visit))
     return services.record_outcome(

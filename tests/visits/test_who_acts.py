@@ -151,15 +151,6 @@ DESK_STEPS = {
 }
 
 
-@pytest.fixture
-def as_user(api):
-    def _as(user):
-        api.force_authenticate(user)
-        return api
-
-    return _as
-
-
 def footprint(visit: Visit) -> tuple:
     """What a step would leave behind: the visit's row, its events, the customer's messages."""
     row = Visit.objects.filter(pk=visit.pk).values().get()

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dispatch import deadlines
-from dispatch.errors import RuleViolation
+from dispatch.errors import RuleViolation, require_text
 from dispatch.language import check_customer_text
 from dispatch.models import DeadlineKind
 from dispatch.people import display_name, own_phone
@@ -122,9 +122,9 @@ def notify_late(
             _("A late notice is for a visit the engineer has not reached yet."),
             status=409,
         )
-    reason = (reason or "").strip()
-    if not reason:
-        raise RuleViolation("reason_required", _("Say why you will be late."), field="reason")
+    reason = require_text(
+        reason, code="reason_required", message=_("Say why you will be late."), field="reason"
+    )
     confirmed = check_customer_text(reason, confirmed=confirm_wording, field="reason")
     now = timezone.now()
     if new_arrival_at <= now:
@@ -422,11 +422,12 @@ def file_visit_note(
         )
     if VisitNote.objects.filter(visit=visit).exists():
         raise RuleViolation("note_filed", _("The visit note is already filed."), status=409)
-    surname = (customer_surname or "").strip()
-    if not surname:
-        raise RuleViolation(
-            "surname_required", _("Write the customer's surname."), field="customer_surname"
-        )
+    surname = require_text(
+        customer_surname,
+        code="surname_required",
+        message=_("Write the customer's surname."),
+        field="customer_surname",
+    )
     # R13: the phone is the engineer's own, for the customer to call back; blank means the
     # engineer's profile phone, and with none on file the engineer must write one.
     phone = "".join((contact_phone or "").split()) or own_phone(visit.engineer)

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dispatch import deadlines
-from dispatch.errors import Checks, PermissionDenied, RuleViolation
+from dispatch.errors import Checks, PermissionDenied, RuleViolation, require_text
 from dispatch.language import check_customer_text, find_banned_phrases
 from dispatch.locks import lock_engineer, lock_request, lock_ticket
 from dispatch.models import DeadlineKind, Ticket, TicketStatus
@@ -268,10 +268,12 @@ def book_visit(*, actor, ticket: Ticket, engineer, start: datetime, end: datetim
 
 
 def _require_reason(reason: str, field: str = "reason") -> str:
-    reason = (reason or "").strip()
-    if not reason:
-        raise RuleViolation("reason_required", _("Say why the time has to change."), field=field)
-    return reason
+    return require_text(
+        reason,
+        code="reason_required",
+        message=_("Say why the time has to change."),
+        field=field,
+    )
 
 
 def _require_agreement(customer_agreed: bool) -> None:
@@ -788,10 +790,9 @@ def _call_off(
 
 
 def _cancel_reason(reason: str) -> str:
-    reason = (reason or "").strip()
-    if not reason:
-        raise RuleViolation("reason_required", _("Say why the visit is cancelled."), field="reason")
-    return reason
+    return require_text(
+        reason, code="reason_required", message=_("Say why the visit is cancelled."), field="reason"
+    )
 
 
 def _cancel_checks(

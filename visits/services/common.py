@@ -5,7 +5,6 @@ SMS (docs/design.md#a-state-change). Events are written by their helpers, visits
 import math
 from datetime import datetime
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,11 +15,10 @@ from dispatch.locks import lock_visit
 from dispatch.people import display_name
 from dispatch.roles import Role, has_role, is_staff_member
 from dispatch.rules import self_check_window
+from dispatch.selectors import active_supervisors
 
 from .. import events
 from ..models import Violation, Visit
-
-User = get_user_model()
 
 # Quiet hours hold none of these: each concerns a visit about to happen, or (visit_reply, R15)
 # a promised reply the customer is waiting for; held until morning it would break the promise.
@@ -147,8 +145,7 @@ def queue_visit_sms(visit: Visit, template: str, key: str, **extra):
 
 def notify_supervisors(*, template: str, visit: Visit, key: str, **context) -> None:
     """An in-app alert to every active supervisor (R11 approvals, R17 complaints)."""
-    supervisors = User.objects.filter(is_active=True, groups__name=Role.SUPERVISOR).distinct()
-    for supervisor in supervisors:
+    for supervisor in active_supervisors():
         notifications.notify_staff(
             user=supervisor,
             template=template,

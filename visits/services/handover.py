@@ -35,7 +35,7 @@ from dispatch.customer_secrets import (
     reference,
     register,
 )
-from dispatch.errors import RuleViolation
+from dispatch.errors import RuleViolation, require_text
 from dispatch.language import check_customer_text
 from dispatch.locks import lock_handover
 from dispatch.models import Deadline, DeadlineKind, DeadlineState
@@ -158,20 +158,18 @@ def request_handover(
     require_engineer_user(to_engineer)
     if to_engineer.pk == visit.engineer_id:
         raise RuleViolation("same_engineer", _("Choose another engineer."), field="engineer")
-    note = (note or "").strip()
-    if not note:
-        raise RuleViolation(
-            "handover_note_required",
-            _("Write a handover note, so the next engineer knows everything done so far."),
-            field="note",
-        )
-    reason = (reason or "").strip()
-    if not reason:
-        raise RuleViolation(
-            "reason_required",
-            _("Say why a colleague takes over: the customer reads it in the SMS."),
-            field="reason",
-        )
+    note = require_text(
+        note,
+        code="handover_note_required",
+        message=_("Write a handover note, so the next engineer knows everything done so far."),
+        field="note",
+    )
+    reason = require_text(
+        reason,
+        code="reason_required",
+        message=_("Say why a colleague takes over: the customer reads it in the SMS."),
+        field="reason",
+    )
     confirmed = check_customer_text(reason, confirmed=confirm_wording, field="reason")
     now = timezone.now()
     check_slot(start=start, end=end, now=now)

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dispatch import deadlines
-from dispatch.errors import Checks, RuleViolation
+from dispatch.errors import Checks, RuleViolation, require_text
 from dispatch.language import check_customer_text
 from dispatch.models import DeadlineKind
 from dispatch.rules import REPLY_WITHIN, faq_handbook_allowed
@@ -123,9 +123,10 @@ def add_measurement(
     ):
         if value not in choices.values:
             checks.add(RuleViolation("invalid_choice", _("Choose a value."), field=field))
-    place = (place or "").strip()
-    if not place:
-        checks.add(RuleViolation("place_required", _("Say where in the premises."), field="place"))
+    with checks:
+        place = require_text(
+            place, code="place_required", message=_("Say where in the premises."), field="place"
+        )
     values = {
         "rsrp_dbm": rsrp_dbm,
         "sinr_db": sinr_db,
@@ -232,9 +233,9 @@ def record_outcome(
             _("Record at least one network test before the result."),
             status=409,
         )
-    summary = (summary or "").strip()
-    if not summary:
-        raise RuleViolation("summary_required", _("Say what was found and done."), field="summary")
+    summary = require_text(
+        summary, code="summary_required", message=_("Say what was found and done."), field="summary"
+    )
     now = timezone.now()
     if test_ended_at is not None:
         _check_test_end(visit, test_ended_at, now)
@@ -308,11 +309,12 @@ def record_reply(
     visit = lock_visit(visit)
     require_replier(actor, visit)
     require_status(visit, S.REPLIED)
-    message = (message or "").strip()
-    if not message:
-        raise RuleViolation(
-            "message_required", _("Write what the customer was told."), field="message"
-        )
+    message = require_text(
+        message,
+        code="message_required",
+        message=_("Write what the customer was told."),
+        field="message",
+    )
     confirmed = []
     if by_sms:
         confirmed = check_customer_text(message, confirmed=confirm_wording, field="message")
@@ -348,11 +350,12 @@ def report_complaint_on_site(*, actor, visit: Visit, note: str) -> Visit:
         raise RuleViolation(
             "complaint_reported", _("The complaint is already reported."), status=409
         )
-    note = (note or "").strip()
-    if not note:
-        raise RuleViolation(
-            "note_required", _("Write what the customer complained about."), field="note"
-        )
+    note = require_text(
+        note,
+        code="note_required",
+        message=_("Write what the customer complained about."),
+        field="note",
+    )
     _record_complaint(visit, actor, note)
     return visit
 
@@ -447,14 +450,13 @@ def leave_visit(*, actor, visit: Visit, complained: bool | None, complaint_note:
             _("Did the customer complain about the service? Answer yes or no."),
             field="complained",
         )
-    complaint_note = (complaint_note or "").strip()
     if complained and not visit.complaint_on_site:
-        if not complaint_note:
-            raise RuleViolation(
-                "note_required",
-                _("Write what the customer complained about."),
-                field="complaint_note",
-            )
+        complaint_note = require_text(
+            complaint_note,
+            code="note_required",
+            message=_("Write what the customer complained about."),
+            field="complaint_note",
+        )
         _record_complaint(visit, actor, complaint_note)
     visit.left_at = timezone.now()
     visit.save(update_fields=["left_at", "updated_at"])
@@ -476,11 +478,12 @@ def follow_up_complaint(*, actor, visit: Visit, note: str) -> Visit:
         raise RuleViolation(
             "already_followed_up", _("The follow-up is already recorded."), status=409
         )
-    note = (note or "").strip()
-    if not note:
-        raise RuleViolation(
-            "note_required", _("Write what was done about the complaint."), field="note"
-        )
+    note = require_text(
+        note,
+        code="note_required",
+        message=_("Write what was done about the complaint."),
+        field="note",
+    )
     visit.complaint_followed_up_at = timezone.now()
     visit.complaint_follow_up = note
     visit.complaint_followed_up_by = actor

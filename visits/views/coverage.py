@@ -45,7 +45,7 @@ class AddThresholdsForm(forms.Form):
 
 
 def _thresholds_page(request, forms_by_pk: dict, status: int = 200, add_form=None):
-    rows = list(GradeThresholds.objects.all())
+    rows = list(GradeThresholds.objects.select_related("updated_by"))
     pairs = [
         (row, forms_by_pk.get(row.pk) or ThresholdsForm(instance=row, prefix=f"t{row.pk}"))
         for row in rows
