@@ -138,8 +138,10 @@ def _epoch(name: str):
     return Cast(Extract(name, "epoch", tzinfo=UTC), FloatField())
 
 
-def _moment(seconds: float) -> datetime:
-    return datetime.fromtimestamp(seconds, UTC)
+def _moment(seconds: float, zone) -> datetime:
+    # In the centre's zone, like the day's slots (local_moment): two datetimes of one zone
+    # compare without asking each for its offset, and the slots compare thousands of times.
+    return datetime.fromtimestamp(seconds, zone)
 
 
 def _busy(engineers, first: datetime, last: datetime, moving: Visit | None) -> dict[int, list]:
@@ -169,12 +171,12 @@ def _busy(engineers, first: datetime, last: datetime, moving: Visit | None) -> d
             "ticket__grid_id",
         )
     )
-    busy = defaultdict(list)
+    busy, zone = defaultdict(list), timezone.get_current_timezone()
     for pk, engineer_id, start, end, number, lat, lng, grid_id in rows:
         if moving is not None and pk == moving.pk:
             continue  # R11: the visit being moved gives its time back.
         busy[engineer_id].append(
-            Busy(_moment(start), _moment(end), place_of(lat, lng, grid_id), number)
+            Busy(_moment(start, zone), _moment(end, zone), place_of(lat, lng, grid_id), number)
         )
     return busy
 
