@@ -22,12 +22,53 @@ def _point(rng):
     return lat, lng
 
 
+def _suggestions(log, dispatcher, ticket, result_class):
+    """suggest() for one ticket, 20 times after a warm-up, in two weeks of the dataset: now (every
+    engineer booked an hour apart: all their visits read, no slot left) and at the end of the
+    bookings (some days free: suggestions found, their reasons written). The query count must
+    be the same in both, whatever the history."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from planning.suggestions import suggest
+    from visits.models import Visit
+
+    last = Visit.objects.filter(ticket__number__startswith="BN-").order_by("-start").first()
+    weeks = {"now": timezone.now()}
+    if last is not None:
+        weeks["end of bookings"] = last.start - timedelta(days=1)
+    timings, counts, found, cpu_ms = [], {}, {}, []
+    for name, now in weeks.items():
+        suggest(user=dispatcher, ticket=ticket, now=now)
+        with CaptureQueriesContext(connection) as captured:
+            found[name] = len(suggest(user=dispatcher, ticket=ticket, now=now))
+        counts[name] = len(captured.captured_queries)
+        cpu = time.process_time()
+        for _ in range(20):
+            started = time.perf_counter()
+            suggest(user=dispatcher, ticket=ticket, now=now)
+            timings.append((time.perf_counter() - started) * 1000)
+        cpu_ms.append((time.process_time() - cpu) * 1000 / 20)
+    timings.sort()
+    p50, p95 = statistics.median(timings), timings[int(0.95 * (len(timings) - 1))]
+    constant = len(set(counts.values())) == 1
+    shown = ", ".join(f"{name}: {found[name]} found, {counts[name]} queries" for name in weeks)
+    # The app's own CPU per call, PostgreSQL's excluded: what a busy machine does not inflate.
+    cpu = f"app CPU {statistics.mean(cpu_ms):.0f} ms a call"
+    log(f"  suggestions: p50 {p50:.0f} ms, p95 {p95:.0f} ms, {cpu} ({shown})")
+    return result_class(
+        "Suggestions for one ticket (engineer, slot, reasons)",
+        f"p50 {p50:.0f} ms, p95 {p95:.0f} ms ({cpu}); {shown}",
+        "p95 ≤ 200 ms, constant queries",
+        p95 <= 200 and constant,
+    )
+
+
 def planning(log, dispatcher, engineers, result_class):
     from dispatch.dates import local_moment
     from dispatch.db import history_maintenance
     from dispatch.models import EngineerBase, Team, Ticket
     from planning.optimizer import optimize_day
-    from planning.suggestions import suggest
     from visits.models import Visit
 
     rng = random.Random(19)
@@ -57,21 +98,7 @@ def planning(log, dispatcher, engineers, result_class):
         )
 
     one = Ticket.objects.bulk_create([ticket(0)])[0]
-    timings = []
-    for _ in range(20):
-        started = time.perf_counter()
-        found = suggest(user=dispatcher, ticket=one)
-        timings.append((time.perf_counter() - started) * 1000)
-    p95 = sorted(timings)[int(0.95 * (len(timings) - 1))]
-    log(f"  suggestions: p50 {statistics.median(timings):.0f} ms, p95 {p95:.0f} ms, {len(found)}")
-    results.append(
-        result_class(
-            "Suggestions for one ticket (engineer, slot, reasons)",
-            f"p95 {p95:.0f} ms, median {statistics.median(timings):.0f} ms",
-            "≤ 200 ms",
-            p95 <= 200,
-        )
-    )
+    results.append(_suggestions(log, dispatcher, one, result_class))
 
     # A day of 300 visits for 40 engineers, booked with no regard to where anyone is.
     day = timezone.localdate() + timedelta(days=90)
@@ -95,19 +122,17 @@ def planning(log, dispatcher, engineers, result_class):
         )
     Visit.objects.bulk_create(visits)
     try:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         plan = optimize_day(user=dispatcher, day=day, team=team)
-        elapsed = time.perf_counter() - started
-        log(
-            f"  optimize: {elapsed:.1f} s, travel {plan.booked.travel} → {plan.optimized.travel} "
-            f"min, late {plan.booked.late} → {plan.optimized.late} min, {len(plan.moves)} moves"
-        )
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+        travel = f"travel {plan.booked.travel} → {plan.optimized.travel} min"
+        late, n = f"late {plan.booked.late} → {plan.optimized.late}", len(plan.moves)
+        log(f"  optimize: {elapsed:.1f} s (CPU {cpu:.1f} s), {travel}, {late} min, {n} moves")
         results.append(
             result_class(
                 "Optimize a day (40 engineers, 300 visits, OR-Tools)",
-                f"{elapsed:.1f} s; travel {plan.booked.travel} → {plan.optimized.travel} min "
-                f"(saved {plan.saved_minutes}), late {plan.booked.late} → "
-                f"{plan.optimized.late} min; {len(plan.moves)} moves",
+                f"{elapsed:.1f} s (CPU {cpu:.1f} s); {travel} (saved {plan.saved_minutes}), "
+                f"{late} min; {n} moves",
                 "≤ 10 s, travel saved > 0",
                 elapsed <= 10 and plan.saved_minutes > 0,
             )

@@ -275,6 +275,8 @@ REST_FRAMEWORK = {
             "survey-links": "10/min",
             "dashboard": "60/min",
             "schema": "30/min",
+            # The day optimizer: each plan is seconds of a core.
+            "planning": "20/min",
         }
     ),
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],

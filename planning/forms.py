@@ -1,6 +1,9 @@
+from datetime import timedelta
+
 from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from dispatch.models import Team
@@ -34,11 +37,30 @@ class SuggestForm(forms.Form):
         }
 
 
+class TeamField(forms.ModelChoiceField):
+    """A team by its id; an unknown one is refused with a code of its own (the API's 400 says
+    which team, not just "invalid")."""
+
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except forms.ValidationError as exc:
+            raise forms.ValidationError(_("There is no such team."), code="team_not_found") from exc
+
+
 class OptimizeForm(forms.Form):
     day = DayField(label=_("Date"), widget=DATE, required=False)
-    team = forms.ModelChoiceField(
+    team = TeamField(
         label=_("Team"), queryset=Team.objects.all(), required=False, empty_label=_("All")
     )
+
+    def values(self) -> dict:
+        """The day (tomorrow unless given) and the team (everyone unless given)."""
+        data = self.cleaned_data if self.is_valid() else {}
+        return {
+            "day": data.get("day") or timezone.localdate() + timedelta(days=1),
+            "team": data.get("team"),
+        }
 
 
 class AcceptMoveForm(forms.Form):

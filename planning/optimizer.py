@@ -100,6 +100,11 @@ class DayPlan:
     def late_minutes_saved(self) -> int:
         return self.booked.late - self.optimized.late
 
+    def engineer_routes(self) -> list[tuple]:
+        """(engineer, [Visit]) for each engineer with a visit in the optimized plan."""
+        names = {e.pk: e for e in self.engineers}
+        return [(names[pk], visits) for pk, visits in self.routes.items() if visits]
+
 
 def team_engineers(team=None) -> list:
     qs = User.objects.filter(is_active=True, groups__name=Role.ENGINEER)

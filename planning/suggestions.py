@@ -12,13 +12,15 @@ bases, the places of their visits in the horizon) to the ticket. Leaving the tic
 visit is taken as the same minutes as coming the other way.
 """
 
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Prefetch
+from django.db.models import FloatField, Prefetch
+from django.db.models.functions import Cast, Extract
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -31,6 +33,7 @@ from dispatch.places import Place, home_place, place_of, ticket_place
 from dispatch.roles import Role, is_staff_member
 from dispatch.rules import ARRIVE_EARLY, RESCHEDULE_LEAD
 from visits.models import INACTIVE_STATUSES, Visit
+from visits.services.booking import MAX_VISIT_LENGTH
 
 from . import travel
 
@@ -131,27 +134,50 @@ def _base(engineer) -> EngineerBase | None:
         return None
 
 
+def _epoch(name: str):
+    return Cast(Extract(name, "epoch", tzinfo=UTC), FloatField())
+
+
+def _moment(seconds: float, zone) -> datetime:
+    # In the centre's zone, like the day's slots (local_moment): two datetimes of one zone
+    # compare without asking each for its offset, and the slots compare thousands of times.
+    return datetime.fromtimestamp(seconds, zone)
+
+
 def _busy(engineers, first: datetime, last: datetime, moving: Visit | None) -> dict[int, list]:
+    # No visit is longer than the booking service allows, so the horizon's visits start after
+    # `first - MAX_VISIT_LENGTH`: a range of the start index, whatever the history's size (a
+    # bound on `end` alone would read every past visit; issue 19, 1M tickets).
     rows = (
-        Visit.objects.filter(engineer__in=[e.pk for e in engineers], start__lt=last, end__gt=first)
+        Visit.objects.filter(
+            engineer__in=[e.pk for e in engineers],
+            start__gte=first - MAX_VISIT_LENGTH,
+            start__lt=last,
+            end__gt=first,
+        )
         .exclude(status__in=INACTIVE_STATUSES)
         .order_by("start")
+        # Seconds since the epoch: a float is read many times faster than a timestamp's text,
+        # and a busy week is thousands of rows.
+        .annotate(start_s=_epoch("start"), end_s=_epoch("end"))
         .values_list(
             "pk",
             "engineer_id",
-            "start",
-            "end",
+            "start_s",
+            "end_s",
             "ticket__number",
             "ticket__latitude",
             "ticket__longitude",
             "ticket__grid_id",
         )
     )
-    busy = defaultdict(list)
+    busy, zone = defaultdict(list), timezone.get_current_timezone()
     for pk, engineer_id, start, end, number, lat, lng, grid_id in rows:
         if moving is not None and pk == moving.pk:
             continue  # R11: the visit being moved gives its time back.
-        busy[engineer_id].append(Busy(start, end, place_of(lat, lng, grid_id), number))
+        busy[engineer_id].append(
+            Busy(_moment(start, zone), _moment(end, zone), place_of(lat, lng, grid_id), number)
+        )
     return busy
 
 
@@ -235,7 +261,26 @@ def _round_up(moment: datetime, step: timedelta, origin: datetime) -> datetime:
     return origin + max(0, steps) * step
 
 
-def _candidates(req: Request, engineer, day: date, visits: list[Busy], minutes: dict, hours):
+class Day:
+    """One engineer's visits around one day, in time order (R7 keeps an engineer's visits from
+    overlapping, so they are in order of their ends too): each slot finds its neighbours by
+    bisection, not by reading them all (make bench: suggestions for one ticket)."""
+
+    def __init__(self, visits: list[Busy]):
+        self.visits = visits
+        self.ends = [v.end for v in visits]
+
+    def around(self, start: datetime, end: datetime):
+        """(overlapping, previous, following): the first visit overlapping [start, end) if any,
+        else the visit ending last by `start` and the first starting from `end`."""
+        i = bisect_right(self.ends, start)  # the first visit still going on after `start`
+        following = self.visits[i] if i < len(self.visits) else None
+        if following is not None and following.start < end:
+            return following, None, None
+        return None, self.visits[i - 1] if i else None, following
+
+
+def _candidates(req: Request, engineer, day: date, visits: Day, minutes: dict, hours):
     """The engineer's possible starts on one day, each with what it needs (or None)."""
     step = timedelta(minutes=settings.PLANNING["SLOT_STEP_MINUTES"])
     work_start, work_end = local_moment(day, hours[0]), local_moment(day, hours[1])
@@ -245,13 +290,12 @@ def _candidates(req: Request, engineer, day: date, visits: list[Busy], minutes: 
     while start + req.duration <= work_end:
         end = start + req.duration
         # R7: no visit of the engineer overlaps.
-        if any(v.start < end and v.end > start for v in visits):
-            start += step
+        overlapping, previous, following = visits.around(start, end)
+        if overlapping is not None:
+            start = _round_up(max(overlapping.end, start + step), step, work_start)
             continue
-        before = [v for v in visits if work_start <= v.end <= start]
-        after = [v for v in visits if v.start >= end]
-        previous = before[-1] if before else None
-        following = after[0] if after else None
+        if previous is not None and previous.end < work_start:
+            previous = None  # the day before: the engineer sets out from home
         origin = previous.place if previous else home
         travel_in = minutes[origin]
         ready = previous.end if previous else work_start
@@ -332,14 +376,18 @@ def suggest(
     for engineer in engineers:
         matched = _match(engineer, ticket)
         home = home_place(_base(engineer))
+        mine = busy.get(engineer.pk, [])
+        starts, ends = [v.start for v in mine], [v.end for v in mine]
         for day in day_list:
             start_of_day, end_of_day = local_moment(day), local_moment(day + timedelta(days=1))
-            visits = [
-                v
-                for v in busy.get(engineer.pk, [])
-                if v.end > start_of_day - timedelta(hours=12) and v.start < end_of_day
-            ]
-            load = sum(1 for v in visits if start_of_day <= v.start < end_of_day)
+            visits = Day(
+                mine[
+                    bisect_right(ends, start_of_day - timedelta(hours=12)) : bisect_left(
+                        starts, end_of_day
+                    )
+                ]
+            )
+            load = bisect_left(starts, end_of_day) - bisect_left(starts, start_of_day)
             for start, end, travel_in, depart_by, previous, following in _candidates(
                 req, engineer, day, visits, minutes, hours
             ):

@@ -1,7 +1,5 @@
 """The desk's planning pages: suggestions on the booking page (htmx) and the day optimizer."""
 
-from datetime import timedelta
-
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -53,12 +51,9 @@ def optimize(request):
     """A team's day (tomorrow by default) re-planned: the travel saved and each move, to accept
     one by one. No customer's time changes."""
     form = OptimizeForm(request.GET or None)
-    data = form.cleaned_data if form.is_valid() else {}
-    day = data.get("day") or timezone.localdate() + timedelta(days=1)
-    plan = optimize_day(user=request.user, day=day, team=data.get("team"))
-    names = {e.pk: e for e in plan.engineers}
-    routes = [(names[pk], visits) for pk, visits in plan.routes.items() if visits]
-    context = {"form": form, "day": day, "plan": plan, "routes": routes}
+    values = form.values()
+    plan = optimize_day(user=request.user, **values)
+    context = {"form": form, "day": values["day"], "plan": plan, "routes": plan.engineer_routes()}
     return render(request, "planning/optimize.html", context)
 
 

@@ -50,3 +50,16 @@ def assert_sentence(body: dict, code: str) -> None:
     the default language, Simplified Chinese)."""
     assert body["code"] == code, body
     assert body["detail"].endswith(("。", ".", "！", "!")) and len(body["detail"]) > 5, body
+
+
+def post_as(user, path: str, body: dict) -> Callable[[], object]:
+    """A call for run_at_once: `user` POSTs `body` as JSON to `path` from their own client."""
+
+    def call():
+        from rest_framework.test import APIClient
+
+        client = APIClient()
+        client.force_authenticate(user)
+        return client.post(path, body, format="json")
+
+    return call

@@ -63,3 +63,15 @@ def far(db, panyu):
 @pytest.fixture
 def placed_ticket(clock, dispatcher, tianhe):
     return open_ticket(dispatcher, latitude=TIANHE[0], longitude=TIANHE[1], grid=tianhe)
+
+
+@pytest.fixture
+def crossed(clock, dispatcher, near, far):
+    """Tomorrow each engineer is booked at the other's end of town."""
+    from tests.visits.factories import book
+
+    in_tianhe = open_ticket(dispatcher, latitude=TIANHE[0], longitude=TIANHE[1])
+    in_panyu = open_ticket(dispatcher, latitude=PANYU[0], longitude=PANYU[1])
+    a = book(dispatcher, in_tianhe, far, at(10, day=1))
+    b = book(dispatcher, in_panyu, near, at(14, day=1))
+    return a, b

@@ -9,22 +9,12 @@ from dispatch.errors import RuleViolation
 from dispatch.models import Notification
 from planning.optimizer import optimize_day
 from tests.factories import open_ticket
-from tests.planning.conftest import PANYU, TIANHE, at
+from tests.planning.conftest import TIANHE, at
 from tests.visits.factories import book
 from visits import services
 from visits.models import Visit, VisitStatus
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def crossed(clock, dispatcher, near, far):
-    """Tomorrow each engineer is booked at the other's end of town."""
-    in_tianhe = open_ticket(dispatcher, latitude=TIANHE[0], longitude=TIANHE[1])
-    in_panyu = open_ticket(dispatcher, latitude=PANYU[0], longitude=PANYU[1])
-    a = book(dispatcher, in_tianhe, far, at(10, day=1))
-    b = book(dispatcher, in_panyu, near, at(14, day=1))
-    return a, b
 
 
 def test_the_plan_saves_travel_by_swapping_engineers_and_keeps_every_time(

@@ -146,3 +146,28 @@ def test_an_unlocated_ticket_gets_a_cautious_travel_time(clock, dispatcher, near
 def test_only_the_desk_asks_for_suggestions(placed_ticket, near):
     with pytest.raises(PermissionDenied):
         suggest(user=near, ticket=placed_ticket)
+
+
+def test_the_query_count_does_not_grow_with_engineers_or_visits(
+    placed_ticket, near, far, dispatcher, tianhe
+):
+    """make bench: the desk waits as long for six engineers with busy days as for two with
+    empty ones: the same statements, however many engineers and visits."""
+    from tests.factories import make_user, open_ticket
+    from tests.planning.conftest import TIANHE, based
+
+    def count() -> int:
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as captured:
+            suggest(user=dispatcher, ticket=placed_ticket, days=3)
+        return len(captured.captured_queries)
+
+    few = count()
+    for i in range(4):
+        engineer = make_user("engineer", username=f"more{i}")
+        based(engineer, TIANHE, [tianhe])
+        for day in range(3):
+            book(dispatcher, open_ticket(dispatcher), engineer, at(11 + 2 * i, day=day))
+    assert count() == few

@@ -449,6 +449,16 @@ MATRIX = {
         "401 405 405 403 403",
         "401 405 405 403 403",
     ),
+    # Issue 19: the day optimizer's plan and one move accepted (an empty body: 400).
+    "planning-day": ("", "401 200 200 403 403", *["401 405 405 403 403"] * 4),
+    "planning-move-accept": (
+        "",
+        "401 405 405 403 403",
+        "401 400 400 403 403",
+        "401 405 405 403 403",
+        "401 405 405 403 403",
+        "401 405 405 403 403",
+    ),
     "planning:suggestions": ("ticket", "L 200 200 403 403", X, X, X, X),
     "planning:optimize": ("", "L 200 200 403 403", X, X, X, X),
     # An empty form goes back to the plan with a sentence.

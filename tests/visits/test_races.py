@@ -8,9 +8,14 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 from django.utils import timezone
-from rest_framework.test import APIClient
 
-from tests.concurrency import assert_no_server_error, assert_sentence, run_at_once, statuses
+from tests.concurrency import (
+    assert_no_server_error,
+    assert_sentence,
+    post_as,
+    run_at_once,
+    statuses,
+)
 from tests.factories import make_user, open_ticket
 from visits import services
 from visits.models import (
@@ -24,15 +29,6 @@ from visits.models import (
 from visits.services.handover import handover_code
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _post(user, path, body):
-    def call():
-        client = APIClient()
-        client.force_authenticate(user)
-        return client.post(path, body, format="json")
-
-    return call
 
 
 def _hour(hours: float):
@@ -84,7 +80,7 @@ def _asked(visit: Visit, to, *, start, end) -> VisitHandover:
 
 def _confirm(visit: Visit, handover: VisitHandover):
     # The code the customer's phone received (derived as the sending backend derives it).
-    return _post(
+    return post_as(
         visit.engineer,
         f"/api/visits/{visit.pk}/handover/confirm/",
         {"code": handover_code(handover)},
@@ -107,7 +103,7 @@ def test_r16_r7_handovers_and_bookings_race_for_one_engineer_one_wins(
     tickets = [open_ticket(dispatcher) for _ in range(10)]
     handovers = [_confirm(visit, handover) for visit, handover in zip(visits, asked, strict=True)]
     bookings = [
-        _post(
+        post_as(
             dispatcher,
             "/api/visits/",
             {
@@ -185,7 +181,9 @@ def test_r11_supervisors_decide_one_request_at_once_one_decision_holds(
     request = _late_request(dispatcher, engineer, supervisors[0])
     path = f"/api/reschedule-requests/{request.pk}/"
     calls = [
-        _post(s, path + ("approve/" if i % 2 else "reject/"), {"note": "同意" if i % 2 else "驳回"})
+        post_as(
+            s, path + ("approve/" if i % 2 else "reject/"), {"note": "同意" if i % 2 else "驳回"}
+        )
         for i, s in enumerate(supervisors)
     ]
     responses = run_at_once(calls, django_db_blocker)
@@ -208,8 +206,8 @@ def test_r11_approving_while_the_desk_cancels_one_wins_no_deadlock(
     cancel (visit, then its requests). Now both lock ticket → visit → request."""
     assert connection.vendor == "postgresql", "the race test needs PostgreSQL"
     request = _late_request(dispatcher, engineer, supervisor)
-    approve = _post(supervisor, f"/api/reschedule-requests/{request.pk}/approve/", {"note": ""})
-    cancel = _post(
+    approve = post_as(supervisor, f"/api/reschedule-requests/{request.pk}/approve/", {"note": ""})
+    cancel = post_as(
         supervisor,
         f"/api/visits/{request.visit_id}/cancel/",
         {"reason": "台风停工", "customer_agreed": True, "force_majeure": True},
