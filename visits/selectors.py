@@ -10,7 +10,19 @@ from datetime import date, datetime, time, timedelta
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
-from django.db.models import Count, F, JSONField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    JSONField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+)
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import JSONObject
 from django.urls import reverse
 from django.utils import timezone
@@ -19,7 +31,7 @@ from django.utils.translation import gettext as _
 from dispatch.dates import local_moment
 from dispatch.db import TsTzRange
 from dispatch.errors import PermissionDenied
-from dispatch.models import Deadline, Event
+from dispatch.models import Deadline, Event, Ticket, TicketStatus
 from dispatch.roles import Role, has_role, is_staff_member
 
 from .models import (
@@ -368,6 +380,54 @@ def board(days: list[date], engineer_qs: QuerySet | None = None) -> list[BoardRo
             )
         rows.append(BoardRow(engineer=person, days=row_days))
     return rows
+
+
+# The board's list of tickets waiting for a visit: the first WAITING_SHOWN, counted up to
+# WAITING_COUNTED (issue 14: no page counts the whole history).
+WAITING_SHOWN = 50
+WAITING_COUNTED = 500
+
+
+@dataclass
+class Waiting:
+    tickets: list[Ticket]
+    total: int  # counted up to `counted`
+    counted: int = WAITING_COUNTED
+
+    @property
+    def capped(self) -> bool:
+        return self.total >= self.counted
+
+    @property
+    def hidden(self) -> int:
+        return self.total - len(self.tickets)
+
+
+def waiting_tickets(*, shown: int = WAITING_SHOWN, counted: int = WAITING_COUNTED) -> Waiting:
+    """The tickets waiting for a visit: not closed, and no visit to come or under way (a ticket
+    has one at a time: booking refuses a second). The oldest complaint first: its promise (R6)
+    is the oldest. One query, whatever their number: the first `shown`, each with the count of
+    them all up to `counted` (an InitPlan PostgreSQL runs once), on the partial index
+    ticket_not_closed_created."""
+    active = Visit.objects.filter(ticket=OuterRef("pk"), status__in=OPEN_STATUSES)
+    waiting = Ticket.objects.exclude(status=TicketStatus.CLOSED).exclude(Exists(active))
+    inner, params = waiting.order_by().values("pk")[:counted].query.sql_with_params()
+    total = RawSQL(f"SELECT count(*) FROM ({inner}) AS waiting", params, IntegerField())  # noqa: S611 - Django's own SQL, its params kept apart
+    tickets = list(
+        waiting.annotate(waiting_total=total)
+        .only(
+            "number",
+            "customer_name",
+            "phone",
+            "kind",
+            "phenomenon",
+            "location_detail",
+            "customer_action",
+            "created_at",
+        )
+        .order_by("created_at", "id")[:shown]
+    )
+    return Waiting(tickets, tickets[0].waiting_total if tickets else 0, counted)
 
 
 def visits_of_day(user, day: date) -> QuerySet[Visit]:
