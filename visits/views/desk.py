@@ -81,17 +81,22 @@ def _chips(rows) -> None:
             )
 
 
-# A free time is offered in cells of at most this long when a ticket is being booked (issue 15):
-# a click on one opens the booking form with that engineer and time.
+# A free time is offered in cells of at most an hour when a ticket is being booked (issue 15):
+# a click on one opens the booking form with that engineer and time. A cell starts on a quarter
+# hour and lasts one at least (the free time left of "now" at 10:14 is offered from 10:30).
 CELL = timedelta(hours=1)
+QUARTER = timedelta(minutes=15)
 
 
 def _cells(start, end) -> list[tuple]:
-    """A free time cut at the hours: 09:20–11:00 → 09:20–10:00, 10:00–11:00."""
+    """A free time cut at the hours: 09:20–11:00 → 09:30–10:00, 10:00–11:00."""
+    hour = start.replace(minute=0, second=0, microsecond=0)
+    start = hour + QUARTER * math.ceil((start - hour) / QUARTER)
     cells = []
-    while start < end:
+    while end - start >= QUARTER:
         step = min(end, start.replace(minute=0, second=0, microsecond=0) + CELL)
-        cells.append((start, step))
+        if step - start >= QUARTER:
+            cells.append((start, step))
         start = step
     return cells
 
