@@ -385,6 +385,8 @@ def board(days: list[date], engineer_qs: QuerySet | None = None) -> list[BoardRo
 # The board's list of tickets waiting for a visit: the first WAITING_SHOWN, counted up to
 # WAITING_COUNTED (issue 14: no page counts the whole history).
 WAITING_SHOWN = 50
+# Visits that leave their ticket waiting for another.
+CALLED_OFF = INACTIVE_STATUSES | {S.NO_ANSWER}
 WAITING_COUNTED = 500
 
 
@@ -404,13 +406,15 @@ class Waiting:
 
 
 def waiting_tickets(*, shown: int = WAITING_SHOWN, counted: int = WAITING_COUNTED) -> Waiting:
-    """The tickets waiting for a visit: not closed, and no visit to come or under way (a ticket
-    has one at a time: booking refuses a second). The oldest complaint first: its promise (R6)
-    is the oldest. One query, whatever their number: the first `shown`, each with the count of
-    them all up to `counted` (an InitPlan PostgreSQL runs once), on the partial index
-    ticket_not_closed_created."""
-    active = Visit.objects.filter(ticket=OuterRef("pk"), status__in=OPEN_STATUSES)
-    waiting = Ticket.objects.exclude(status=TicketStatus.CLOSED).exclude(Exists(active))
+    """The tickets waiting for a visit: not closed, and no visit but called-off ones (cancelled,
+    moved — the moved one's successor counts — or nobody at the door, R13: the desk books again).
+    A visit to come or under way holds the ticket (booking refuses a second); a finished one
+    has done its work (the reply, the survey and the close follow). The oldest complaint first:
+    its promise (R6) is the oldest. One query, whatever their number: the first `shown`, each
+    with the count of them all up to `counted` (an InitPlan PostgreSQL runs once), on the
+    partial index ticket_not_closed_created."""
+    held = Visit.objects.filter(ticket=OuterRef("pk")).exclude(status__in=CALLED_OFF)
+    waiting = Ticket.objects.exclude(status=TicketStatus.CLOSED).exclude(Exists(held))
     inner, params = waiting.order_by().values("pk")[:counted].query.sql_with_params()
     total = RawSQL(f"SELECT count(*) FROM ({inner}) AS waiting", params, IntegerField())  # noqa: S611 - Django's own SQL, its params kept apart
     tickets = list(

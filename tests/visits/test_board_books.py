@@ -13,6 +13,7 @@ from tests.factories import open_ticket
 from tests.visits.conftest import AFTERNOON, minutes
 from tests.visits.factories import book
 from visits import selectors, services
+from visits.models import Visit, VisitStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -47,12 +48,25 @@ class TestWaitingTickets:
             actor=dispatcher, visit=visit, reason="客户临时出差", customer_agreed=True
         )
         clock.shift(minutes(5))
+        nobody_home = open_ticket(dispatcher, customer_name="己先生")
+        done = open_ticket(dispatcher, customer_name="庚先生")
+        left = ((nobody_home, VisitStatus.NO_ANSWER, 4), (done, VisitStatus.RESOLVED, 6))
+        for ticket, status, hour in left:
+            visit = book(dispatcher, ticket, engineer, AFTERNOON + timedelta(hours=hour))
+            Visit.objects.filter(pk=visit.pk).update(status=status)  # as the engineer left it
+        clock.shift(minutes(5))
         last = open_ticket(dispatcher, customer_name="戊先生")
 
         waiting = selectors.waiting_tickets()
-        # A cancelled visit leaves its ticket waiting again; a visit to come or a close doesn't.
-        assert [t.number for t in waiting.tickets] == [first.number, called_off.number, last.number]
-        assert waiting.total == 3 and not waiting.capped and waiting.hidden == 0
+        # A cancelled visit or nobody at the door (R13) leaves the ticket waiting again; a visit
+        # to come, a finished one or a close doesn't.
+        assert [t.number for t in waiting.tickets] == [
+            first.number,
+            called_off.number,
+            nobody_home.number,
+            last.number,
+        ]
+        assert waiting.total == 4 and not waiting.capped and waiting.hidden == 0
 
     def test_one_query_shown_and_counted_up_to_a_cap(
         self, clock, dispatcher, django_assert_num_queries
