@@ -92,6 +92,12 @@ def test_pick_a_waiting_ticket_click_a_free_hour_booked(
     says_it_in_chinese(page)
     shot(page, "04-booked-on-the-board")
 
+    page.get_by_role("link", name="按周查看").click()
+    page.get_by_role("link", name="钱女士", exact=False).first.wait_for()
+    assert "今天" in page.get_by_label("颜色说明").inner_text()
+    says_it_in_chinese(page)
+    shot(page, "05-week")
+
 
 def test_a_free_hour_taken_meanwhile_is_refused_in_words(
     morning, new_page, dispatcher, dispatcher2, engineer, shot

@@ -226,6 +226,8 @@ def board(request):
     context = board_context(day, view, ticket)
     # Issue 15: the tickets waiting for a visit, beside the board; one is picked to book it.
     context["waiting"] = selectors.waiting_tickets()
+    # "Choose a time" opens the day shown, or today from the week view.
+    context["pick_day"] = f"{day if view == 'day' else timezone.localdate():%Y-%m-%d}"
     # Planning's day optimizer, when installed (visits names no page above it).
     context["optimize_url"] = extensions.desk_page(extensions.OPTIMIZE_DAY, day)
     if has_role(request.user, Role.SUPERVISOR):
