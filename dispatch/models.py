@@ -112,6 +112,13 @@ class Ticket(models.Model):
             models.Index(fields=["kind", "-created_at"], name="ticket_kind_created"),
             # Issue 15: a repeat caller's tickets, by the phone typed at intake.
             models.Index(fields=["phone"], name="ticket_phone"),
+            # Issue 15: the board's tickets waiting for a visit (open), oldest first; a few of
+            # the history (visits.selectors.waiting_tickets).
+            models.Index(
+                fields=["created_at", "id"],
+                condition=Q(status="open"),
+                name="ticket_open_created",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -44,12 +44,17 @@ def tickets_for(user) -> QuerySet[Ticket]:
     return qs.none()
 
 
-def _with_deadline_summary(qs: QuerySet[Ticket]) -> QuerySet[Ticket]:
+def _with_deadline_summary(
+    qs: QuerySet[Ticket], open_deadlines: QuerySet[Deadline] | None = None
+) -> QuerySet[Ticket]:
     """Next due time and the overdue flag, each a lookup per row of the page chosen. The flag is
     a scalar subquery on the partial index deadline_ticket_overdue_unkept: as an EXISTS,
     PostgreSQL hashed every missed, unkept deadline of the history before picking the page
-    (docs/benchmarks.md, "Ticket list")."""
-    open_deadlines = Deadline.objects.filter(ticket=OuterRef("pk"), state=DeadlineState.OPEN)
+    (docs/benchmarks.md, "Ticket list"). `open_deadlines`: the open deadlines that count
+    (every one of the ticket's by default)."""
+    if open_deadlines is None:
+        open_deadlines = Deadline.objects.filter(state=DeadlineState.OPEN)
+    open_deadlines = open_deadlines.filter(ticket=OuterRef("pk"))
     missed = Deadline.objects.filter(
         ticket=OuterRef("pk"), state=DeadlineState.OVERDUE, met_at__isnull=True
     )
@@ -101,10 +106,21 @@ def caller_tickets(user, phone, *, exclude=None, limit: int = 5) -> list[Ticket]
     return list(qs.select_related("owner").order_by("-created_at", "-id")[:limit])
 
 
+def my_deadlines(user) -> QuerySet[Deadline]:
+    """R3: the open promises a person answers for: those of the tickets they own (the
+    engineer's re-confirmation and arrival of their visits included: the owner sees the ticket
+    through) and those they are responsible for themselves. The home page's table ("next due")
+    and its "due within the hour" panel both read this, so they can't disagree (issue 15)."""
+    return Deadline.objects.filter(
+        Q(ticket__owner=user) | Q(responsible=user), state=DeadlineState.OPEN
+    )
+
+
 def my_open_tickets(user) -> QuerySet[Ticket]:
     """R3: the tickets a person owns and must see through, soonest deadline first."""
     qs = Ticket.objects.filter(owner=user).exclude(status=TicketStatus.CLOSED)
-    return _with_deadline_summary(qs.select_related("owner")).order_by("next_due_at", "id")
+    summary = _with_deadline_summary(qs.select_related("owner"), my_deadlines(user))
+    return summary.order_by("next_due_at", "id")
 
 
 def ticket_detail(user, number: str) -> Ticket:
@@ -131,11 +147,16 @@ def overdue_count(user) -> int:
     ).count()
 
 
-def due_within(user, minutes: int = 60) -> QuerySet[Deadline]:
-    horizon = timezone.now() + timedelta(minutes=minutes)
-    return Deadline.objects.filter(
-        responsible=user, state=DeadlineState.OPEN, due_at__lte=horizon
-    ).select_related("ticket", "visit")
+def due_within(user, minutes: int = 60, *, now=None) -> QuerySet[Deadline]:
+    """The home page's "due within the hour": `my_deadlines` due by now + `minutes` (those
+    already past but not yet swept included), soonest first."""
+    horizon = (now or timezone.now()) + timedelta(minutes=minutes)
+    return (
+        my_deadlines(user)
+        .filter(due_at__lte=horizon)
+        .select_related("ticket", "visit", "responsible")
+        .order_by("due_at", "id")
+    )
 
 
 def overdue_items(user) -> QuerySet[Deadline]:

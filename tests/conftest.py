@@ -1,8 +1,19 @@
 import pytest
 from django.test import override_settings
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from tests.factories import make_user, open_ticket
+
+
+@pytest.fixture(autouse=True)
+def centre_language():
+    """Each test starts in the centre's language (zh-Hans). A request in English (the test
+    client after /i18n/setlang/) leaves English active in the thread (LocaleMiddleware), and a
+    service's message read by the next test on that worker came out in English."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(scope="session", autouse=True)

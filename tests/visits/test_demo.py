@@ -83,6 +83,13 @@ def test_demo_has_history_and_a_busy_today():
     assert Notification.objects.filter(
         template="ticket_contact_staff", recipient__username="dispatcher"
     ).exists()
+    # Issue 15, the board books: tickets waiting for a visit beside the board (a visit called
+    # off, nobody at the door), one to book and one whose details are to complete first.
+    from visits.selectors import waiting_tickets
+
+    waiting = waiting_tickets().tickets
+    assert len(waiting) >= 3
+    assert any(t.bookable for t in waiting) and any(not t.bookable for t in waiting)
     # Every engineer has something in hand around now.
     now = timezone.now()
     for username in ("engineer1", "engineer2", "engineer3"):

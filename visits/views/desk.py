@@ -81,8 +81,29 @@ def _chips(rows) -> None:
             )
 
 
-def _decorate(rows, day: date, highlight: dict | None) -> Window:
-    """Block geometry for the day view: visits, free time and the proposed slot."""
+# A free time is offered in cells of at most an hour when a ticket is being booked (issue 15):
+# a click on one opens the booking form with that engineer and time. A cell starts on a quarter
+# hour and lasts one at least (the free time left of "now" at 10:14 is offered from 10:30).
+CELL = timedelta(hours=1)
+QUARTER = timedelta(minutes=15)
+
+
+def _cells(start, end) -> list[tuple]:
+    """A free time cut at the hours: 09:20–11:00 → 09:30–10:00, 10:00–11:00."""
+    hour = start.replace(minute=0, second=0, microsecond=0)
+    start = hour + QUARTER * math.ceil((start - hour) / QUARTER)
+    cells = []
+    while end - start >= QUARTER:
+        step = min(end, start.replace(minute=0, second=0, microsecond=0) + CELL)
+        if step - start >= QUARTER:
+            cells.append((start, step))
+        start = step
+    return cells
+
+
+def _decorate(rows, day: date, highlight: dict | None, cells: bool = False) -> Window:
+    """Block geometry for the day view: visits, free time (in cells of an hour when a ticket is
+    being booked) and the proposed slot."""
     window = Window()
     for row in rows:
         for visit in row.days[0].visits:
@@ -95,17 +116,62 @@ def _decorate(rows, day: date, highlight: dict | None) -> Window:
         board_day.visit_blocks = [
             {"visit": v, **window.position(day, v.start, v.end)} for v in board_day.visits
         ]
+        free = board_day.free
+        if cells:
+            free = [cell for s, e in free for cell in _cells(s, e)]
         board_day.free_blocks = [
             {
                 "start": s,
                 "end": e,
                 "start_hm": f"{timezone.localtime(s):%H:%M}",
                 "end_hm": f"{timezone.localtime(e):%H:%M}",
+                "minutes": min(60, int((e - s).total_seconds() // 60)),
                 **window.position(day, s, e),
             }
-            for s, e in board_day.free
+            for s, e in free
         ]
     return window
+
+
+def _now_line(window: Window, day: date) -> dict | None:
+    """Today's "now" on the day board, where the server drew it; static/js/board.js moves it."""
+    now = timezone.now()
+    origin = selectors.day_start(day) + timedelta(hours=window.first_hour)
+    if day != timezone.localdate() or not origin <= now <= origin + timedelta(
+        minutes=window.minutes
+    ):
+        return None
+    return {
+        "hm": f"{timezone.localtime(now):%H:%M}",
+        "origin": origin.isoformat(),
+        **window.position(day, now, now),
+    }
+
+
+def _legend(view: str, booking: bool) -> list[dict]:
+    """Every colour of the board, in words; the status names are the visits' own."""
+    label = dict(VisitStatus.choices)
+
+    def names(*statuses) -> str:
+        return "、".join(str(label[s]) for s in statuses)
+
+    S = VisitStatus
+    keys = [
+        {"css": "busy", "label": names(S.BOOKED, S.CONFIRMED, S.EN_ROUTE, S.ARRIVED, S.AT_WORK)},
+        {"css": "busy status-resolved", "label": names(S.RESOLVED, S.REPLIED, S.HANDED_OVER)},
+        {"css": "busy status-unresolved", "label": names(S.UNRESOLVED, S.NO_ANSWER)},
+    ]
+    if view == "week":
+        keys.append({"css": "today", "label": _("Today's column")})
+        return keys
+    keys.append({"css": "free", "label": _("Free")})
+    if booking:
+        keys += [
+            {"css": "proposed", "label": _("The time being booked")},
+            {"css": "proposed clash", "label": _("The time being booked, taken already")},
+        ]
+    keys.append({"css": "now", "label": _("Now")})
+    return keys
 
 
 def _ticket(request, number: str) -> Ticket:
@@ -123,8 +189,10 @@ def board_context(day: date, view: str = "day", ticket=None, highlight=None) -> 
     else:
         days, step = [day], timedelta(days=1)
     rows = selectors.board(days)
+    now_line = None
     if view == "day":
-        window = _decorate(rows, day, highlight)
+        window = _decorate(rows, day, highlight, cells=ticket is not None)
+        now_line = _now_line(window, day)
     else:
         window = Window()
         _chips(rows)
@@ -141,6 +209,9 @@ def board_context(day: date, view: str = "day", ticket=None, highlight=None) -> 
         "booking_ticket": ticket,
         "book_url": reverse("visits:book", args=[ticket.number]) if ticket else "",
         "highlight": highlight,
+        "now_line": now_line,
+        "window_minutes": window.minutes,
+        "legend": _legend(view, ticket is not None),
     }
 
 
@@ -153,6 +224,10 @@ def board(request):
     number = request.GET.get("ticket")
     ticket = _ticket(request, number) if number else None
     context = board_context(day, view, ticket)
+    # Issue 15: the tickets waiting for a visit, beside the board; one is picked to book it.
+    context["waiting"] = selectors.waiting_tickets()
+    # "Choose a time" opens the day shown, or today from the week view.
+    context["pick_day"] = f"{day if view == 'day' else timezone.localdate():%Y-%m-%d}"
     # Planning's day optimizer, when installed (visits names no page above it).
     context["optimize_url"] = extensions.desk_page(extensions.OPTIMIZE_DAY, day)
     if has_role(request.user, Role.SUPERVISOR):
