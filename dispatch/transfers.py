@@ -6,18 +6,25 @@ the supervisor's approvals inbox, and is shown on the ticket, until a supervisor
 transfer happens as asked, through the same hand-over as a first transfer) or refuses.
 """
 
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from . import events
 from .errors import PermissionDenied, RuleViolation
 from .locks import lock_ticket, lock_transfer_request
 from .models import Ticket, TransferRequest, TransferRequestState
+from .notifications import TEMPLATE_LABELS, notify_staff
 from .people import display_name
 from .roles import Role, has_role
 from .services import check_new_owner, hand_over_ticket, require_open, require_owner_or_supervisor
 from .transitions import require_transition
+
+TEMPLATE_LABELS["ticket_transfer_request_staff"] = gettext_lazy(
+    "Second transfer waiting for your approval"
+)
 
 
 def _pending_message(pending: TransferRequest) -> str:
@@ -65,6 +72,15 @@ def request_second_transfer(*, actor, ticket: Ticket, to_user, note: str) -> Tra
             status=409,
         ) from exc
     events.ticket_transfer_requested_event(ticket=ticket, actor=actor, request=request)
+    supervisors = get_user_model().objects.filter(is_active=True, groups__name=Role.SUPERVISOR)
+    for supervisor in supervisors.distinct():
+        notify_staff(
+            user=supervisor,
+            template="ticket_transfer_request_staff",
+            context={"request": request},
+            ticket=ticket,
+            key=f"transfer-request:{request.pk}:{supervisor.pk}",
+        )
     return request
 
 

@@ -1,13 +1,16 @@
 """R4: a second transfer is asked for by the ticket's owner and decided by a supervisor, through
 one service, from the ticket page, the approvals inbox and the API."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
 from dispatch import services, transfers
 from dispatch.errors import PermissionDenied, RuleViolation
-from dispatch.models import Event, TransferRequest, TransferRequestState
+from dispatch.models import Event, Notification, TransferRequest, TransferRequestState
 from tests.factories import make_user
+from tests.html import visible_text
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +33,9 @@ def ask(ticket, actor, to_user, note="客户要求由夜班跟进，已说明故
 
 
 class TestAsk:
-    def test_r4_the_owner_asks_and_the_ticket_stays_theirs(self, once, dispatcher2, dispatcher3):
+    def test_r4_the_owner_asks_and_the_ticket_stays_theirs(
+        self, once, dispatcher2, dispatcher3, supervisor
+    ):
         request = ask(once, dispatcher2, dispatcher3)
         once.refresh_from_db()
         assert once.owner == dispatcher2  # nothing moves until a supervisor approves
@@ -39,6 +44,10 @@ class TestAsk:
         event = Event.objects.get(ticket=once, kind="ticket.transfer_requested")
         assert event.actor == dispatcher2
         assert event.after == {"request": request.pk, "to_user": dispatcher3.username}
+        # Every supervisor is alerted, in words.
+        alert = Notification.objects.get(template="ticket_transfer_request_staff")
+        assert alert.recipient == supervisor
+        assert f"工单 {once.number} 的二次转派待您审批" in alert.body
 
     def test_r4_a_first_transfer_needs_no_approval(self, ticket, dispatcher, dispatcher2):
         with pytest.raises(RuleViolation) as exc:
@@ -178,7 +187,7 @@ class TestPages:
         assert "二次转派已提交主管审批" in html
         assert "二次转派待主管审批" in html
         assert "申请二次转派" not in html  # one question at a time
-        assert "R4" not in html
+        assert not re.search(r"\bR4\b", visible_text(html))
 
     def test_r4_an_empty_request_shows_every_error_next_to_its_field(
         self, login, once, dispatcher2
