@@ -209,7 +209,7 @@ class TestPages:
         response = client.post(
             reverse("dispatch:transfer_decide", args=[request.pk]), {"approve": "1"}, follow=True
         )
-        assert "二次转派已批准，工单已转交。" in response.content.decode()
+        assert "二次转派已批准，工单已转派。" in response.content.decode()
         once.refresh_from_db()
         assert once.owner == dispatcher3
 

@@ -85,7 +85,7 @@ def test_a_second_transfer_is_asked_for_and_approved_in_the_inbox(
     card = boss.locator(f"#transfer-request-{request.pk}")
     card.get_by_label("备注").fill("同意，夜班跟进")
     card.get_by_role("button", name="批准").click()
-    expect(boss.get_by_text("二次转派已批准，工单已转交。")).to_be_visible()
+    expect(boss.get_by_text("二次转派已批准，工单已转派。")).to_be_visible()
     assert boss.url.endswith("/supervisor/")
     expect(boss.locator("#approvals .approval")).to_have_count(1)
     shot(boss, "03-approved-1280")
