@@ -11,7 +11,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from . import selectors, services
+from . import selectors, services, transfers
 from .api_errors import validate_all
 from .api_fields import ModelSerializer, TextField
 from .errors import RuleViolation
@@ -24,6 +24,7 @@ from .models import (
     Grid,
     Ticket,
     TicketStatus,
+    TransferRequest,
 )
 from .pagination import TicketCursor
 from .permissions import DESK, HasRole
@@ -126,6 +127,35 @@ class TransferSerializer(serializers.Serializer):
     note = TextField()
 
 
+class DecisionSerializer(serializers.Serializer):
+    note = TextField(required=False, allow_blank=True, default="")
+
+
+class TransferRequestSerializer(ModelSerializer):
+    ticket = serializers.SlugRelatedField(slug_field="number", read_only=True)
+    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    to_user = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    decided_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+
+    class Meta:
+        model = TransferRequest
+        fields = [
+            "id",
+            "ticket",
+            "requested_by",
+            "to_user",
+            "note",
+            "state",
+            "decided_by",
+            "decided_at",
+            "decision_note",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
 class ContactSerializer(ModelSerializer):
     class Meta:
         model = CustomerContact
@@ -200,6 +230,7 @@ class TicketViewSet(
             "partial_update": UpdateTicketSerializer,
             "retrieve": TicketDetailSerializer,
             "transfer": TransferSerializer,
+            "transfer_request": TransferSerializer,
             "contact": ContactSerializer,
             "close": CloseSerializer,
         }.get(self.action, TicketSerializer)
@@ -277,6 +308,18 @@ class TicketViewSet(
         )
         return self._respond(ticket)
 
+    @extend_schema(request=TransferSerializer, responses={201: TransferRequestSerializer})
+    @action(detail=True, methods=["post"], url_path="transfer-request")
+    def transfer_request(self, request, number=None):
+        """R4: the owner of a ticket transferred once asks a supervisor for a second transfer;
+        409 when one is waiting already or none is needed."""
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        req = transfers.request_second_transfer(
+            actor=request.user, ticket=self.get_object(), **serializer.validated_data
+        )
+        return Response(TransferRequestSerializer(req).data, status=status.HTTP_201_CREATED)
+
     @extend_schema(request=ContactSerializer, responses={201: ContactSerializer})
     @action(detail=True, methods=["post"])
     def contact(self, request, number=None):
@@ -296,3 +339,40 @@ class TicketViewSet(
             actor=request.user, ticket=self.get_object(), **serializer.validated_data
         )
         return self._respond(ticket)
+
+
+class TransferRequestViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """R4: second transfers waiting for a supervisor; a supervisor approves or refuses."""
+
+    throttle_scope = "tickets"
+    permission_classes = [HasRole]
+    allowed_roles = DESK
+    serializer_class = TransferRequestSerializer
+
+    def get_queryset(self):
+        if self.action == "list":
+            return selectors.pending_transfer_requests()
+        # A decided request is still found: deciding it again is a conflict (409, "decided
+        # already"), not a 404, for whoever lost the race to decide it.
+        return TransferRequest.objects.select_related("ticket", "requested_by", "to_user")
+
+    def _decide(self, request, approve: bool):
+        serializer = DecisionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        req = transfers.decide_transfer_request(
+            actor=request.user,
+            request=self.get_object(),
+            approve=approve,
+            note=serializer.validated_data["note"],
+        )
+        return Response(TransferRequestSerializer(req).data)
+
+    @extend_schema(request=DecisionSerializer, responses={200: TransferRequestSerializer})
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        return self._decide(request, approve=True)
+
+    @extend_schema(request=DecisionSerializer, responses={200: TransferRequestSerializer})
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        return self._decide(request, approve=False)

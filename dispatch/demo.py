@@ -30,6 +30,7 @@ from .models import (
     Ticket,
 )
 from .sweep import sweep_deadlines
+from .transfers import request_second_transfer
 
 User = get_user_model()
 
@@ -165,10 +166,47 @@ def seed_desk_day(demo: Demo) -> None:
     )
 
 
+def seed_second_transfer(demo: Demo) -> None:
+    """Issue 15 (R4): a ticket the supervisor took and handed to the dispatcher, who asks to hand
+    it on a second time: it waits in the supervisor's approvals inbox, shown on the ticket. Not
+    in demo.tickets: nothing else acts on it."""
+    dispatcher, supervisor = demo.staff["dispatcher"], demo.staff["supervisor"]
+    name, phone, address = CUSTOMERS[5]
+    phenomenon, place, action = FAULTS[3]
+    ticket = services.open_ticket(
+        actor=supervisor,
+        kind=ComplaintKind.SOLVE,
+        complexity=Complexity.COMPLEX,
+        customer_name=name,
+        contact_person=name,
+        phone=phone,
+        address=f"广州市{address}",
+        phenomenon=phenomenon,
+        location_detail=place,
+        customer_action=action,
+    )
+    services.transfer_ticket(
+        actor=supervisor,
+        ticket=ticket,
+        to_user=dispatcher,
+        note="客户已说明故障现象、位置和操作，请安排上门测试。",
+    )
+    request = request_second_transfer(
+        actor=dispatcher,
+        ticket=ticket,
+        to_user=supervisor,
+        note="客户要求主管直接跟进，并投诉此前答复不及时；故障现象、位置和操作已记录。",
+    )
+    age = timedelta(minutes=40)
+    shift_ticket(ticket, age)
+    type(request).objects.filter(pk=request.pk).update(created_at=request.created_at - age)
+
+
 def seed(demo: Demo) -> None:
     seed_teams(demo)
     seed_tickets(demo)
     seed_desk_day(demo)
+    seed_second_transfer(demo)
 
 
 def sweep_history(demo: Demo) -> None:

@@ -93,15 +93,42 @@ def ticket_opened_event(*, ticket, actor, ack_due: datetime) -> Event:
     )
 
 
-def ticket_transferred_event(*, ticket, actor, previous_owner, note: str) -> Event:
-    """R4: a transfer with its handover note."""
+def ticket_transferred_event(*, ticket, actor, previous_owner, note: str, request=None) -> Event:
+    """R4: a transfer with its handover note; a second one names the request it answers, who
+    asked and who approved."""
+    after = {"owner": ticket.owner.username, "transfer_count": ticket.transfer_count}
+    if request is not None:
+        after |= {"request": request.pk, "requested_by": request.requested_by.username}
+        after["approved_by"] = actor.username
     return record_event(
         ticket=ticket,
         actor=actor,
         kind=EventKind.TICKET_TRANSFERRED,
         message=note,
         before={"owner": previous_owner.username},
-        after={"owner": ticket.owner.username, "transfer_count": ticket.transfer_count},
+        after=after,
+    )
+
+
+def ticket_transfer_requested_event(*, ticket, actor, request) -> Event:
+    """R4: a second transfer asked for; it waits for a supervisor."""
+    return record_event(
+        ticket=ticket,
+        actor=actor,
+        kind=EventKind.TICKET_TRANSFER_REQUESTED,
+        message=request.note,
+        after={"request": request.pk, "to_user": request.to_user.username},
+    )
+
+
+def ticket_transfer_rejected_event(*, ticket, actor, request) -> Event:
+    """R4: a supervisor refused a second transfer; the ticket stays with its owner."""
+    return record_event(
+        ticket=ticket,
+        actor=actor,
+        kind=EventKind.TICKET_TRANSFER_REJECTED,
+        message=request.decision_note,
+        after={"request": request.pk, "to_user": request.to_user.username},
     )
 
 

@@ -254,6 +254,23 @@ class TransferForm(forms.Form):
         self.fields["to_user"].queryset = qs
 
 
+class DecisionForm(forms.Form):
+    """R4, R11: a supervisor's decision is the button pressed, approve or reject; a post that
+    names neither (or both) decides nothing."""
+
+    note = forms.CharField(label=_("Note"), required=False)
+    approve = forms.BooleanField(required=False)
+    reject = forms.BooleanField(required=False)
+
+    def clean(self):
+        data = super().clean()
+        if bool(data.get("approve")) == bool(data.get("reject")):
+            raise forms.ValidationError(
+                _("Choose to approve or to reject the request."), code="no_decision"
+            )
+        return data
+
+
 class ContactForm(BannedPhraseCheck, forms.Form):
     # R27: what the customer was told is checked as it is typed; it was said already, so the
     # record is never refused.

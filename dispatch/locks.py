@@ -7,7 +7,8 @@ A transaction takes its locks in this order, skipping what it does not need, nev
 
     1. ticket
     2. visit                      (of that ticket)
-    3. reschedule request, survey link, or handover request   (of that visit)
+    3. reschedule request, survey link, or handover request   (of that visit); or a
+       second-transfer request (of that ticket, no visit between)
     4. engineer                   (the user whose calendar gets a time: book, reschedule, hand over)
 
 Independent resources, never held together with the chain above: the ticket-number counter of
@@ -107,6 +108,18 @@ def _lock_visit_child(label: str, obj):
     visit = lock_visit(visit_id)
     locked = _lock(model, _pk(obj))
     locked.visit = visit
+    return locked
+
+
+def lock_transfer_request(request):
+    """A second-transfer request (R4), after its ticket (`request.ticket` is locked too)."""
+    model = _model("dispatch.TransferRequest")
+    ticket_id = getattr(request, "ticket_id", None)
+    if ticket_id is None:
+        ticket_id = model.objects.values_list("ticket_id", flat=True).get(pk=_pk(request))
+    ticket = lock_ticket(ticket_id)
+    locked = _lock(model, _pk(request))
+    locked.ticket = ticket
     return locked
 
 

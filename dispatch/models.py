@@ -209,6 +209,77 @@ class TicketCounter(models.Model):
         return f"{self.day}: {self.last}"
 
 
+class TransferRequestState(models.TextChoices):
+    PENDING = "pending", _("Waiting for approval")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+
+
+# R4: a second transfer waits for one decision of a supervisor, and is decided once.
+TRANSFER_REQUEST_TRANSITIONS: dict[str, frozenset[str]] = {
+    TransferRequestState.PENDING: frozenset(
+        {TransferRequestState.APPROVED, TransferRequestState.REJECTED}
+    ),
+    TransferRequestState.APPROVED: frozenset(),
+    TransferRequestState.REJECTED: frozenset(),
+}
+
+
+class TransferRequest(models.Model):
+    """R4: a ticket transferred once already, to be handed on again: the owner asks, a supervisor
+    approves (the transfer happens, to the person asked for) or refuses."""
+
+    states = StateMap(TRANSFER_REQUEST_TRANSITIONS, field="state", choices=TransferRequestState)
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="transfer_requests")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    to_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("Hand over to"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    note = models.TextField(_("Handover note"))
+    state = models.CharField(
+        _("state"),
+        max_length=10,
+        choices=TransferRequestState.choices,
+        default=TransferRequestState.PENDING,
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(_("decision note"), blank=True)
+    created_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["state", "created_at"], name="transfer_req_state")]
+        constraints = [
+            # R4: one question at a time per ticket; a second one while it waits is a conflict.
+            models.UniqueConstraint(
+                fields=["ticket"], condition=Q(state="pending"), name="transfer_req_one_pending"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(state="pending", decided_at__isnull=True)
+                    | (~Q(state="pending") & Q(decided_at__isnull=False))
+                ),
+                name="transfer_req_decided_at",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} → {self.to_user_id}"
+
+    @property
+    def awaiting_decision(self) -> bool:
+        return not self.states.is_final(self.state)
+
+
 class EventKind(models.TextChoices):
     """Every kind of event, once, with its label on the timelines (docs/design.md#events).
     Each has one helper that writes it: dispatch.events for the desk's kinds, visits.events,
@@ -216,6 +287,11 @@ class EventKind(models.TextChoices):
 
     TICKET_OPENED = "ticket.opened", _("Complaint taken")
     TICKET_TRANSFERRED = "ticket.transferred", _("Transferred")
+    TICKET_TRANSFER_REQUESTED = (
+        "ticket.transfer_requested",
+        _("Second transfer sent for approval"),
+    )
+    TICKET_TRANSFER_REJECTED = "ticket.transfer_rejected", _("Second transfer refused")
     TICKET_UPDATED = "ticket.updated", _("Details completed or corrected")
     TICKET_CONTACT = "ticket.contact", _("Customer contacted")
     TICKET_STATUS = "ticket.status", _("Status changed")

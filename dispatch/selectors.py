@@ -17,6 +17,8 @@ from .models import (
     NotificationState,
     Ticket,
     TicketStatus,
+    TransferRequest,
+    TransferRequestState,
 )
 from .roles import Role, has_role, is_staff_member
 from .search import search
@@ -133,8 +135,25 @@ def ticket_detail(user, number: str) -> Ticket:
             Prefetch("events", queryset=Event.objects.select_related("actor", "visit")),
             Prefetch("deadlines", queryset=Deadline.objects.select_related("responsible", "visit")),
             "contacts__actor",
+            # R4: a second transfer waiting for a supervisor, shown on the ticket in words.
+            Prefetch(
+                "transfer_requests",
+                queryset=pending_transfer_requests()
+                .select_related(None)
+                .select_related("requested_by", "to_user"),
+                to_attr="pending_transfers",
+            ),
         )
         .get(number=number)
+    )
+
+
+def pending_transfer_requests() -> QuerySet[TransferRequest]:
+    """R4: second transfers waiting for a supervisor, oldest first (the approvals inbox)."""
+    return (
+        TransferRequest.objects.filter(state=TransferRequestState.PENDING)
+        .select_related("ticket", "ticket__owner", "requested_by", "to_user")
+        .order_by("created_at", "id")
     )
 
 

@@ -75,7 +75,7 @@ def _require_choice(value: str, choices, code: str, field: str, label: str) -> N
         raise RuleViolation(code, _("Choose a %(label)s.") % {"label": label}, field=field)
 
 
-def _require_open(ticket: Ticket) -> None:
+def require_open(ticket: Ticket) -> None:
     if ticket.is_closed:
         raise RuleViolation(
             "ticket_closed",
@@ -90,7 +90,7 @@ def owner_or_supervisor(actor, ticket: Ticket) -> bool:
     return ticket.owner_id == actor.pk or has_role(actor, Role.SUPERVISOR)
 
 
-def _require_owner_or_supervisor(actor, ticket: Ticket) -> None:
+def require_owner_or_supervisor(actor, ticket: Ticket) -> None:
     if not owner_or_supervisor(actor, ticket):
         raise PermissionDenied(
             _("Only the ticket's owner (%(owner)s) or a supervisor may do this.")
@@ -293,8 +293,8 @@ def _detail_value(ticket: Ticket, field: str) -> str:
 
 def _checked_changes(actor, ticket: Ticket, changes: dict) -> dict:
     """update_ticket's checks, every one of them: the changed details, cleaned."""
-    _require_open(ticket)
-    _require_owner_or_supervisor(actor, ticket)
+    require_open(ticket)
+    require_owner_or_supervisor(actor, ticket)
     unknown = sorted(set(changes) - set(TICKET_DETAILS))
     if unknown:
         raise RuleViolation(
@@ -397,41 +397,69 @@ def _clean_detail(field: str, value):
 
 @transaction.atomic
 def transfer_ticket(*, actor, ticket: Ticket, to_user, note: str) -> Ticket:
-    """R4: hand the ticket over once, with a handover note; a second transfer needs a supervisor.
+    """R4: hand the ticket over once, with a handover note; a second transfer needs a supervisor
+    (the owner asks for it: dispatch.transfers.request_second_transfer).
     R3: the new owner takes the ticket's deadlines with it."""
     ticket = lock_ticket(ticket)
-    _require_open(ticket)
+    require_open(ticket)
     # R4 before R3: whoever lost a race to transfer the ticket (its owner a moment ago) is told
     # it was transferred already, a conflict (409), not that it isn't theirs.
     if ticket.transfer_count >= 1 and not has_role(actor, Role.SUPERVISOR):
         raise RuleViolation(
             "second_transfer_needs_supervisor",
-            _("This ticket was transferred once already; a second transfer needs a supervisor."),
+            _(
+                "This ticket was transferred once already; a second transfer needs a "
+                "supervisor's approval. Ask for it on the ticket."
+            ),
             status=409,
         )
-    _require_owner_or_supervisor(actor, ticket)
-    note = require_text(
-        note,
-        code="handover_note_required",
-        message=_("Write a handover note so the customer never has to repeat the story."),
-        field="note",
-    )
+    require_owner_or_supervisor(actor, ticket)
+    note = check_new_owner(ticket=ticket, to_user=to_user, note=note)
+    return hand_over_ticket(ticket=ticket, actor=actor, to_user=to_user, note=note)
+
+
+def check_new_owner(*, ticket: Ticket, to_user, note: str) -> str:
+    """R4: a handover note, and a new owner at the desk who isn't the owner already; the note
+    as it is kept."""
+    note = (note or "").strip()
+    checks = Checks()
+    if not note:
+        checks.add(
+            RuleViolation(
+                "handover_note_required",
+                _("Write a handover note so the customer never has to repeat the story."),
+                field="note",
+            )
+        )
     if not is_staff_member(to_user) or not to_user.is_active:
-        raise RuleViolation(
-            "invalid_new_owner",
-            _("A ticket can be handed to a dispatcher or supervisor only."),
-            field="to_user",
+        checks.add(
+            RuleViolation(
+                "invalid_new_owner",
+                _("A ticket can be handed to a dispatcher or supervisor only."),
+                field="to_user",
+            )
         )
-    if to_user.pk == ticket.owner_id:
-        raise RuleViolation(
-            "same_owner", _("The ticket already belongs to this person."), field="to_user"
+    elif to_user.pk == ticket.owner_id:
+        checks.add(
+            RuleViolation(
+                "same_owner", _("The ticket already belongs to this person."), field="to_user"
+            )
         )
+    checks.done()
+    return note
+
+
+def hand_over_ticket(*, ticket: Ticket, actor, to_user, note: str, request=None) -> Ticket:
+    """The transfer itself, on a locked ticket whose checks passed (R3: the deadlines follow the
+    new owner; R4: the count and the event, naming the approved request if there is one)."""
     previous = ticket.owner
     ticket.owner = to_user
     ticket.transfer_count += 1
     ticket.save(update_fields=["owner", "transfer_count", "updated_at"])
     deadlines.reassign_deadlines(ticket=ticket, from_user=previous, to_user=to_user)
-    events.ticket_transferred_event(ticket=ticket, actor=actor, previous_owner=previous, note=note)
+    events.ticket_transferred_event(
+        ticket=ticket, actor=actor, previous_owner=previous, note=note, request=request
+    )
     return ticket
 
 
@@ -453,7 +481,7 @@ def record_contact(
     only as far as SEED_RULES["ACK_MAX_PROMISE_HOURS"]; further needs a supervisor.
     """
     ticket = lock_ticket(ticket)
-    _require_open(ticket)
+    require_open(ticket)
     engineer_on_ticket = ticket.visits.filter(engineer=actor).exists()
     moves_promise = bool(answered or new_promised_at)
     # A repeat call (issue 15) is written down by whoever at the desk takes it, and the owner is
@@ -469,7 +497,7 @@ def record_contact(
                 )
                 % {"owner": display_name(ticket.owner)}
             )
-        _require_owner_or_supervisor(actor, ticket)
+        require_owner_or_supervisor(actor, ticket)
     _require_choice(channel, ContactChannel, "invalid_channel", "channel", _("channel"))
     progress = require_text(
         progress,
@@ -596,14 +624,13 @@ def close_ticket(
       `waive_reason`, kept in the event. Only then are the remaining deadlines cancelled.
     """
     ticket = lock_ticket(ticket)
-    _require_open(ticket)
-    _require_owner_or_supervisor(actor, ticket)
-    resolution = require_text(
-        resolution,
-        code="resolution_required",
-        message=_("Say how the complaint was resolved."),
-        field="resolution",
-    )
+    require_open(ticket)
+    require_owner_or_supervisor(actor, ticket)
+    resolution = (resolution or "").strip()
+    if not resolution:
+        raise RuleViolation(
+            "resolution_required", _("Say how the complaint was resolved."), field="resolution"
+        )
     blockers = close_blockers(ticket)
     if blockers:
         raise RuleViolation("visit_pending", " ".join(blockers), status=409)

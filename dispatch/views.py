@@ -6,15 +6,17 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from . import selectors, services
+from . import selectors, services, transfers
 from .events import event_label
 from .forms import (
     CloseForm,
     ContactForm,
+    DecisionForm,
     IntakeForm,
     TicketDetailsForm,
     TicketFilterForm,
@@ -22,11 +24,12 @@ from .forms import (
     run_service,
 )
 from .language import find_banned_phrases, find_sensitive_topics
-from .models import Ticket
+from .models import Ticket, TransferRequest
 from .notifications import template_label
 from .pagination import CappedPaginator
 from .permissions import DESK, role_required
-from .roles import has_role
+from .redirects import back_to
+from .roles import Role, has_role
 
 
 @login_required
@@ -176,6 +179,11 @@ def _detail(request, ticket, **forms):
         ],
         "details_form": forms.get("details_form") or TicketDetailsForm(ticket=ticket),
         "may_update": services.owner_or_supervisor(request.user, ticket),
+        # R4: after one transfer, the owner asks a supervisor instead of transferring.
+        "transfer_needs_approval": ticket.transfer_count >= 1
+        and not has_role(request.user, Role.SUPERVISOR),
+        "is_supervisor": has_role(request.user, Role.SUPERVISOR),
+        "decision_form": DecisionForm(),
         "same_caller": selectors.caller_tickets(request.user, ticket.phone, exclude=ticket),
     }
     status = 400 if forms else 200
@@ -204,6 +212,65 @@ def ticket_transfer(request, number):
         messages.success(request, _("Ticket transferred."))
         return redirect("dispatch:ticket_detail", number=number)
     return _detail(request, ticket, transfer_form=form)
+
+
+@require_POST
+@role_required(*DESK)
+def ticket_transfer_request(request, number):
+    """R4: the owner of a ticket transferred once asks a supervisor for a second transfer."""
+    ticket = _get_ticket(request, number)
+    form = TransferForm(request.POST, ticket=ticket)
+    if form.is_valid() and run_service(
+        form,
+        lambda: transfers.request_second_transfer(
+            actor=request.user,
+            ticket=ticket,
+            to_user=form.cleaned_data["to_user"],
+            note=form.cleaned_data["note"],
+        ),
+    ):
+        messages.success(
+            request,
+            _("Second transfer sent to a supervisor; the ticket stays yours until it is approved."),
+        )
+        return redirect("dispatch:ticket_detail", number=number)
+    return _detail(request, ticket, transfer_form=form)
+
+
+@require_POST
+@role_required(Role.SUPERVISOR)
+def transfer_decide(request, pk):
+    """R4: a supervisor approves or refuses a second transfer, on the ticket page or in the
+    approvals inbox (whose form names itself as `next`)."""
+    transfer_request = get_object_or_404(TransferRequest, pk=pk)
+    ticket_url = reverse("dispatch:ticket_detail", args=[transfer_request.ticket.number])
+    form = DecisionForm(request.POST)
+    if form.is_valid():
+        approve = form.cleaned_data["approve"]
+        if run_service(
+            form,
+            lambda: transfers.decide_transfer_request(
+                actor=request.user,
+                request=transfer_request,
+                approve=approve,
+                note=form.cleaned_data.get("note", ""),
+            ),
+        ):
+            if approve:
+                messages.success(
+                    request, _("Second transfer approved; the ticket was handed over.")
+                )
+            else:
+                messages.info(
+                    request, _("Second transfer refused; the ticket stays with its owner.")
+                )
+            return redirect(back_to(request, ticket_url))
+    for error in form.non_field_errors():
+        messages.error(request, error)
+    for errors in (form.errors.get(name) for name in form.fields):
+        for error in errors or ():
+            messages.error(request, error)
+    return redirect(back_to(request, ticket_url))
 
 
 @require_POST

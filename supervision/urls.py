@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import network_tests, outbox_views
+from . import approvals, network_tests, outbox_views
 from .dashboard import views as dashboard
 
 app_name = "supervision"
@@ -15,6 +15,8 @@ urlpatterns = [
     path(
         "supervisor/tickets/<str:number>/reassign/", dashboard.reassign, name="dashboard_reassign"
     ),
+    # Issue 15: every decision waiting for a supervisor (R4, R11).
+    path("supervisor/approvals/", approvals.approvals, name="approvals"),
     # Issue 18: the after-fix share per team and the hot cells.
     path("supervisor/network-tests/", network_tests.report, name="network_tests"),
     path("alerts/", outbox_views.alerts, name="alerts"),

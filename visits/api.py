@@ -20,6 +20,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
+from dispatch.api import DecisionSerializer
 from dispatch.api_fields import ModelSerializer, RowsMixin, TextField
 from dispatch.dates import ApiMomentField, validate_day
 from dispatch.json_input import BoundedJSONParser
@@ -502,10 +503,6 @@ class LeaveSerializer(serializers.Serializer):
         allow_null=True, help_text="R17: did the customer complain about the service?"
     )
     complaint_note = TextField(required=False, allow_blank=True, default="")
-
-
-class DecisionSerializer(serializers.Serializer):
-    note = TextField(required=False, allow_blank=True, default="")
 
 
 class AvailabilityQuerySerializer(serializers.Serializer):

@@ -100,23 +100,6 @@ class CancelForm(BannedPhraseCheck, forms.Form):
     )
 
 
-class DecisionForm(forms.Form):
-    """R11: the supervisor's decision is the button pressed, approve or reject; a post that names
-    neither (or both) decides nothing."""
-
-    note = forms.CharField(label=_("Note"), required=False)
-    approve = forms.BooleanField(required=False)
-    reject = forms.BooleanField(required=False)
-
-    def clean(self):
-        data = super().clean()
-        if bool(data.get("approve")) == bool(data.get("reject")):
-            raise forms.ValidationError(
-                _("Choose to approve or to reject the request."), code="no_decision"
-            )
-        return data
-
-
 class LateNoticeForm(BannedPhraseCheck, forms.Form):
     # R27: the reason is in the customer's SMS.
     banned_phrase_fields = ("reason",)

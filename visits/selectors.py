@@ -237,7 +237,19 @@ def caller_visits(user, phone: str, *, days: int = 90, limit: int = 5) -> list[V
 def ticket_visits(ticket) -> list[Visit]:
     """The visits section of the ticket page, newest first."""
     return list(
-        Visit.objects.filter(ticket=ticket).select_related("engineer").order_by("-start", "-id")
+        Visit.objects.filter(ticket=ticket)
+        .select_related("engineer")
+        .prefetch_related(
+            # R11: a late change waiting for a supervisor shows on the ticket (issue 15).
+            Prefetch(
+                "reschedule_requests",
+                queryset=pending_requests()
+                .select_related(None)
+                .select_related("requested_by", "new_engineer"),
+                to_attr="pending_changes",
+            )
+        )
+        .order_by("-start", "-id")
     )
 
 

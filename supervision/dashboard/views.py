@@ -18,6 +18,7 @@ from dispatch.roles import Role
 from dispatch.selectors import failed_customer_sms
 from visits import selectors as visit_selectors
 
+from ..approvals import inbox
 from . import charts, selectors
 from .board import read_board
 from .export import export
@@ -155,12 +156,11 @@ def dashboard(request):
             [w["week"].strftime("%m-%d") for w in trend],
         ),
     }
-    template = (
-        "supervision/dashboard/live.html"
-        if request.headers.get("HX-Request")
-        else ("supervision/dashboard/page.html")
-    )
-    return render(request, template, context)
+    if request.headers.get("HX-Request"):
+        return render(request, "supervision/dashboard/live.html", context)
+    # Issue 15: the approvals inbox is a region of the page, refreshed on its own.
+    context |= inbox(request, back=request.get_full_path())
+    return render(request, "supervision/dashboard/page.html", context)
 
 
 @require_GET

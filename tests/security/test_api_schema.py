@@ -69,6 +69,7 @@ def real_ids(world, path: str) -> dict:
     for pattern, obj in (
         (r"^/api/(kit/)?visits/", world.visit),
         (r"^/api/reschedule-requests/", world.request),
+        (r"^/api/transfer-requests/", world.transfer_request),
         (r"^/api/kit/items/", world.item),
         (r"^/api/survey-responses/", world.response),
         (r"^/api/survey-questions/", world.question),

@@ -94,6 +94,39 @@ MATRIX = {
         "401 405 405 403 403",
         "401 405 405 403 403",
     ),
+    # R4: the owner asks a supervisor for a second transfer; a supervisor decides.
+    "ticket-transfer-request": (
+        "ticket",
+        "401 405 405 403 403",
+        "401 400 400 403 403",
+        "401 405 405 403 403",
+        "401 405 405 403 403",
+        "401 405 405 403 403",
+    ),
+    "transfer-request-list": (
+        "",
+        "401 200 200 403 403",
+        "401 405 405 403 403",
+        "401 405 405 403 403",
+        "401 405 405 403 403",
+        "401 405 405 403 403",
+    ),
+    "transfer-request-approve": (
+        "transfer",
+        "401 405 405 403 403",
+        "401 403 200 403 403",
+        "401 405 405 403 403",
+        "401 405 405 403 403",
+        "401 405 405 403 403",
+    ),
+    "transfer-request-reject": (
+        "transfer",
+        "401 405 405 403 403",
+        "401 403 200 403 403",
+        "401 405 405 403 403",
+        "401 405 405 403 403",
+        "401 405 405 403 403",
+    ),
     "visit-list": (
         "",
         "401 200 200 200 200",
@@ -530,6 +563,9 @@ MATRIX = {
     "dispatch:caller": ("", "L 200 200 403 403", X, X, X, X),
     "dispatch:repeat_call": ("ticket", X, "L 302 302 403 403", X, X, X),
     "dispatch:ticket_transfer": ("ticket", X, "L 400 400 403 403", X, X, X),
+    # R4: an empty form is shown again with its errors; an empty decision goes back with one.
+    "dispatch:ticket_transfer_request": ("ticket", X, "L 400 400 403 403", X, X, X),
+    "dispatch:transfer_decide": ("transfer", X, "L 403 302 403 403", X, X, X),
     "dispatch:ticket_contact": ("ticket", X, "L 400 400 403 403", X, X, X),
     "dispatch:ticket_close": ("ticket", X, "L 400 400 403 403", X, X, X),
     "supervision:supervisor": ("", "L 403 200 403 403", "L 403 200 403 403", X, X, X),
@@ -540,6 +576,8 @@ MATRIX = {
     "supervision:alerts_read": ("", X, "L 302 302 302 302", X, X, X),
     "supervision:outbox": ("", "L 403 200 403 403", "L 403 200 403 403", X, X, X),
     "supervision:network_tests": ("", "L 403 200 403 403", X, X, X, X),
+    # Issue 15: every decision waiting for a supervisor (R4, R11).
+    "supervision:approvals": ("", "L 403 200 403 403", X, X, X, X),
     "supervision:outbox_retry": ("notification", X, "L 403 302 403 403", X, X, X),
     "dispatch:language_check": ("", X, "L 200 200 200 200", X, X, X),
 }
@@ -561,6 +599,7 @@ def kwargs_for(kind: str, w, other: bool) -> dict:
         "token": {"token": w.token},
         "visit": {"pk": (w.other_visit if other else w.visit).pk},
         "request": {"pk": (w.other_request if other else w.request).pk},
+        "transfer": {"pk": w.transfer_request.pk},
         "response": {"pk": (w.other_response if other else w.response).pk},
         "item": {"pk": w.item.pk},
         "notification": {"pk": w.notification.pk},

@@ -7,7 +7,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from checklists.models import ChecklistItem
-from dispatch.models import Notification, Ticket
+from dispatch.models import Notification, Ticket, TransferRequest
 from surveys import services as surveys
 from surveys.models import Question, SurveyResponse
 from tests.factories import make_user, open_ticket
@@ -29,6 +29,8 @@ class World:
     other_response: SurveyResponse
     request: RescheduleRequest
     other_request: RescheduleRequest
+    # R4: a second transfer of `ticket` waiting for a supervisor.
+    transfer_request: TransferRequest
     item: ChecklistItem
     notification: Notification
     question: Question
@@ -97,6 +99,9 @@ def build_world() -> World:
         other_response=other_response,
         request=_request(visit, engineer),
         other_request=_request(other_visit, engineer2),
+        transfer_request=TransferRequest.objects.create(
+            ticket=ticket, requested_by=dispatcher, to_user=supervisor, note="客户已说明全部情况"
+        ),
         item=ChecklistItem.objects.order_by("pk").first(),
         notification=Notification.objects.order_by("pk").first(),
         question=Question.objects.order_by("pk").first(),

@@ -90,6 +90,14 @@ def test_demo_has_history_and_a_busy_today():
     waiting = waiting_tickets().tickets
     assert len(waiting) >= 3
     assert any(t.bookable for t in waiting) and any(not t.bookable for t in waiting)
+    # Issue 15: the supervisor's approvals inbox holds a late reschedule (R11) and a second
+    # transfer (R4), each in words.
+    supervisor = Client()
+    supervisor.force_login(get_user_model().objects.get(username="supervisor"))
+    inbox = supervisor.get("/supervisor/approvals/")
+    assert len(inbox.context["late_changes"]) == 1
+    assert len(inbox.context["transfers"]) == 1
+    assert "客户要求主管直接跟进" in inbox.content.decode()
     # Every engineer has something in hand around now.
     now = timezone.now()
     for username in ("engineer1", "engineer2", "engineer3"):

@@ -16,15 +16,16 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from dispatch.errors import RuleViolation
-from dispatch.forms import run_service
+from dispatch.forms import DecisionForm, run_service
 from dispatch.models import Notification, Ticket
 from dispatch.permissions import DESK, role_required
+from dispatch.redirects import back_to
 from dispatch.roles import Role, has_role
 from dispatch.rules import RESCHEDULE_LEAD
 from dispatch.selectors import tickets_for
 
 from .. import extensions, selectors, services, verdicts
-from ..forms import BoardForm, BookingForm, CancelForm, DecisionForm, RescheduleForm, SlotForm
+from ..forms import BoardForm, BookingForm, CancelForm, RescheduleForm, SlotForm
 from ..models import RescheduleRequest, Visit, VisitStatus
 from ..services.booking import clash_message
 from .common import get_visit, preview_sms, timeline
@@ -477,15 +478,19 @@ def cancel(request, pk):
 @require_POST
 @role_required(Role.SUPERVISOR)
 def decide(request, pk):
-    """R11: a supervisor approves or rejects a late reschedule."""
+    """R11: a supervisor approves or rejects a late reschedule, on the visit's page or in the
+    approvals inbox (whose form names itself as `next`: it goes back there)."""
     try:
         req = RescheduleRequest.objects.get(pk=pk)
     except RescheduleRequest.DoesNotExist as exc:
         raise Http404 from exc
+    inbox = request.POST.get("next")
     form = DecisionForm(request.POST)
     if not form.is_valid():
         for error in form.non_field_errors():
             messages.error(request, error)
+        if inbox:
+            return redirect(back_to(request, reverse("visits:detail", args=[req.visit_id])))
         visit = get_visit(request, req.visit_id)
         return _desk_page(request, visit, status=400, decision_form=form)
     approve = form.cleaned_data["approve"]
@@ -501,8 +506,8 @@ def decide(request, pk):
     elif approve:
         messages.success(request, _("Late change approved; counted as a violation."))
         new = Visit.objects.filter(rescheduled_from_id=req.visit_id).first()
-        if new is not None:
+        if new is not None and not inbox:
             return redirect("visits:detail", pk=new.pk)
     else:
         messages.info(request, _("Late reschedule rejected; the visit stays as booked."))
-    return redirect("visits:detail", pk=req.visit_id)
+    return redirect(back_to(request, reverse("visits:detail", args=[req.visit_id])))
