@@ -21,7 +21,10 @@ GETTEXT_CALLS |= {"pgettext_lazy", "npgettext", "npgettext_lazy"}
 
 
 def catalogs(language: str) -> list[Path]:
-    return sorted(ROOT.glob(f"**/locale/{language}/LC_MESSAGES/django.mo"))
+    """Our catalogs only: the project's and each app's (never Django's, in the venv)."""
+    folders = [ROOT, *(ROOT / app for app in APPS)]
+    found = (folder / "locale" / language / "LC_MESSAGES" / "django.mo" for folder in folders)
+    return sorted(path for path in found if path.exists())
 
 
 def entries(path: Path):
