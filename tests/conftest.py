@@ -85,8 +85,9 @@ def django_db_setup(
     aliases, serialized_aliases = _get_databases_for_setup(request.session.items)
     if worker and django_db_use_migrations and not django_db_keepdb and not serialized_aliases:
         with django_db_blocker.unblock():
+            run = request.config.workerinput["testrunuid"] if django_db_createdb else ""
             original = template_db.setup_worker_database(
-                worker=worker, verbosity=verbosity, rebuild=django_db_createdb
+                worker=worker, verbosity=verbosity, rebuild_for=run
             )
         yield
         with django_db_blocker.unblock():

@@ -54,19 +54,20 @@ def _stamp_of(creation, name: str) -> str | None:
     return row[0] if row else None
 
 
-def setup_worker_database(*, worker: str, verbosity: int, rebuild: bool) -> str:
+def setup_worker_database(*, worker: str, verbosity: int, rebuild_for: str = "") -> str:
     """Make this worker's test database a copy of the (fresh) template; return the name the
-    connection had before (the one to restore when the run ends)."""
+    connection had before (the one to restore when the run ends). rebuild_for: the run's id,
+    to build the template again once in that run (pytest --create-db)."""
     connection = connections["default"]
     creation = connection.creation
     original = connection.settings_dict["NAME"]
     test = connection.settings_dict["TEST"]
     worker_name = test["NAME"]  # pytest-django's: test_<name>_<worker>
     template = worker_name.removesuffix(f"_{worker}") + "_template"
-    stamp = migrations_stamp()
+    stamp = f"{migrations_stamp()} {rebuild_for}".strip()
     quote = connection.ops.quote_name
     with locked(template):
-        if rebuild or _stamp_of(creation, template) != stamp:
+        if _stamp_of(creation, template) != stamp:
             test["NAME"] = template
             try:
                 creation.create_test_db(
@@ -75,7 +76,7 @@ def setup_worker_database(*, worker: str, verbosity: int, rebuild: bool) -> str:
             finally:
                 test["NAME"] = worker_name
             with creation._nodb_cursor() as cursor:
-                cursor.execute(f"COMMENT ON DATABASE {quote(template)} IS '{stamp}'")  # hex
+                cursor.execute(f"COMMENT ON DATABASE {quote(template)} IS '{stamp}'")  # hex digits
         # No session may be connected to the template while it is copied.
         connection.close()
         with creation._nodb_cursor() as cursor:
