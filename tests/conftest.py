@@ -26,18 +26,31 @@ LONGEST_FIRST = (
 WAITING = ("tests/e2e/", "tests/integration/")
 
 
-def _start_order(item) -> int:
+def _django_order(item) -> int:
+    """pytest-django's (Django's) order: database tests, then transactional ones, then the
+    rest. It matters: a transactional test's flush empties the rows the data migrations seeded
+    (groups, survey questions, kit items), which the database tests after it would miss."""
+    marker = item.get_closest_marker("django_db")
+    transactional = bool(
+        marker and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences"))
+    ) or bool({"transactional_db", "live_server"} & set(item.fixturenames))
+    if transactional:
+        return 1
+    return 0 if marker or "db" in item.fixturenames else 2
+
+
+def _start_order(item) -> tuple[int, int]:
     for rank, prefix in enumerate(LONGEST_FIRST):
         if item.nodeid.startswith(prefix):
-            return rank
+            return _django_order(item), rank
     if item.nodeid.startswith(WAITING):
-        return len(LONGEST_FIRST)
-    return len(LONGEST_FIRST) + 1
+        return _django_order(item), len(LONGEST_FIRST)
+    return _django_order(item), len(LONGEST_FIRST) + 1
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
-    items.sort(key=_start_order)  # stable: the rest keep their order
+    items.sort(key=_start_order)  # stable: within a rank, the usual order
     if not getattr(config.option, "loadgroup", False):
         return
     # --dist loadgroup (Makefile): the tests of an xdist_group run on one worker (the seeded
