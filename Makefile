@@ -38,15 +38,19 @@ run: $(STAMP)
 		--schedule=var/celerybeat-schedule & \
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
-# In parallel (pytest-xdist): each worker has a test database of its own (<name>_gw0, _gw1 …);
-# the browser and Celery tests take their own ports, queues and temporary folders. More workers
-# than cores, as much of the suite waits (browsers, workers, polls). TEST_WORKERS=0: one process.
+# In parallel (pytest-xdist): each worker has a test database of its own (<name>_gw0, _gw1 …),
+# a copy of one migrated template (tests/template_db.py); the browser and Celery tests take their
+# own ports, queues and temporary folders. More workers than cores, as much of the suite waits
+# (browsers, workers, polls). Tests are handed out one at a time, the longest first
+# (tests/conftest.py); an xdist_group (the shared demo seed) stays on one worker.
+# TEST_WORKERS=0: one process.
 TEST_WORKERS ?= 4
+TEST_DIST := $(if $(filter 0,$(TEST_WORKERS)),,--dist loadgroup)
 # The layers first: a second, and an upward import fails before the suite starts.
 test: $(STAMP)
 	$(BIN)/lint-imports
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
-		$(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+		$(BIN)/pytest -n $(TEST_WORKERS) $(TEST_DIST) $(PYTEST_ARGS)
 
 # Benchmarks on PostgreSQL (not part of `make test`); BENCH_ARGS=--reload rebuilds the dataset.
 # Prints a table and writes it to docs/benchmarks.md.

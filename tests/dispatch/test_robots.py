@@ -99,9 +99,8 @@ def test_bursts_stay_under_the_robots_rate_limit(robot, dispatcher):
     assert len(robot.posts) == 3  # 60 alerts, 3 posts: one a minute, DingTalk allows 20
 
 
+@pytest.mark.parametrize("robot", ["dingtalk"], indirect=True)  # WeCom's webhook is not signed
 def test_dingtalk_webhook_is_signed(robot, dispatcher):
-    if robot.kind != "dingtalk":
-        pytest.skip("WeCom's webhook is not signed")
     robots.post_digest()
     burst(dispatcher, n=1)
     robots.post_digest()

@@ -2,7 +2,6 @@
 the messages go out once it is back (docs/design.md#messages: nothing waits on the broker)."""
 
 import logging
-import time
 from datetime import timedelta
 
 import pytest
@@ -60,10 +59,12 @@ def test_broker_down_services_succeed_and_deadlines_fire_when_it_is_back(
     workers("w")
     own_redis.stop()
 
-    started = time.monotonic()
     ticket = open_ticket(dispatcher)
-    book_visit(ticket, engineer)
-    assert time.monotonic() - started < 3  # no request hangs on the broker
+    visit = book_visit(ticket, engineer)
+    # Nothing waits on the broker: the booking returned, committed, and its SMS is kept in the
+    # outbox for the periodic run. That the request makes one quick try, not a retry loop, is
+    # counted in tests/dispatch/test_delivery.py; how long it takes is the bench's (bench/).
+    assert Visit.objects.filter(pk=visit.pk).exists()
     assert "Broker unavailable" in caplog.text
     Deadline.objects.filter(ticket=ticket).update(due_at=timezone.now() - timedelta(seconds=1))
     assert set(Notification.objects.values_list("state", flat=True)) == {NotificationState.PENDING}
