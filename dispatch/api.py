@@ -5,7 +5,7 @@ import re
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -131,6 +131,8 @@ class DecisionSerializer(serializers.Serializer):
     note = TextField(required=False, allow_blank=True, default="")
 
 
+# Named apart from TransferSerializer's request body (the schema calls that "TransferRequest").
+@extend_schema_serializer(component_name="SecondTransferRequest")
 class TransferRequestSerializer(ModelSerializer):
     ticket = serializers.SlugRelatedField(slug_field="number", read_only=True)
     requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
