@@ -1,7 +1,7 @@
 """Issue 17, in the browser at 360 px: the customer opens the short link of the SMS their phone
 received (SMS_BACKEND=file, tests/e2e/conftest.CustomerPhone) and confirms; moves the visit
-(no time inside two hours is offered; a time the desk took meanwhile gives a sentence and fresh
-times); asks for a call back. A staff session on the link reads it, and can't act."""
+(no time inside two hours is offered, R11; a time the desk took meanwhile, R7, gives a sentence
+and fresh times); asks for a call back. A staff session on the link reads it, and can't act."""
 
 import re
 from datetime import datetime, time, timedelta

@@ -1,6 +1,6 @@
 """Issue 17: the customer's appointment page at /c/<token>: no account, no staff navigation,
-staff sessions read-only, rate-limited, the token stored hashed, a refused move a sentence with
-fresh times, the .ics file RFC 5545-correct, and a constant number of queries."""
+staff sessions read-only, rate-limited, the token stored hashed, a refused move (R7, R11) a
+sentence with fresh times, the .ics file RFC 5545-correct, and a constant number of queries."""
 
 import re
 
