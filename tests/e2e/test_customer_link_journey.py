@@ -12,7 +12,7 @@ from django.utils.dateparse import parse_datetime
 from playwright.sync_api import expect
 
 from dispatch.models import Event, EventKind
-from tests.e2e.conftest import PHONE
+from tests.e2e.conftest import DESKTOP, PHONE
 from tests.factories import open_ticket
 from tests.visits.factories import book
 from visits.models import Visit, VisitStatus
@@ -43,7 +43,7 @@ def visit(dispatcher, ticket, engineer, customer_phone):
     return book(dispatcher, ticket, engineer, _tomorrow(14))
 
 
-def test_the_customer_confirms_from_the_sms(new_page, visit, customer_phone, shot):
+def test_the_customer_confirms_from_the_sms(new_page, visit, customer_phone, supervisor, shot):
     path = _link_from_sms(customer_phone)
     page = new_page(None, PHONE)
     page.goto(path)
@@ -58,6 +58,16 @@ def test_the_customer_confirms_from_the_sms(new_page, visit, customer_phone, sho
     _fits(page)
     shot(page, "02-confirmed-360")
     assert Event.objects.filter(visit=visit, kind=EventKind.VISIT_CUSTOMER_CONFIRMED).exists()
+
+    # The engineer's visit page says so (R8: they still call); the dashboard counts it.
+    field = new_page(visit.engineer, PHONE)
+    field.goto(f"/visits/{visit.pk}/")
+    expect(field.locator("#customer-confirmed")).to_contain_text("客户已于")
+    shot(field, "03-engineer-sees-it-360")
+    desk = new_page(supervisor, DESKTOP)
+    desk.goto("/supervisor/")
+    expect(desk.locator("#customers-today")).to_contain_text("客户通过链接确认预约: 1")
+    shot(desk, "04-dashboard-customers-today-1280")
 
 
 def test_the_customer_moves_and_a_time_taken_meanwhile_gives_fresh_times(

@@ -15,6 +15,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from dispatch import deadlines, notifications
 from dispatch.delivery import in_quiet_hours
@@ -28,6 +29,10 @@ from .booking import reschedule_for_customer
 from .common import minutes_between, queue_visit_sms
 from .links import ACTIONABLE, find_link
 
+# The owner's alert, as the outbox and the alerts page name it.
+notifications.TEMPLATE_LABELS["visit_customer_callback_staff"] = gettext_lazy(
+    "Customer asked for a call back"
+)
 NOTE_MAX = 200
 # What the customer's own move says in the reschedule SMS (R11: "由于您的改约要求，原定…").
 MOVE_REASON = "您的改约要求"
