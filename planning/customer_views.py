@@ -17,6 +17,7 @@ from django.utils import dateformat, timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
 
 from dispatch.errors import PermissionDenied, RuleViolation
 from dispatch.middleware import gzip_exempt
@@ -105,6 +106,7 @@ def page(request, token):
     if request.method != "POST":
         return _page(request, link)
     try:
+        customer.require_customer(request.user)  # a staff session: refused whatever it sends
         customer.require_allowed(hash_token(token), "action")
         _act(request, token, link)
     except PermissionDenied as exc:
@@ -120,6 +122,7 @@ def page(request, token):
     return redirect(request.path)
 
 
+@require_GET
 @never_cache
 def calendar(request, token):
     """The appointment as an .ics file for the phone's calendar (RFC 5545)."""
