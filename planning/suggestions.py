@@ -453,7 +453,7 @@ def customer_slots(visit: Visit, now: datetime | None = None) -> list[tuple[date
     for day in day_list:
         found = [
             (start, end)
-            for start, end, *_rest in _candidates(req, engineer, day, busy, minutes, hours)
+            for start, end, *_rest in _candidates(req, engineer, day, Day(busy), minutes, hours)
             if start != visit.start
         ]
         if len(found) > per_day:

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("dispatch", "0021_event_kinds_ticket_corrections"),
+        ("dispatch", "0022_ticket_open_created"),
     ]
 
     operations = [
