@@ -40,6 +40,10 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 # The address customers' links point at (the survey link in the SMS, its QR code): the public
 # address in production. Empty: the address a request came to (dispatch.sites).
 SITE_URL = os.environ.get("SITE_URL", "").strip()
+# Issue 17: the customer's appointment link (/c/<token>): pages opened per address, and actions
+# per link, in ten minutes (visits.services.customer, counted in the cache).
+CUSTOMER_LINK_PAGE_LIMIT = int(os.environ.get("CUSTOMER_LINK_PAGE_LIMIT", "60"))
+CUSTOMER_LINK_ACTION_LIMIT = int(os.environ.get("CUSTOMER_LINK_ACTION_LIMIT", "10"))
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -472,6 +476,12 @@ PLANNING = {
     "POLICY": os.environ.get("SUGGEST_POLICY", "balanced"),
     "HORIZON_DAYS": int(os.environ.get("SUGGEST_DAYS", "3")),
     "SLOT_STEP_MINUTES": int(os.environ.get("SUGGEST_STEP_MINUTES", "30")),
+    # Slack kept between one visit's end (plus travel) and the next one's arrival, on top of
+    # R9's five minutes early (suggestions and the customer's own move, issue 17).
+    "BUFFER_MINUTES": int(os.environ.get("VISIT_BUFFER_MINUTES", "0")),
+    # Issue 17: how many days ahead, and how many times a day, the customer's link offers.
+    "CUSTOMER_DAYS": int(os.environ.get("CUSTOMER_SLOT_DAYS", "5")),
+    "CUSTOMER_SLOTS_PER_DAY": int(os.environ.get("CUSTOMER_SLOTS_PER_DAY", "4")),
     "SUGGESTIONS": int(os.environ.get("SUGGEST_COUNT", "5")),
     # The day optimizer's time limit (OR-Tools), seconds.
     "OPTIMIZE_SECONDS": float(os.environ.get("OPTIMIZE_SECONDS", "5")),

@@ -36,6 +36,8 @@ urlpatterns = [
     path("kit/", include("checklists.urls")),
     path("planning/", include("planning.urls")),
     path("survey/", include("surveys.urls")),
+    # Issue 17: the customer's appointment link, short for the SMS (visits.services.links).
+    path("c/", include("planning.customer_urls")),
     path("", include("supervision.urls")),
     path("", include("dispatch.urls")),
 ]

@@ -340,6 +340,10 @@ class EventKind(models.TextChoices):
     )
     VISIT_NO_SURVEY = "visit.no_survey", _("Recorded why there is no signed survey")
     VISIT_LEFT = "visit.left", _("Engineer left the site")
+    # Issue 17: what the customer did on their appointment's link (no staff account acts).
+    VISIT_CUSTOMER_CONFIRMED = "visit.customer_confirmed", _("Customer confirmed by the link")
+    VISIT_CUSTOMER_MOVED = "visit.customer_moved", _("Customer moved the visit by the link")
+    VISIT_CUSTOMER_CALLBACK = "visit.customer_callback", _("Customer asked for a call back")
     KIT_TICKED = "kit.ticked", _("Kit item ticked")
     KIT_UNTICKED = "kit.unticked", _("Kit item unticked")
     SURVEY_LINK_ISSUED = "survey.link_issued", _("Survey link issued")

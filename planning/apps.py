@@ -22,3 +22,9 @@ class PlanningConfig(AppConfig):
             extensions.OPTIMIZE_DAY,
             lambda day: f"{reverse('planning:optimize')}?{urlencode({'day': day.isoformat()})}",
         )
+        # Issue 17: the customer's link offers free slots and the departure SMS an arrival
+        # time, both reckoned here (visits asks through its registry).
+        from .suggestions import customer_slots, travel_minutes
+
+        extensions.register_reckoning(extensions.CUSTOMER_SLOTS, customer_slots)
+        extensions.register_reckoning(extensions.TRAVEL_MINUTES, travel_minutes)

@@ -298,7 +298,8 @@ def _candidates(req: Request, engineer, day: date, visits: Day, minutes: dict, h
             previous = None  # the day before: the engineer sets out from home
         origin = previous.place if previous else home
         travel_in = minutes[origin]
-        ready = previous.end if previous else work_start
+        buffer = timedelta(minutes=settings.PLANNING.get("BUFFER_MINUTES", 0))
+        ready = (previous.end + buffer) if previous else work_start
         depart_by = start - ARRIVE_EARLY - timedelta(minutes=travel_in)
         # R9: from the previous visit (or home, from the start of the day) five minutes early;
         # and nobody leaves in the past.
@@ -308,7 +309,7 @@ def _candidates(req: Request, engineer, day: date, visits: Day, minutes: dict, h
         # R9 for the next visit: its engineer still gets there five minutes early.
         if following is not None:
             travel_out = minutes[following.place]
-            if end + timedelta(minutes=travel_out) > following.start - ARRIVE_EARLY:
+            if end + buffer + timedelta(minutes=travel_out) > following.start - ARRIVE_EARLY:
                 start += step
                 continue
         yield start, end, travel_in, depart_by, previous, following
@@ -417,3 +418,70 @@ def suggest(
                 % {"minutes": settings.PLANNING["UNKNOWN_TRAVEL_MINUTES"]}
             )
     return chosen
+
+
+def customer_slots(visit: Visit, now: datetime | None = None) -> list[tuple[datetime, datetime]]:
+    """The times the customer may move their own visit to (issue 17), with the same engineer
+    and length, each keeping every rule a suggestion keeps: R7 (the engineer's other visits,
+    the exclusion constraint at booking), R9 (travel from the visit before, five minutes early,
+    and to the visit after, with PLANNING["BUFFER_MINUTES"]), R11 (nothing within two hours)
+    and the working hours. A read: the move itself is checked again by the booking service.
+    Registered with visits.extensions (CUSTOMER_SLOTS); at most CUSTOMER_SLOTS_PER_DAY a day,
+    spread over the day, over the next CUSTOMER_DAYS days."""
+    now = now or timezone.now()
+    if now > visit.start - RESCHEDULE_LEAD:
+        return []  # R11: under two hours before the visit, nothing is offered.
+    days = max(1, min(settings.PLANNING["CUSTOMER_DAYS"], 14))
+    per_day = max(1, settings.PLANNING["CUSTOMER_SLOTS_PER_DAY"])
+    req = Request(visit.ticket, visit.end - visit.start, now, days, "earliest", visit)
+    hours = work_hours()
+    today = timezone.localdate(now)
+    day_list = [today + timedelta(days=i) for i in range(days)]
+    engineer = visit.engineer
+    busy = _busy(
+        [engineer],
+        local_moment(day_list[0]) - timedelta(hours=12),
+        local_moment(day_list[-1] + timedelta(days=1)),
+        visit,
+    ).get(engineer.pk, [])
+    base = EngineerBase.objects.filter(engineer=engineer).select_related("home_grid").first()
+    origins = list({home_place(base), *(v.place for v in busy)})
+    minutes = dict(
+        zip(origins, travel.provider().minutes_to(origins, ticket_place(visit.ticket)), strict=True)
+    )
+    slots = []
+    for day in day_list:
+        found = [
+            (start, end)
+            for start, end, *_rest in _candidates(req, engineer, day, Day(busy), minutes, hours)
+            if start != visit.start
+        ]
+        if len(found) > per_day:
+            # Spread over the day: the first, the last and evenly between.
+            step = (len(found) - 1) / (per_day - 1) if per_day > 1 else 0
+            found = [found[round(i * step)] for i in range(per_day)]
+        slots.extend(found)
+    return slots
+
+
+def travel_minutes(visit: Visit) -> int:
+    """The engineer's expected travel to the visit (issue 17's departure SMS): from the visit
+    before it that day, else from the home base; the provider's estimate."""
+    previous = (
+        Visit.objects.filter(
+            engineer=visit.engineer,
+            end__lte=visit.start,
+            start__gte=local_moment(timezone.localdate(visit.start)),
+        )
+        .exclude(status__in=INACTIVE_STATUSES)
+        .exclude(pk=visit.pk)
+        .select_related("ticket")
+        .order_by("-end")
+        .first()
+    )
+    if previous is not None:
+        origin = ticket_place(previous.ticket)
+    else:
+        base = EngineerBase.objects.filter(engineer=visit.engineer).first()
+        origin = home_place(base)
+    return travel.provider().minutes_to([origin], ticket_place(visit.ticket))[0]

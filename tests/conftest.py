@@ -209,3 +209,11 @@ def site_language():
     translation.deactivate()
     yield
     translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
+def customer_link_rates_out_of_reach(settings):
+    """Issue 17: the customer link's rate limits count in Redis across tests; none is reached
+    by accident (tests/planning/test_customer_page.py sets the limit it exceeds)."""
+    settings.CUSTOMER_LINK_PAGE_LIMIT = 1_000_000
+    settings.CUSTOMER_LINK_ACTION_LIMIT = 1_000_000

@@ -21,5 +21,9 @@ class VisitsConfig(AppConfig):
         from .services.handover import register_resolvers
 
         register_resolvers()
+        # Issue 17: and the customer's appointment link, also only when it sends it.
+        from .services.links import register_resolvers as register_link_resolvers
+
+        register_link_resolvers()
         # The visit's customer SMS templates (dispatch.sms).
         from . import sms  # noqa: F401

@@ -504,6 +504,57 @@ def _today(clock, demo, tickets):
         new_arrival_at=j.start + 15 * M,
         reason="前一单未完成",
     )
+    _customers_on_links(clock, demo, now)
+
+
+def _customers_on_links(clock, demo, now):
+    """Issue 17: three customers answered their booking SMS on the short link this morning:
+    one confirmed (engineer3's visit page and the ticket show it), one moved the visit to a
+    free time (a new link by SMS), one asked to be called back (the owner's R6 contact, with
+    its alert). The supervisor's dashboard lists them under "customers today"."""
+    from dispatch.demo import CUSTOMERS, FAULTS
+    from dispatch.services import open_ticket
+
+    from .models import CustomerLink
+    from .services import customer
+    from .services.links import link_token
+
+    e3 = demo.staff["engineer3"]
+    day = timezone.localtime(now + 48 * H).replace(hour=9, minute=0)
+    visits = []
+    for k in range(3):
+        name, phone, address = CUSTOMERS[(k + 5) % len(CUSTOMERS)]
+        phenomenon, place, action = FAULTS[(k + 2) % len(FAULTS)]
+        ticket = clock(
+            now - (90 - k) * M,
+            open_ticket,
+            actor=demo.staff["dispatcher"],
+            kind="solve",
+            complexity="simple",
+            customer_name=name,
+            contact_person=name,
+            phone=phone,
+            address=f"广州市{address}",
+            phenomenon=phenomenon,
+            location_detail=place,
+            customer_action=action,
+        )
+        visits.append(_book(clock, demo, now - (80 - k) * M, ticket, day + 2 * k * H, 60, e3))
+
+    def token(visit):
+        return link_token(CustomerLink.objects.get(visit=visit))
+
+    confirmed, moving, calling = visits
+    clock(now - 40 * M, customer.confirm, actor=None, token=token(confirmed))
+    clock(
+        now - 25 * M,
+        customer.ask_callback,
+        actor=None,
+        token=token(calling),
+        note="白天上班，请傍晚六点后来电",
+    )
+    slots = clock(now - 10 * M, customer.slots, moving)
+    clock(now - 10 * M, customer.move, actor=None, token=token(moving), start=slots[-1][0])
 
 
 def seed(demo) -> None:

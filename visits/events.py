@@ -365,3 +365,35 @@ def visit_left_event(*, visit: Visit, actor, signed: bool) -> Event:
         signed=signed,
         no_survey_reason=visit.no_survey_reason,
     )
+
+
+# Issue 17: the customer's own actions on their appointment's link. The actor is nobody (the
+# customer has no account); the event says it was the customer.
+
+
+def visit_customer_confirmed_event(*, visit: Visit) -> Event:
+    """The customer confirmed the appointment (the engineer still re-confirms, R8)."""
+    return record_visit_event(
+        visit, None, EventKind.VISIT_CUSTOMER_CONFIRMED, by="customer", start=visit.start
+    )
+
+
+def visit_customer_moved_event(*, visit: Visit, new_visit: Visit, sms_sent: bool) -> Event:
+    """The customer moved the visit to a free slot (R7, R11); their action is the agreement."""
+    return record_visit_event(
+        visit,
+        None,
+        EventKind.VISIT_CUSTOMER_MOVED,
+        by="customer",
+        old_start=visit.start,
+        new_visit=new_visit.pk,
+        new_start=new_visit.start,
+        sms_sent=sms_sent,
+    )
+
+
+def visit_customer_callback_event(*, visit: Visit, note: str, due_at: datetime) -> Event:
+    """The customer asked for a call back: the owner's contact to make by `due_at` (R6)."""
+    return record_visit_event(
+        visit, None, EventKind.VISIT_CUSTOMER_CALLBACK, note, by="customer", due_at=due_at
+    )

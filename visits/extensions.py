@@ -11,6 +11,10 @@ AppConfig.ready():
 - a page of the desk's that an app above adds (planning, issue 19): the booking page loads the
   ticket's suggested engineers and times from `desk_page(SUGGESTIONS, ticket)`, the board links
   to `desk_page(OPTIMIZE_DAY, day)`. A page no installed app offers is not shown.
+- a reckoning only planning can make (issue 17): the free slots a customer may move their visit
+  to (`reckon(CUSTOMER_SLOTS, visit, now)`, every rule of a suggestion kept: R7, R9 with travel,
+  R11, working hours) and the engineer's travel minutes to the visit (`reckon(TRAVEL_MINUTES,
+  visit)`, for the departure SMS). A reckoning no installed app makes answers `default`.
 """
 
 from collections.abc import Callable
@@ -23,10 +27,14 @@ HANDBOOK_HANDED = "handbook_handed"
 # Desk pages the booking page and the board link to; planning offers them.
 SUGGESTIONS = "suggestions"
 OPTIMIZE_DAY = "optimize_day"
+# Reckonings planning makes (issue 17).
+CUSTOMER_SLOTS = "customer_slots"
+TRAVEL_MINUTES = "travel_minutes"
 
 _step_pages: dict[str, Callable[[object], str]] = {}
 _facts: dict[str, Callable[[object], bool]] = {}
 _desk_pages: dict[str, Callable[..., str]] = {}
+_reckonings: dict[str, Callable[..., object]] = {}
 
 
 def register_step_page(step: str, url_of: Callable[[object], str]) -> None:
@@ -54,3 +62,12 @@ def register_desk_page(name: str, url_of: Callable[..., str]) -> None:
 def desk_page(name: str, *args) -> str | None:
     url_of = _desk_pages.get(name)
     return url_of(*args) if url_of else None
+
+
+def register_reckoning(name: str, reckon_with: Callable[..., object]) -> None:
+    _reckonings[name] = reckon_with
+
+
+def reckon(name: str, *args, default=None):
+    reckon_with = _reckonings.get(name)
+    return reckon_with(*args) if reckon_with else default

@@ -764,3 +764,38 @@ class RescheduleRequest(models.Model):
     @property
     def awaiting_decision(self) -> bool:
         return not self.states.is_final(self.state)
+
+
+class CustomerLink(models.Model):
+    """The customer's short link to their appointment (issue 17): confirm it, move it to a free
+    slot, ask for a call back, add it to a calendar, without an account.
+
+    One per visit; a move books a new visit, which gets its own link (the old one then shows
+    that the visit was moved). Only the SHA-256 of the token is stored: the token is an HMAC,
+    keyed by the server's SECRET_KEY, of the random nonce, derived again only by the backend
+    that sends the SMS (visits.services.customer, dispatch.customer_secrets). It opens the
+    page until the visit starts; after that the page shows the visit's state.
+    """
+
+    visit = models.OneToOneField(
+        Visit, on_delete=models.CASCADE, related_name="customer_link", verbose_name=_("visit")
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    secret_nonce = models.CharField(max_length=32)
+    issued_at = models.DateTimeField(_("issued at"))
+    # The visit's start: the link acts until then.
+    expires_at = models.DateTimeField(_("acts until"))
+    confirmed_at = models.DateTimeField(_("confirmed by the customer at"), null=True, blank=True)
+    callback_asked_at = models.DateTimeField(_("call back asked for at"), null=True, blank=True)
+    callback_note = models.CharField(_("customer's note"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("customer link")
+        verbose_name_plural = _("customer links")
+
+    def __str__(self) -> str:
+        return f"{self.visit_id}"
+
+    def acts(self, now=None) -> bool:
+        """The link still acts for the customer: before the visit starts, on a pending visit."""
+        return (now or timezone.now()) < self.expires_at

@@ -106,6 +106,7 @@ def visit_detail(user, pk: int) -> Visit:
             "rescheduled_from",
             "rescheduled_to",
             "rescheduled_to__engineer",
+            "customer_link",  # issue 17: what the customer did on their link
             "handed_over_from",
             "handed_over_from__engineer",
             "handed_over_to",

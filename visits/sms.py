@@ -195,3 +195,25 @@ customer_sms(
     values=lambda c: {**_visit(c), "end": local(c["visit"].end, TIME)},
     labels=LABELS,
 )
+customer_sms(
+    # Issue 17: the customer's short link (visits.services.links). The site's address is fixed
+    # text of the registered template; the variable holds "c/<token>", 24 characters.
+    "visit_link",
+    label=_("Appointment link"),
+    variables={"name": Kind.NAME, "start": Kind.TIME, "link": Kind.LINK},
+    values=lambda c: {
+        "name": c["ticket"].customer_name,
+        "start": local(c["visit"].start, DAY_TIME),
+        "link": c["link"],
+    },
+    labels={**LABELS, "link": _("appointment link")},
+    secret="link",
+)
+customer_sms(
+    # Issue 17: the engineer set out; a coarse arrival time, never a location.
+    "visit_departed",
+    label=_("Engineer on the way"),
+    variables={"name": Kind.NAME, "engineer": Kind.NAME, "eta": Kind.TIME},
+    values=lambda c: {**_visit(c), "eta": local(c["eta"], TIME)},
+    labels=LABELS,
+)

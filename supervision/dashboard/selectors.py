@@ -29,7 +29,15 @@ from django.db.models.functions import JSONObject, TruncWeek
 from django.utils import timezone
 
 from dispatch.dates import local_moment
-from dispatch.models import CustomerContact, Deadline, DeadlineKind, DeadlineState, Team
+from dispatch.models import (
+    CustomerContact,
+    Deadline,
+    DeadlineKind,
+    DeadlineState,
+    Event,
+    EventKind,
+    Team,
+)
 from dispatch.periods import Period
 from dispatch.roles import Role
 from surveys import selectors as survey_selectors
@@ -297,3 +305,40 @@ def weekly_trend(period: Period, *, engineer=None, team=None) -> list[dict]:
         }
         for row in rows
     ]
+
+
+# Issue 17: what customers did on their appointment links today (confirmed, moved, asked for a
+# call back): the counts and the latest few, one query.
+CUSTOMER_KINDS = [
+    EventKind.VISIT_CUSTOMER_CONFIRMED,
+    EventKind.VISIT_CUSTOMER_MOVED,
+    EventKind.VISIT_CUSTOMER_CALLBACK,
+]
+
+
+@dataclass
+class CustomersToday:
+    counts: dict[str, int]
+    latest: list  # Events, newest first, with their tickets
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def rows(self):
+        return [(EventKind(kind).label, kind, self.counts.get(kind, 0)) for kind in CUSTOMER_KINDS]
+
+
+def customers_today(now=None, limit: int = 10) -> CustomersToday:
+    """Two queries whatever the day brought: the counts per kind, and the latest few with
+    their tickets (events by creation time: the index on created_at)."""
+    now = now or timezone.now()
+    start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    today = Event.objects.filter(kind__in=CUSTOMER_KINDS, created_at__gte=start)
+    counts = today.aggregate(
+        **{kind.name: Count("id", filter=Q(kind=kind)) for kind in CUSTOMER_KINDS}
+    )
+    latest = list(today.select_related("ticket").order_by("-created_at", "-id")[:limit])
+    return CustomersToday(
+        counts={kind: counts[kind.name] for kind in CUSTOMER_KINDS}, latest=latest
+    )

@@ -139,6 +139,8 @@ def dashboard(request):
             (n, template_label(n.template))
             for n in failed_customer_sms()[: selectors.SECTION_LIMIT]
         ],
+        # Issue 17: what customers did on their appointment links today.
+        "customers_today": selectors.customers_today(),
         "punctuality_chart": charts.bar_chart(
             _("Punctuality by engineer"),
             list(zip(names, [r.punctuality for r in records], strict=True)),

@@ -547,6 +547,9 @@ MATRIX = {
     "surveys:issue": ("visit", X, "L 302 302 302 404", X, X, X),
     "surveys:card": ("visit", X, "L 403 403 400 404", X, X, X),
     "surveys:customer": ("token", "200 200 200 200 200", "200 200 200 200 200", X, X, X),
+    # Issue 17: the customer's appointment link; a staff session reads it and can't act.
+    "customer:page": ("link", "200 200 200 200 200", "400 403 403 403 403", X, X, X),
+    "customer:calendar": ("link", "200 200 200 200 200", X, X, X, X),
     "surveys:results": ("", "L 403 200 403 403", "L 403 200 403 403", X, X, X),
     "surveys:comments": ("", "L 403 200 403 403", "L 403 200 403 403", X, X, X),
     "surveys:response": ("response", "L 200 200 200 404", "L 200 200 200 404", X, X, X),
@@ -597,6 +600,7 @@ def kwargs_for(kind: str, w, other: bool) -> dict:
         "": {},
         "ticket": {"number": w.ticket.number},
         "token": {"token": w.token},
+        "link": {"token": w.link_token},
         "visit": {"pk": (w.other_visit if other else w.visit).pk},
         "request": {"pk": (w.other_request if other else w.request).pk},
         "transfer": {"pk": w.transfer_request.pk},
@@ -694,7 +698,15 @@ def test_the_admin_lets_no_role_in(world):
     assert not wrong, "\n" + "\n".join(wrong)
 
 
-PUBLIC = {"login", "set_language", "surveys:customer", "health", "health-live"}
+PUBLIC = {
+    "login",
+    "set_language",
+    "surveys:customer",
+    "customer:page",
+    "customer:calendar",
+    "health",
+    "health-live",
+}
 
 
 def test_the_customer_link_opens_its_survey_and_nothing_else(world):

@@ -37,6 +37,8 @@ class World:
     thresholds: GradeThresholds
     # The customer's single-use survey link for `visit`, in clear (what the SMS carries).
     token: str
+    # Issue 17: the customer's appointment link of `visit`, in clear (what the SMS carries).
+    link_token: str = ""
 
 
 def _signed(visit: Visit, engineer: User) -> SurveyResponse:
@@ -107,7 +109,16 @@ def build_world() -> World:
         question=Question.objects.order_by("pk").first(),
         thresholds=GradeThresholds.objects.order_by("pk").first(),
         token=issued.token,
+        link_token=_appointment_link(visit),
     )
+
+
+def _appointment_link(visit: Visit) -> str:
+    from visits.models import CustomerLink
+    from visits.services.links import issue_link, link_token
+
+    link = CustomerLink.objects.filter(visit=visit).first() or issue_link(visit)
+    return link_token(link)
 
 
 def url_patterns():

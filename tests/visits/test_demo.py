@@ -183,3 +183,21 @@ def test_without_the_dev_extras_the_demo_says_so_and_loads_nothing(monkeypatch):
     with pytest.raises(CommandError, match=r"pip install -e '\.\[dev\]'"):
         call_command("seed_demo", stdout=io.StringIO())
     assert not Ticket.objects.exists()  # no half demo: tickets without their visits
+
+
+def test_the_demo_has_customers_who_answered_on_their_links():
+    """Issue 17: one customer confirmed, one moved the visit, one asked for a call back."""
+    from dispatch.models import Event, EventKind
+    from visits.models import CustomerLink
+
+    call_command("seed_demo", stdout=io.StringIO())
+    kinds = set(Event.objects.filter(kind__startswith="visit.customer_").values_list("kind"))
+    assert kinds == {
+        (EventKind.VISIT_CUSTOMER_CONFIRMED,),
+        (EventKind.VISIT_CUSTOMER_MOVED,),
+        (EventKind.VISIT_CUSTOMER_CALLBACK,),
+    }
+    assert CustomerLink.objects.filter(confirmed_at__isnull=False).count() == 1
+    assert CustomerLink.objects.exclude(callback_note="").count() == 1
+    moved = Event.objects.get(kind=EventKind.VISIT_CUSTOMER_MOVED)
+    assert Visit.objects.get(pk=moved.after["new_visit"]).customer_link.expires_at > timezone.now()

@@ -44,6 +44,7 @@ from .common import (
     update_kit_status,
 )
 from .handover import confirm_handover, request_handover
+from .links import issue_link
 from .samples import LogRejected, add_thresholds, import_measurement_log, update_thresholds
 from .work import (
     add_measurement,
@@ -64,6 +65,7 @@ __all__ = [
     "import_measurement_log",
     "update_thresholds",
     "book_visit",
+    "issue_link",
     "cancel_visit",
     "check_cancel",
     "confirm_handover",

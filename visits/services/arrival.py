@@ -35,6 +35,7 @@ from .common import (
     require_status,
     set_status,
 )
+from .customer import tell_departure
 
 S = VisitStatus
 PHOTO_TYPES = {
@@ -95,6 +96,7 @@ def depart_for_visit(*, actor, visit: Visit) -> Visit:
     visit.departed_at = timezone.now()
     set_status(visit, S.EN_ROUTE, "departed_at")
     events.visit_departed_event(visit=visit, actor=actor)
+    tell_departure(visit)  # issue 17: a coarse arrival time for the customer, never a location
     return visit
 
 

@@ -28,6 +28,7 @@ from ..models import (
     Visit,
     VisitStatus,
 )
+from . import links
 from .common import (
     lock_visit,
     minutes_between,
@@ -206,7 +207,9 @@ def _reserve_id(visit: Visit) -> bool:
     return True
 
 
-def _create(*, actor, ticket, engineer, start, end, rescheduled_from=None, then=None) -> Visit:
+def _create(
+    *, actor, ticket, engineer, start, end, rescheduled_from=None, then=None, booked_by=None
+) -> Visit:
     """Book the visit: its deadlines (R8, R9), the ticket in progress, then `then(visit)` (the
     caller's events and SMS). On PostgreSQL all of that is written first and the engineer's
     lock is taken last, for the R7 check and the insert alone, so the lock is held for a few
@@ -220,7 +223,8 @@ def _create(*, actor, ticket, engineer, start, end, rescheduled_from=None, then=
         engineer=engineer,
         start=start,
         end=end,
-        booked_by=actor,
+        # A customer's own move (issue 17) has no staff actor: the visit stays the desk's booking.
+        booked_by=booked_by or actor,
         rescheduled_from=rescheduled_from,
     )
 
@@ -261,6 +265,7 @@ def book_visit(*, actor, ticket: Ticket, engineer, start: datetime, end: datetim
     def announce(visit):
         events.visit_booked_event(visit=visit, actor=actor)
         queue_visit_sms(visit, "visit_booked", "booked")
+        links.issue_link(visit)  # issue 17: the customer's short link
 
     return _create(
         actor=actor, ticket=ticket, engineer=engineer, start=start, end=end, then=announce
@@ -335,8 +340,10 @@ def _move(
     approved_by=None,
     requested_at: datetime | None = None,
     confirmed_phrases: list[str] | None = None,
+    booked_by=None,
 ) -> Visit:
-    """Close `old` as rescheduled and book its successor; history is kept (R11)."""
+    """Close `old` as rescheduled and book its successor; history is kept (R11). The new
+    visit gets a new customer link (issue 17); the old one then shows the move."""
     old_start = old.start
     _close(old, actor, reason, VisitStatus.RESCHEDULED)
     new = _create(
@@ -346,6 +353,7 @@ def _move(
         start=start,
         end=end,
         rescheduled_from=old,
+        booked_by=booked_by,
     )
     late = _count_late_change(old, old_start, reason, approved_by, requested_at)
     events.visit_rescheduled_event(
@@ -359,6 +367,7 @@ def _move(
     )
     events.visit_booked_event(visit=new, actor=actor, reason=reason)
     queue_visit_sms(new, "visit_rescheduled", "rescheduled", old_start=old_start, reason=reason)
+    links.issue_link(new)
     return new
 
 
@@ -548,6 +557,33 @@ def reschedule_visit(
         reason=reason,
         approved_by=approved_by,
         confirmed_phrases=confirmed,
+    )
+
+
+@transaction.atomic
+def reschedule_for_customer(*, visit: Visit, start: datetime, end: datetime, reason: str) -> Visit:
+    """R11 on the customer's link (issue 17): the customer moves their own visit, and their
+    action is the agreement. The same checks and move as the desk's reschedule (R7, R11), with
+    no staff actor; the new visit stays the desk's booking (`booked_by` of the old one). Who
+    may act and which slots are offered is visits.services.customer's."""
+    visit = lock_visit(visit)
+    reason, confirmed = _reschedule_checks(
+        actor=None,
+        visit=visit,
+        start=start,
+        end=end,
+        reason=reason,
+        customer_agreed=True,
+    )
+    return _move(
+        old=visit,
+        actor=None,
+        start=start,
+        end=end,
+        engineer=visit.engineer,
+        reason=reason,
+        confirmed_phrases=confirmed,
+        booked_by=visit.booked_by,
     )
 
 
