@@ -5,13 +5,18 @@ import re
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_serializer,
+    extend_schema_view,
+)
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from . import selectors, services, transfers
+from . import selectors, services, transfers, waivers
 from .api_errors import validate_all
 from .api_fields import ModelSerializer, TextField
 from .errors import RuleViolation
@@ -25,6 +30,7 @@ from .models import (
     Ticket,
     TicketStatus,
     TransferRequest,
+    WaiverRequest,
 )
 from .pagination import TicketCursor
 from .permissions import DESK, HasRole
@@ -158,6 +164,35 @@ class TransferRequestSerializer(ModelSerializer):
         read_only_fields = fields
 
 
+class WaiverAskSerializer(serializers.Serializer):
+    resolution = TextField()
+    reason = TextField(help_text="Why the promise owed (R6, R13, R15) can't be kept.")
+
+
+class WaiverRequestSerializer(ModelSerializer):
+    ticket = serializers.SlugRelatedField(slug_field="number", read_only=True)
+    asked_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    decided_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+
+    class Meta:
+        model = WaiverRequest
+        fields = [
+            "id",
+            "ticket",
+            "asked_by",
+            "resolution",
+            "reason",
+            "state",
+            "decided_by",
+            "decided_at",
+            "decision_note",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
 class ContactSerializer(ModelSerializer):
     class Meta:
         model = CustomerContact
@@ -233,6 +268,7 @@ class TicketViewSet(
             "retrieve": TicketDetailSerializer,
             "transfer": TransferSerializer,
             "transfer_request": TransferSerializer,
+            "waiver_request": WaiverAskSerializer,
             "contact": ContactSerializer,
             "close": CloseSerializer,
         }.get(self.action, TicketSerializer)
@@ -322,6 +358,18 @@ class TicketViewSet(
         )
         return Response(TransferRequestSerializer(req).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(request=WaiverAskSerializer, responses={201: WaiverRequestSerializer})
+    @action(detail=True, methods=["post"], url_path="waiver-request")
+    def waiver_request(self, request, number=None):
+        """R6, R13, R15: the owner of a ticket that can't close for a promise owed asks a
+        supervisor to waive it; 409 when one is waiting already or nothing is owed."""
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        req = waivers.request_waiver(
+            actor=request.user, ticket=self.get_object(), **serializer.validated_data
+        )
+        return Response(WaiverRequestSerializer(req).data, status=status.HTTP_201_CREATED)
+
     @extend_schema(request=ContactSerializer, responses={201: ContactSerializer})
     @action(detail=True, methods=["post"])
     def contact(self, request, number=None):
@@ -343,38 +391,84 @@ class TicketViewSet(
         return self._respond(ticket)
 
 
-class TransferRequestViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
-    """R4: second transfers waiting for a supervisor; a supervisor approves or refuses."""
+class _DecisionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Requests waiting for a supervisor (the approvals inbox's API); a supervisor approves or
+    refuses through the request's service, which checks the role."""
 
     throttle_scope = "tickets"
     permission_classes = [HasRole]
     allowed_roles = DESK
-    serializer_class = TransferRequestSerializer
+
+    def pending(self):
+        raise NotImplementedError
+
+    def decided_too(self):
+        raise NotImplementedError
+
+    def decide(self, *, actor, request, approve: bool, note: str):
+        raise NotImplementedError
 
     def get_queryset(self):
         if self.action == "list":
-            return selectors.pending_transfer_requests()
+            return self.pending()
         # A decided request is still found: deciding it again is a conflict (409, "decided
         # already"), not a 404, for whoever lost the race to decide it.
-        return TransferRequest.objects.select_related("ticket", "requested_by", "to_user")
+        return self.decided_too()
 
     def _decide(self, request, approve: bool):
         serializer = DecisionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        req = transfers.decide_transfer_request(
+        req = self.decide(
             actor=request.user,
             request=self.get_object(),
             approve=approve,
             note=serializer.validated_data["note"],
         )
-        return Response(TransferRequestSerializer(req).data)
+        return Response(self.get_serializer(req).data)
 
-    @extend_schema(request=DecisionSerializer, responses={200: TransferRequestSerializer})
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
         return self._decide(request, approve=True)
 
-    @extend_schema(request=DecisionSerializer, responses={200: TransferRequestSerializer})
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
         return self._decide(request, approve=False)
+
+
+@extend_schema_view(
+    approve=extend_schema(request=DecisionSerializer, responses={200: TransferRequestSerializer}),
+    reject=extend_schema(request=DecisionSerializer, responses={200: TransferRequestSerializer}),
+)
+class TransferRequestViewSet(_DecisionViewSet):
+    """R4: second transfers waiting for a supervisor; a supervisor approves or refuses."""
+
+    serializer_class = TransferRequestSerializer
+
+    def pending(self):
+        return selectors.pending_transfer_requests()
+
+    def decided_too(self):
+        return TransferRequest.objects.select_related("ticket", "requested_by", "to_user")
+
+    def decide(self, **kwargs):
+        return transfers.decide_transfer_request(**kwargs)
+
+
+@extend_schema_view(
+    approve=extend_schema(request=DecisionSerializer, responses={200: WaiverRequestSerializer}),
+    reject=extend_schema(request=DecisionSerializer, responses={200: WaiverRequestSerializer}),
+)
+class WaiverRequestViewSet(_DecisionViewSet):
+    """R6, R13, R15: waivers of a promise owed waiting for a supervisor; approving closes the
+    ticket, refusing keeps it open."""
+
+    serializer_class = WaiverRequestSerializer
+
+    def pending(self):
+        return selectors.pending_waiver_requests()
+
+    def decided_too(self):
+        return WaiverRequest.objects.select_related("ticket", "asked_by")
+
+    def decide(self, **kwargs):
+        return waivers.decide_waiver_request(**kwargs)

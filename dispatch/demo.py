@@ -31,6 +31,7 @@ from .models import (
 )
 from .sweep import sweep_deadlines
 from .transfers import request_second_transfer
+from .waivers import request_waiver
 
 User = get_user_model()
 
@@ -202,11 +203,43 @@ def seed_second_transfer(demo: Demo) -> None:
     type(request).objects.filter(pk=request.pk).update(created_at=request.created_at - age)
 
 
+def seed_waiver_request(demo: Demo) -> None:
+    """Issue 15 (R6, R13, R15): a ticket the dispatcher can't close while its acknowledgement is
+    owed (the customer can't be reached); the dispatcher asks for a waiver, which waits in the
+    supervisor's approvals inbox, shown on the ticket. Not in demo.tickets: nothing else acts
+    on it."""
+    dispatcher = demo.staff["dispatcher"]
+    name, phone, address = CUSTOMERS[6]
+    phenomenon, place, action = FAULTS[5]
+    ticket = services.open_ticket(
+        actor=dispatcher,
+        kind=ComplaintKind.SOLVE,
+        complexity=Complexity.SIMPLE,
+        customer_name=name,
+        contact_person=name,
+        phone=phone,
+        address=f"广州市{address}",
+        phenomenon=phenomenon,
+        location_detail=place,
+        customer_action=action,
+    )
+    request = request_waiver(
+        actor=dispatcher,
+        ticket=ticket,
+        resolution="核查为短信中心临时故障，已恢复，验证码可正常接收。",
+        reason="客户出国，手机已停机，无法回复确认；故障已由后台核实恢复。",
+    )
+    age = timedelta(minutes=15)
+    shift_ticket(ticket, age)
+    type(request).objects.filter(pk=request.pk).update(created_at=request.created_at - age)
+
+
 def seed(demo: Demo) -> None:
     seed_teams(demo)
     seed_tickets(demo)
     seed_desk_day(demo)
     seed_second_transfer(demo)
+    seed_waiver_request(demo)
 
 
 def sweep_history(demo: Demo) -> None:

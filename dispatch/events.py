@@ -182,22 +182,49 @@ def ticket_closed_event(
     customer_told: bool,
     waived: list[dict[str, Any]],
     waive_reason: str,
+    request=None,
 ) -> Event:
-    """The close, with the promises a supervisor waived and why."""
+    """The close, with the promises a supervisor waived and why; an approved waiver request
+    names itself and who asked."""
+    after = {
+        "status": ticket.status,
+        "deadlines_cancelled": deadlines_cancelled,
+        "customer_told": customer_told,
+        "waived": waived,
+        "waived_by": actor.username if waived else None,
+        "waive_reason": waive_reason if waived else "",
+    }
+    if request is not None:
+        after |= {"request": request.pk, "asked_by": request.asked_by.username}
     return record_event(
         ticket=ticket,
         actor=actor,
         kind=EventKind.TICKET_CLOSED,
         message=resolution,
         before={"status": previous},
-        after={
-            "status": ticket.status,
-            "deadlines_cancelled": deadlines_cancelled,
-            "customer_told": customer_told,
-            "waived": waived,
-            "waived_by": actor.username if waived else None,
-            "waive_reason": waive_reason if waived else "",
-        },
+        after=after,
+    )
+
+
+def ticket_waiver_requested_event(*, ticket, actor, request) -> Event:
+    """R6, R13, R15: a close with a promise still owed waits for a supervisor's waiver."""
+    return record_event(
+        ticket=ticket,
+        actor=actor,
+        kind=EventKind.TICKET_WAIVER_REQUESTED,
+        message=request.reason,
+        after={"request": request.pk, "resolution": request.resolution},
+    )
+
+
+def ticket_waiver_rejected_event(*, ticket, actor, request) -> Event:
+    """R6, R13, R15: a supervisor refused the waiver; the ticket stays open, the promise owed."""
+    return record_event(
+        ticket=ticket,
+        actor=actor,
+        kind=EventKind.TICKET_WAIVER_REJECTED,
+        message=request.decision_note,
+        after={"request": request.pk},
     )
 
 

@@ -40,7 +40,8 @@ def add_violations(form: forms.Form, exc: RuleViolation) -> None:
             continue
         if violation.message in form.errors.get(field or NON_FIELD_ERRORS, []):
             continue
-        form.add_error(field, violation.message)
+        # The rule's code kept, so a view may ask `form.has_error(field, code)`.
+        form.add_error(field, forms.ValidationError(violation.message, code=violation.code))
 
 
 def run_service(form: forms.Form, call):
@@ -302,6 +303,20 @@ class CloseForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Only if a promise can no longer be kept; the reason stays on the record."),
+    )
+
+
+class WaiverRequestForm(forms.Form):
+    """R6, R13, R15: the owner asks a supervisor to waive a promise owed, to close the ticket."""
+
+    prefix = "waiver"
+    resolution = forms.CharField(label=_("Resolution"), widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(
+        label=_("Why the promise can't be kept"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "A supervisor reads it; once approved, the ticket closes and it stays on the record."
+        ),
     )
 
 

@@ -8,7 +8,7 @@ A transaction takes its locks in this order, skipping what it does not need, nev
     1. ticket
     2. visit                      (of that ticket)
     3. reschedule request, survey link, or handover request   (of that visit); or a
-       second-transfer request (of that ticket, no visit between)
+       second-transfer or waiver request (of that ticket, no visit between)
     4. engineer                   (the user whose calendar gets a time: book, reschedule, hand over)
 
 Independent resources, never held together with the chain above: the ticket-number counter of
@@ -111,16 +111,27 @@ def _lock_visit_child(label: str, obj):
     return locked
 
 
-def lock_transfer_request(request):
-    """A second-transfer request (R4), after its ticket (`request.ticket` is locked too)."""
-    model = _model("dispatch.TransferRequest")
-    ticket_id = getattr(request, "ticket_id", None)
+def _lock_ticket_child(label: str, obj):
+    """A row that belongs to one ticket, no visit between (a second-transfer or a waiver
+    request): its ticket first (`obj.ticket` is locked too)."""
+    model = _model(label)
+    ticket_id = getattr(obj, "ticket_id", None)
     if ticket_id is None:
-        ticket_id = model.objects.values_list("ticket_id", flat=True).get(pk=_pk(request))
+        ticket_id = model.objects.values_list("ticket_id", flat=True).get(pk=_pk(obj))
     ticket = lock_ticket(ticket_id)
-    locked = _lock(model, _pk(request))
+    locked = _lock(model, _pk(obj))
     locked.ticket = ticket
     return locked
+
+
+def lock_transfer_request(request):
+    """A second-transfer request (R4), after its ticket."""
+    return _lock_ticket_child("dispatch.TransferRequest", request)
+
+
+def lock_waiver_request(request):
+    """A waiver request (R6, R13, R15), after its ticket."""
+    return _lock_ticket_child("dispatch.WaiverRequest", request)
 
 
 def lock_request(request):

@@ -280,6 +280,63 @@ class TransferRequest(models.Model):
         return not self.states.is_final(self.state)
 
 
+# R6, R13, R15: a waiver of a promise owed is decided like a second transfer: it waits for one
+# decision of a supervisor, taken once (the same states and map).
+WaiverRequestState = TransferRequestState
+WAIVER_REQUEST_TRANSITIONS = TRANSFER_REQUEST_TRANSITIONS
+
+
+class WaiverRequest(models.Model):
+    """R6, R13, R15: a ticket to be closed while a promise to the customer is still owed: its
+    owner asks, with the resolution and the reason; a supervisor approves (the ticket closes,
+    the promise waived with that reason) or refuses (the ticket stays open)."""
+
+    states = StateMap(WAIVER_REQUEST_TRANSITIONS, field="state", choices=WaiverRequestState)
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="waiver_requests")
+    asked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    resolution = models.TextField(_("Resolution"))
+    reason = models.TextField(_("Reason for the waiver"))
+    state = models.CharField(
+        _("state"),
+        max_length=10,
+        choices=WaiverRequestState.choices,
+        default=WaiverRequestState.PENDING,
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(_("decision note"), blank=True)
+    created_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["state", "created_at"], name="waiver_req_state")]
+        constraints = [
+            # One question at a time per ticket; a second one while it waits is a conflict.
+            models.UniqueConstraint(
+                fields=["ticket"], condition=Q(state="pending"), name="waiver_req_one_pending"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(state="pending", decided_at__isnull=True)
+                    | (~Q(state="pending") & Q(decided_at__isnull=False))
+                ),
+                name="waiver_req_decided_at",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id}: {self.state}"
+
+    @property
+    def awaiting_decision(self) -> bool:
+        return not self.states.is_final(self.state)
+
+
 class EventKind(models.TextChoices):
     """Every kind of event, once, with its label on the timelines (docs/design.md#events).
     Each has one helper that writes it: dispatch.events for the desk's kinds, visits.events,
@@ -292,6 +349,8 @@ class EventKind(models.TextChoices):
         _("Second transfer sent for approval"),
     )
     TICKET_TRANSFER_REJECTED = "ticket.transfer_rejected", _("Second transfer refused")
+    TICKET_WAIVER_REQUESTED = "ticket.waiver_requested", _("Waiver sent for approval")
+    TICKET_WAIVER_REJECTED = "ticket.waiver_rejected", _("Waiver refused")
     TICKET_UPDATED = "ticket.updated", _("Details completed or corrected")
     TICKET_CONTACT = "ticket.contact", _("Customer contacted")
     TICKET_STATUS = "ticket.status", _("Status changed")

@@ -154,6 +154,21 @@ def notify_staff(
     )
 
 
+def notify_supervisors(*, template: str, context: dict, ticket, key: str) -> None:
+    """An in-app alert to every active supervisor: something waits for their approval (issue
+    15). `key` names the request; each supervisor's alert is sent once."""
+    from .selectors import active_supervisors
+
+    for supervisor in active_supervisors():
+        notify_staff(
+            user=supervisor,
+            template=template,
+            context=context,
+            ticket=ticket,
+            key=f"{key}:{supervisor.pk}",
+        )
+
+
 def alert_supervisors_of_refusal(notification: Notification, error: str) -> None:
     """The SMS provider refused our set-up (a template or signature not approved, credentials):
     every active supervisor gets an alert, once per template, problem and day (issue 16)."""

@@ -19,6 +19,8 @@ from .models import (
     TicketStatus,
     TransferRequest,
     TransferRequestState,
+    WaiverRequest,
+    WaiverRequestState,
 )
 from .roles import Role, has_role, is_staff_member
 from .search import search
@@ -143,6 +145,12 @@ def ticket_detail(user, number: str) -> Ticket:
                 .select_related("requested_by", "to_user"),
                 to_attr="pending_transfers",
             ),
+            # R6, R13, R15: a waiver of a promise owed waiting for a supervisor, likewise.
+            Prefetch(
+                "waiver_requests",
+                queryset=pending_waiver_requests().select_related(None).select_related("asked_by"),
+                to_attr="pending_waivers",
+            ),
         )
         .get(number=number)
     )
@@ -153,6 +161,16 @@ def pending_transfer_requests() -> QuerySet[TransferRequest]:
     return (
         TransferRequest.objects.filter(state=TransferRequestState.PENDING)
         .select_related("ticket", "ticket__owner", "requested_by", "to_user")
+        .order_by("created_at", "id")
+    )
+
+
+def pending_waiver_requests() -> QuerySet[WaiverRequest]:
+    """R6, R13, R15: waivers of a promise owed waiting for a supervisor, oldest first (the
+    approvals inbox)."""
+    return (
+        WaiverRequest.objects.filter(state=WaiverRequestState.PENDING)
+        .select_related("ticket", "ticket__owner", "asked_by")
         .order_by("created_at", "id")
     )
 

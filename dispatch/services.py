@@ -581,7 +581,7 @@ def set_ticket_status(*, actor, ticket: Ticket, status: str, reason: str = "") -
 OWED_ON_CLOSE = (DeadlineKind.ACKNOWLEDGE, DeadlineKind.VISIT_NOTE, DeadlineKind.REPLY)
 
 
-def _owed(ticket: Ticket):
+def owed_promises(ticket: Ticket):
     """Open promises, and missed ones never kept, of the ticket and its visits."""
     return (
         Deadline.objects.filter(ticket=ticket, kind__in=OWED_ON_CLOSE)
@@ -590,7 +590,7 @@ def _owed(ticket: Ticket):
     )
 
 
-def _owed_message(owed) -> str:
+def owed_message(owed) -> str:
     listed = "、".join(
         _("%(kind)s due %(due)s")
         % {
@@ -613,6 +613,7 @@ def close_ticket(
     resolution: str,
     customer_told: bool = False,
     waive_reason: str = "",
+    waiver_request=None,
 ) -> Ticket:
     """Close the ticket: R3 ownership ends here. Closing never drops a promise (issue 12):
 
@@ -621,7 +622,8 @@ def close_ticket(
     - `customer_told`: the resolution was given to the customer, recorded as an answered
       contact, which meets the acknowledgement (R6);
     - a promise still owed (R6, R13, R15) is met first, or waived by a supervisor with
-      `waive_reason`, kept in the event. Only then are the remaining deadlines cancelled.
+      `waive_reason`, kept in the event (with the `waiver_request` approved, when the owner
+      asked for it: dispatch.waivers). Only then are the remaining deadlines cancelled.
     """
     ticket = lock_ticket(ticket)
     require_open(ticket)
@@ -637,9 +639,9 @@ def close_ticket(
     waive_reason = (waive_reason or "").strip()
     if customer_told:
         record_contact(actor=actor, ticket=ticket, progress=resolution, answered=True)
-    owed = list(_owed(ticket))
+    owed = list(owed_promises(ticket))
     if owed and not waive_reason:
-        raise RuleViolation("promises_owed", _owed_message(owed), status=409, field="waive_reason")
+        raise RuleViolation("promises_owed", owed_message(owed), status=409, field="waive_reason")
     if owed and not has_role(actor, Role.SUPERVISOR):
         raise PermissionDenied(_("Only a supervisor may waive a promise owed to the customer."))
     waived = [
@@ -660,6 +662,7 @@ def close_ticket(
         customer_told=customer_told,
         waived=waived,
         waive_reason=waive_reason,
+        request=waiver_request,
     )
     return ticket
 

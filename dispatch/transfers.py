@@ -6,7 +6,6 @@ the supervisor's approvals inbox, and is shown on the ticket, until a supervisor
 transfer happens as asked, through the same hand-over as a first transfer) or refuses.
 """
 
-from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,7 +15,7 @@ from . import events
 from .errors import PermissionDenied, RuleViolation
 from .locks import lock_ticket, lock_transfer_request
 from .models import Ticket, TransferRequest, TransferRequestState
-from .notifications import TEMPLATE_LABELS, notify_staff
+from .notifications import TEMPLATE_LABELS, notify_supervisors
 from .people import display_name
 from .roles import Role, has_role
 from .services import check_new_owner, hand_over_ticket, require_open, require_owner_or_supervisor
@@ -72,15 +71,12 @@ def request_second_transfer(*, actor, ticket: Ticket, to_user, note: str) -> Tra
             status=409,
         ) from exc
     events.ticket_transfer_requested_event(ticket=ticket, actor=actor, request=request)
-    supervisors = get_user_model().objects.filter(is_active=True, groups__name=Role.SUPERVISOR)
-    for supervisor in supervisors.distinct():
-        notify_staff(
-            user=supervisor,
-            template="ticket_transfer_request_staff",
-            context={"request": request},
-            ticket=ticket,
-            key=f"transfer-request:{request.pk}:{supervisor.pk}",
-        )
+    notify_supervisors(
+        template="ticket_transfer_request_staff",
+        context={"request": request},
+        ticket=ticket,
+        key=f"transfer-request:{request.pk}",
+    )
     return request
 
 

@@ -17,6 +17,12 @@ urlpatterns = [
         name="ticket_transfer_request",
     ),
     path("transfer-requests/<int:pk>/decide/", views.transfer_decide, name="transfer_decide"),
+    path(
+        "tickets/<str:number>/close/waiver-request/",
+        views.ticket_waiver_request,
+        name="ticket_waiver_request",
+    ),
+    path("waiver-requests/<int:pk>/decide/", views.waiver_decide, name="waiver_decide"),
     path("tickets/<str:number>/contact/", views.ticket_contact, name="ticket_contact"),
     path("tickets/<str:number>/repeat-call/", views.repeat_call, name="repeat_call"),
     path("tickets/<str:number>/close/", views.ticket_close, name="ticket_close"),

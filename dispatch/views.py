@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from . import selectors, services, transfers
+from . import selectors, services, transfers, waivers
 from .events import event_label
 from .forms import (
     CloseForm,
@@ -21,10 +21,11 @@ from .forms import (
     TicketDetailsForm,
     TicketFilterForm,
     TransferForm,
+    WaiverRequestForm,
     run_service,
 )
 from .language import find_banned_phrases, find_sensitive_topics
-from .models import Ticket, TransferRequest
+from .models import Ticket, TransferRequest, WaiverRequest
 from .notifications import template_label
 from .pagination import CappedPaginator
 from .permissions import DESK, role_required
@@ -184,6 +185,9 @@ def _detail(request, ticket, **forms):
         and not has_role(request.user, Role.SUPERVISOR),
         "is_supervisor": has_role(request.user, Role.SUPERVISOR),
         "decision_form": DecisionForm(),
+        # R6, R13, R15: offered when a close was refused for a promise owed (not to a
+        # supervisor, who waives it when closing).
+        "waiver_form": forms.get("waiver_form"),
         "same_caller": selectors.caller_tickets(request.user, ticket.phone, exclude=ticket),
     }
     status = 400 if forms else 200
@@ -237,33 +241,18 @@ def ticket_transfer_request(request, number):
     return _detail(request, ticket, transfer_form=form)
 
 
-@require_POST
-@role_required(Role.SUPERVISOR)
-def transfer_decide(request, pk):
-    """R4: a supervisor approves or refuses a second transfer, on the ticket page or in the
-    approvals inbox (whose form names itself as `next`)."""
-    transfer_request = get_object_or_404(TransferRequest, pk=pk)
-    ticket_url = reverse("dispatch:ticket_detail", args=[transfer_request.ticket.number])
+def _decide(request, *, ticket_number: str, call, approved: str, refused: str):
+    """A supervisor's decision on a request (R4 second transfer; R6, R13, R15 waiver), from
+    the ticket page or the approvals inbox: back where it came from, the outcome in words."""
+    ticket_url = reverse("dispatch:ticket_detail", args=[ticket_number])
     form = DecisionForm(request.POST)
     if form.is_valid():
         approve = form.cleaned_data["approve"]
-        if run_service(
-            form,
-            lambda: transfers.decide_transfer_request(
-                actor=request.user,
-                request=transfer_request,
-                approve=approve,
-                note=form.cleaned_data.get("note", ""),
-            ),
-        ):
+        if run_service(form, lambda: call(approve, form.cleaned_data.get("note", ""))):
             if approve:
-                messages.success(
-                    request, _("Second transfer approved; the ticket was handed over.")
-                )
+                messages.success(request, approved)
             else:
-                messages.info(
-                    request, _("Second transfer refused; the ticket stays with its owner.")
-                )
+                messages.info(request, refused)
             return redirect(back_to(request, ticket_url))
     for error in form.non_field_errors():
         messages.error(request, error)
@@ -271,6 +260,23 @@ def transfer_decide(request, pk):
         for error in errors or ():
             messages.error(request, error)
     return redirect(back_to(request, ticket_url))
+
+
+@require_POST
+@role_required(Role.SUPERVISOR)
+def transfer_decide(request, pk):
+    """R4: a supervisor approves or refuses a second transfer, on the ticket page or in the
+    approvals inbox (whose form names itself as `next`)."""
+    transfer_request = get_object_or_404(TransferRequest.objects.select_related("ticket"), pk=pk)
+    return _decide(
+        request,
+        ticket_number=transfer_request.ticket.number,
+        call=lambda approve, note: transfers.decide_transfer_request(
+            actor=request.user, request=transfer_request, approve=approve, note=note
+        ),
+        approved=_("Second transfer approved; the ticket was handed over."),
+        refused=_("Second transfer refused; the ticket stays with its owner."),
+    )
 
 
 @require_POST
@@ -298,7 +304,50 @@ def ticket_close(request, number):
     ):
         messages.success(request, _("Ticket closed."))
         return redirect("dispatch:ticket_detail", number=number)
-    return _detail(request, ticket, close_form=form)
+    extra = {}
+    if form.has_error("waive_reason", "promises_owed") and not has_role(
+        request.user, Role.SUPERVISOR
+    ):
+        # R6, R13, R15: refused for a promise owed; the owner may ask a supervisor instead.
+        extra["waiver_form"] = WaiverRequestForm(
+            initial={"resolution": form.cleaned_data.get("resolution", "")}
+        )
+    return _detail(request, ticket, close_form=form, **extra)
+
+
+@require_POST
+@role_required(*DESK)
+def ticket_waiver_request(request, number):
+    """R6, R13, R15: the owner asks a supervisor to waive a promise owed and close the ticket."""
+    ticket = _get_ticket(request, number)
+    form = WaiverRequestForm(request.POST)
+    if form.is_valid() and run_service(
+        form,
+        lambda: waivers.request_waiver(actor=request.user, ticket=ticket, **form.cleaned_data),
+    ):
+        messages.success(
+            request,
+            _("Waiver sent to a supervisor; the ticket stays open until it is approved."),
+        )
+        return redirect("dispatch:ticket_detail", number=number)
+    return _detail(request, ticket, waiver_form=form)
+
+
+@require_POST
+@role_required(Role.SUPERVISOR)
+def waiver_decide(request, pk):
+    """R6, R13, R15: a supervisor approves (the ticket closes) or refuses a waiver, on the
+    ticket page or in the approvals inbox (whose form names itself as `next`)."""
+    waiver_request = get_object_or_404(WaiverRequest.objects.select_related("ticket"), pk=pk)
+    return _decide(
+        request,
+        ticket_number=waiver_request.ticket.number,
+        call=lambda approve, note: waivers.decide_waiver_request(
+            actor=request.user, request=waiver_request, approve=approve, note=note
+        ),
+        approved=_("Waiver approved; the ticket was closed."),
+        refused=_("Waiver refused; the ticket stays open."),
+    )
 
 
 @require_POST

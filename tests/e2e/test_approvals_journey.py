@@ -14,7 +14,14 @@ from playwright.sync_api import expect
 
 from dispatch import services as desk
 from dispatch import transfers
-from dispatch.models import Deadline, DeadlineKind, DeadlineState, TransferRequest
+from dispatch.models import (
+    Deadline,
+    DeadlineKind,
+    DeadlineState,
+    TicketStatus,
+    TransferRequest,
+    WaiverRequest,
+)
 from tests.e2e.conftest import DESKTOP, PHONE
 from tests.factories import make_user, open_ticket
 from visits.models import RescheduleRequest, Visit
@@ -174,3 +181,39 @@ def test_the_refresh_never_wipes_a_half_typed_form(
     shot(page, "02-sent-and-refreshed-1280")
     page.set_viewport_size({"width": 360, "height": 740})
     shot(page, "03-dashboard-360")
+
+
+def test_a_waiver_is_asked_for_on_the_close_and_approved_in_the_inbox(
+    new_page, dispatcher, supervisor, shot
+):
+    """R6, R13, R15: the owner can't close while the acknowledgement is owed; they ask a
+    supervisor for a waiver from the refused close, and the supervisor approves it in the
+    inbox at 1280 px: the ticket closes."""
+    ticket = open_ticket(dispatcher, customer_name="冯先生", phone="13900139007")
+    page = new_page(dispatcher, DESKTOP)
+    page.goto(f"/tickets/{ticket.number}/")
+    page.locator("#close summary").click()
+    page.locator("#close").get_by_label("处理结果").first.fill("短信中心故障已恢复")
+    page.locator("#close").get_by_role("button", name="关闭工单").click()
+    waiver = page.locator("#waiver-form")
+    expect(waiver).to_be_visible()
+    expect(waiver.get_by_label("处理结果")).to_have_value("短信中心故障已恢复")
+    waiver.get_by_label("承诺无法兑现的原因").fill("客户出国，手机已停机")
+    waiver.get_by_role("button", name="申请主管豁免").click()
+    expect(page.locator("#pending-waiver")).to_contain_text("客户出国，手机已停机")
+    no_english(page)
+    shot(page, "01-desk-asks-waiver-1280")
+
+    boss = new_page(supervisor, DESKTOP)
+    boss.goto("/supervisor/approvals/")
+    request = WaiverRequest.objects.get(ticket=ticket)
+    card = boss.locator(f"#waiver-request-{request.pk}")
+    expect(card).to_contain_text("豁免未兑现承诺")
+    no_english(boss)
+    shot(boss, "02-inbox-waiver-1280")
+    card.get_by_role("button", name="批准").click()
+    expect(boss.get_by_text("豁免已批准，工单已结单。")).to_be_visible()
+    assert boss.url.endswith("/supervisor/approvals/")
+    shot(boss, "03-waiver-approved-1280")
+    ticket.refresh_from_db()
+    assert ticket.status == TicketStatus.CLOSED

@@ -70,6 +70,7 @@ def real_ids(world, path: str) -> dict:
         (r"^/api/(kit/)?visits/", world.visit),
         (r"^/api/reschedule-requests/", world.request),
         (r"^/api/transfer-requests/", world.transfer_request),
+        (r"^/api/waiver-requests/", world.waiver_request),
         (r"^/api/kit/items/", world.item),
         (r"^/api/survey-responses/", world.response),
         (r"^/api/survey-questions/", world.question),

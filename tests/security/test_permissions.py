@@ -127,6 +127,39 @@ MATRIX = {
         "401 405 405 403 403",
         "401 405 405 403 403",
     ),
+    # R6, R13, R15: the owner asks a supervisor to waive a promise owed; a supervisor decides.
+    "ticket-waiver-request": (
+        "ticket",
+        "401 405 405 403 403",
+        "401 400 400 403 403",
+        "401 405 405 403 403",
+        "401 405 405 403 403",
+        "401 405 405 403 403",
+    ),
+    "waiver-request-list": (
+        "",
+        "401 200 200 403 403",
+        "401 405 405 403 403",
+        "401 405 405 403 403",
+        "401 405 405 403 403",
+        "401 405 405 403 403",
+    ),
+    "waiver-request-approve": (
+        "waiver",
+        "401 405 405 403 403",
+        "401 403 200 403 403",
+        "401 405 405 403 403",
+        "401 405 405 403 403",
+        "401 405 405 403 403",
+    ),
+    "waiver-request-reject": (
+        "waiver",
+        "401 405 405 403 403",
+        "401 403 200 403 403",
+        "401 405 405 403 403",
+        "401 405 405 403 403",
+        "401 405 405 403 403",
+    ),
     "visit-list": (
         "",
         "401 200 200 200 200",
@@ -569,6 +602,9 @@ MATRIX = {
     # R4: an empty form is shown again with its errors; an empty decision goes back with one.
     "dispatch:ticket_transfer_request": ("ticket", X, "L 400 400 403 403", X, X, X),
     "dispatch:transfer_decide": ("transfer", X, "L 403 302 403 403", X, X, X),
+    # R6, R13, R15: likewise for a waiver of a promise owed.
+    "dispatch:ticket_waiver_request": ("ticket", X, "L 400 400 403 403", X, X, X),
+    "dispatch:waiver_decide": ("waiver", X, "L 403 302 403 403", X, X, X),
     "dispatch:ticket_contact": ("ticket", X, "L 400 400 403 403", X, X, X),
     "dispatch:ticket_close": ("ticket", X, "L 400 400 403 403", X, X, X),
     "supervision:supervisor": ("", "L 403 200 403 403", "L 403 200 403 403", X, X, X),
@@ -604,6 +640,7 @@ def kwargs_for(kind: str, w, other: bool) -> dict:
         "visit": {"pk": (w.other_visit if other else w.visit).pk},
         "request": {"pk": (w.other_request if other else w.request).pk},
         "transfer": {"pk": w.transfer_request.pk},
+        "waiver": {"pk": w.waiver_request.pk},
         "response": {"pk": (w.other_response if other else w.response).pk},
         "item": {"pk": w.item.pk},
         "notification": {"pk": w.notification.pk},

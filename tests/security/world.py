@@ -7,7 +7,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from checklists.models import ChecklistItem
-from dispatch.models import Notification, Ticket, TransferRequest
+from dispatch.models import Notification, Ticket, TransferRequest, WaiverRequest
 from surveys import services as surveys
 from surveys.models import Question, SurveyResponse
 from tests.factories import make_user, open_ticket
@@ -31,6 +31,8 @@ class World:
     other_request: RescheduleRequest
     # R4: a second transfer of `ticket` waiting for a supervisor.
     transfer_request: TransferRequest
+    # R6, R13, R15: a waiver of a promise owed on `ticket`, waiting for a supervisor.
+    waiver_request: WaiverRequest
     item: ChecklistItem
     notification: Notification
     question: Question
@@ -103,6 +105,9 @@ def build_world() -> World:
         other_request=_request(other_visit, engineer2),
         transfer_request=TransferRequest.objects.create(
             ticket=ticket, requested_by=dispatcher, to_user=supervisor, note="客户已说明全部情况"
+        ),
+        waiver_request=WaiverRequest.objects.create(
+            ticket=ticket, asked_by=dispatcher, resolution="已恢复信号", reason="客户无法回访"
         ),
         item=ChecklistItem.objects.order_by("pk").first(),
         notification=Notification.objects.order_by("pk").first(),

@@ -1,6 +1,7 @@
 """Issue 15: every decision waiting for a supervisor in one inbox — late changes of a visit
-(R11) and second transfers (R4) — on its own page and on the dashboard, in a constant number of
-queries; the pending state shown on the ticket and on the engineer's visit page, in words."""
+(R11), second transfers (R4) and waivers of a promise owed (R6, R13, R15) — on its own page and
+on the dashboard, in a constant number of queries; the pending state shown on the ticket and on
+the engineer's visit page, in words."""
 
 import re
 from datetime import timedelta
@@ -9,8 +10,8 @@ import pytest
 from django.urls import reverse
 
 from dispatch import services as desk
-from dispatch import transfers
-from dispatch.models import TransferRequest
+from dispatch import transfers, waivers
+from dispatch.models import TicketStatus, TransferRequest, WaiverRequest
 from tests.factories import make_user, open_ticket
 from tests.html import visible_text
 from tests.visits.conftest import AFTERNOON, at, clock, minutes, visit  # noqa: F401
@@ -56,12 +57,17 @@ def test_the_inbox_lists_both_kinds_and_says_them_in_words(
     late_request(dispatcher, visit)
     ticket = open_ticket(dispatcher, customer_name="钱女士", phone="13900139000")
     second_transfer(ticket, dispatcher, staff(2), staff(3))
+    owing = open_ticket(dispatcher, customer_name="孙先生", phone="13900139001")
+    waivers.request_waiver(
+        actor=dispatcher, ticket=owing, resolution="已恢复信号", reason="客户出国，无法回访"
+    )
     html = login(supervisor).get(INBOX).content.decode()
     assert "待您审批" in html
     assert "不足 2 小时的改约" in html and "台风预警，道路封闭" in html
     assert "二次转派" in html and "夜班跟进，客户已说明情况" in html
-    assert html.count('name="approve"') == 2
-    for english_or_id in ("R4", "R11", "Approve", "Second transfer", "Late reschedule"):
+    assert "豁免未兑现承诺" in html and "客户出国，无法回访" in html
+    assert html.count('name="approve"') == 3
+    for english_or_id in ("R4", "R6", "R11", "Approve", "Second transfer", "Waiver"):
         assert not re.search(rf"\b{english_or_id}\b", visible_text(html))
 
 
@@ -97,14 +103,18 @@ def test_the_inbox_and_dashboard_keep_their_queries_for_1_and_20_requests(
         TransferRequest.objects.create(
             ticket=ticket, requested_by=dispatcher, to_user=people[i % 3], note="交接"
         )
+        WaiverRequest.objects.create(
+            ticket=ticket, asked_by=dispatcher, resolution="已恢复", reason="无法回访"
+        )
 
     add(0)
     client = login(supervisor)
     dashboard = reverse("supervision:supervisor")
-    with django_assert_max_num_queries(8) as inbox_queries:
+    with django_assert_max_num_queries(9) as inbox_queries:
         assert client.get(INBOX).status_code == 200
-    # The dashboard budget of tests/supervision/test_dashboard.py (with customers today).
-    with django_assert_max_num_queries(14) as dashboard_queries:
+    # The dashboard budget of tests/supervision/test_dashboard.py (with customers today, and
+    # the waivers' query).
+    with django_assert_max_num_queries(15) as dashboard_queries:
         assert client.get(dashboard).status_code == 200
     for i in range(1, 20):
         add(i)
@@ -112,6 +122,7 @@ def test_the_inbox_and_dashboard_keep_their_queries_for_1_and_20_requests(
         page = client.get(INBOX)
     assert len(page.context["late_changes"]) == 20
     assert len(page.context["transfers"]) == 20
+    assert len(page.context["waivers"]) == 20
     with django_assert_max_num_queries(len(dashboard_queries.captured_queries)):
         client.get(dashboard)
 
@@ -175,3 +186,19 @@ def test_the_dashboard_refreshes_its_regions_at_the_set_interval(settings, login
     assert html.count("every 7s") == 2
     assert "supervision/live.js" in html
     assert "暂无待审批事项。" in html
+
+
+def test_r6_a_waiver_approved_in_the_inbox_closes_the_ticket_and_comes_back(
+    login, dispatcher, supervisor
+):
+    ticket = open_ticket(dispatcher)
+    request = waivers.request_waiver(
+        actor=dispatcher, ticket=ticket, resolution="已恢复信号", reason="客户出国，无法回访"
+    )
+    response = login(supervisor).post(
+        reverse("dispatch:waiver_decide", args=[request.pk]),
+        {"approve": "1", "next": INBOX},
+    )
+    assert response.status_code == 302 and response.url == INBOX
+    ticket.refresh_from_db()
+    assert ticket.status == TicketStatus.CLOSED

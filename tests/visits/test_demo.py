@@ -134,6 +134,9 @@ class TestTheSeededDemo:
         assert len(inbox.context["late_changes"]) == 1
         assert len(inbox.context["transfers"]) == 1
         assert "客户要求主管直接跟进" in inbox.content.decode()
+        # ... and a waiver of a promise owed (R6).
+        assert len(inbox.context["waivers"]) == 1
+        assert "客户出国，手机已停机" in inbox.content.decode()
         # Every engineer has something in hand around now.
         now = timezone.now()
         for username in ("engineer1", "engineer2", "engineer3"):
