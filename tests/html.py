@@ -58,5 +58,7 @@ def words_not_used() -> list[str]:
 
 def english_words(text: str) -> set[str]:
     """The words of four Latin letters or more outside the allow-list: English left in a zh-Hans
-    page (names and numbers are not words of the interface)."""
+    page (names, numbers and web addresses — the customer's link in an SMS text — are not words
+    of the interface)."""
+    text = re.sub(r"https?://\S+", " ", text)
     return set(re.findall(r"[A-Za-z]{4,}", text)) - LATIN_ALLOWED
