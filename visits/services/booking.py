@@ -450,9 +450,24 @@ def _change_checks(
     return checks, reason, confirmed, now
 
 
-def _late_request(actor, visit: Visit, force_majeure: bool) -> bool:
-    """A dispatcher's change under 2 hours with force majeure goes to a supervisor (R11)."""
+def needs_supervisor_approval(*, actor, visit: Visit, force_majeure: bool) -> bool:
+    """R11: who decides a late change. Under 2 hours, for force majeure, a supervisor moves or
+    cancels the visit directly; anyone else's change is sent to a supervisor as a request
+    (request_late_reschedule, request_late_cancel). Every surface asks this, not the role."""
     return force_majeure and is_late_for_reschedule(visit) and not has_role(actor, Role.SUPERVISOR)
+
+
+def _checked_change(checks, *, actor, visit: Visit, **fields):
+    """The start a reschedule and a cancellation share (R11): the desk acts, the visit is
+    locked, every check runs (`checks`: _reschedule_checks or _cancel_checks). Returns the
+    locked visit, the reason, the banned phrases confirmed (R27) and who approved a late change:
+    under 2 hours only a supervisor acts directly, for force majeure (checked), and it is on the
+    record as approved by them."""
+    require_desk(actor)
+    visit = lock_visit(visit)
+    reason, confirmed = checks(actor=actor, visit=visit, **fields)
+    approved_by = actor if is_late_for_reschedule(visit) else None
+    return visit, reason, confirmed, approved_by
 
 
 def _slot_checks(checks: Checks, *, visit: Visit, start, end, engineer, now) -> None:
@@ -500,9 +515,7 @@ def check_reschedule(*, actor, visit: Visit, force_majeure: bool = False, **fiel
     asks about the rest, so the writer sees them all at once (issue 15). A dispatcher's late
     change with force majeure is checked as the request it becomes."""
     require_desk(actor)
-    late_request = (
-        force_majeure and is_late_for_reschedule(visit) and not has_role(actor, Role.SUPERVISOR)
-    )
+    late_request = needs_supervisor_approval(actor=actor, visit=visit, force_majeure=force_majeure)
     _reschedule_checks(
         actor=actor,
         visit=visit,
@@ -532,9 +545,8 @@ def reschedule_visit(
     a violation; a dispatcher sends it for approval (request_late_reschedule).
     R27: the reason goes to the customer in the SMS; a banned phrase needs `confirm_wording`.
     """
-    require_desk(actor)
-    visit = lock_visit(visit)
-    reason, confirmed = _reschedule_checks(
+    visit, reason, confirmed, approved_by = _checked_change(
+        _reschedule_checks,
         actor=actor,
         visit=visit,
         start=start,
@@ -545,9 +557,6 @@ def reschedule_visit(
         force_majeure=force_majeure,
         confirm_wording=confirm_wording,
     )
-    # R11: under 2 hours, only a supervisor moves it directly, for force majeure (checked
-    # above), and it is on the record as approved by them.
-    approved_by = actor if is_late_for_reschedule(visit) else None
     return _move(
         old=visit,
         actor=actor,
@@ -888,9 +897,7 @@ CANCEL = _Change(
 def check_cancel(*, actor, visit: Visit, force_majeure: bool = False, **fields) -> None:
     """A cancellation's checks without cancelling, as check_reschedule."""
     require_desk(actor)
-    late_request = (
-        force_majeure and is_late_for_reschedule(visit) and not has_role(actor, Role.SUPERVISOR)
-    )
+    late_request = needs_supervisor_approval(actor=actor, visit=visit, force_majeure=force_majeure)
     _cancel_checks(
         actor=actor,
         visit=visit,
@@ -915,9 +922,8 @@ def cancel_visit(
     it). A cancellation under 2 hours' notice is a late change, like a late reschedule: only a
     supervisor does it directly, for force majeure, and it counts as a violation; a dispatcher
     sends it for approval (request_late_cancel)."""
-    require_desk(actor)
-    visit = lock_visit(visit)
-    reason, confirmed = _cancel_checks(
+    visit, reason, confirmed, approved_by = _checked_change(
+        _cancel_checks,
         actor=actor,
         visit=visit,
         reason=reason,
@@ -925,7 +931,6 @@ def cancel_visit(
         force_majeure=force_majeure,
         confirm_wording=confirm_wording,
     )
-    approved_by = actor if is_late_for_reschedule(visit) else None
     return _call_off(
         visit=visit,
         actor=actor,
