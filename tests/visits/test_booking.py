@@ -98,7 +98,7 @@ class TestBookVisit:
         if connection.vendor != "postgresql":
             pytest.fail("the exclusion constraint is PostgreSQL's")
         book(dispatcher, ticket, engineer, AFTERNOON)
-        monkeypatch.setattr(services.booking, "check_engineer_free", lambda **kw: None)
+        monkeypatch.setattr(services.booking.slots, "check_engineer_free", lambda **kw: None)
         with pytest.raises(RuleViolation) as exc:
             book(dispatcher, open_ticket(dispatcher), engineer, AFTERNOON + minutes(15))
         assert exc.value.code == "engineer_busy"

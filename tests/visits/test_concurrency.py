@@ -16,6 +16,7 @@ from rest_framework.test import APIClient
 from tests.factories import open_ticket
 from visits.models import Visit
 from visits.services import booking
+from visits.services.booking import slots
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -85,8 +86,8 @@ def test_r7_twenty_concurrent_bookings_of_one_slot_one_wins_the_rest_409(
 ):
     assert connection.vendor == "postgresql", "the race test needs PostgreSQL"
     reached_the_constraint = []
-    monkeypatch.setattr(booking, "_lost_race", reached_the_constraint.append)
-    monkeypatch.setattr(booking, "_deadlocked_on_constraint", reached_the_constraint.append)
+    monkeypatch.setattr(slots, "_lost_race", reached_the_constraint.append)
+    monkeypatch.setattr(slots, "_deadlocked_on_constraint", reached_the_constraint.append)
     results = _race(dispatcher, engineer, django_db_blocker)
     _assert_one_winner(results, engineer)
     # The engineer's lock queues the attempts: each loser saw the winner's visit in its check
@@ -107,7 +108,7 @@ def test_r7_when_all_twenty_pass_the_check_the_constraint_decides(
     assert connection.vendor == "postgresql", "the race test needs PostgreSQL"
     all_checked = threading.Barrier(CONNECTIONS)
     lost = []
-    check, lost_race = booking.check_engineer_free, booking._lost_race
+    check, lost_race = slots.check_engineer_free, slots._lost_race
 
     def check_then_wait(**kwargs):
         check(**kwargs)
@@ -117,9 +118,9 @@ def test_r7_when_all_twenty_pass_the_check_the_constraint_decides(
         lost.append(exc)
         return lost_race(exc)
 
-    monkeypatch.setattr(booking, "lock_engineer", lambda engineer: None)
-    monkeypatch.setattr(booking, "check_engineer_free", check_then_wait)
-    monkeypatch.setattr(booking, "_lost_race", spy)
+    monkeypatch.setattr(slots, "lock_engineer", lambda engineer: None)
+    monkeypatch.setattr(slots, "check_engineer_free", check_then_wait)
+    monkeypatch.setattr(slots, "_lost_race", spy)
     _assert_one_winner(_race(dispatcher, engineer, django_db_blocker), engineer)
     assert len(lost) == CONNECTIONS - 1
 

@@ -201,3 +201,44 @@ class TestR27EveryCustomerText:
         cancel(dispatcher, visit, reason="客户临时出差")
         event = Event.objects.get(visit=visit, kind="visit.cancelled")
         assert event.after["banned_phrases_confirmed"] == []
+
+
+class TestR11WhoDecidesALateChange:
+    """R11: one service says whether a change goes to a supervisor or is made now; the desk's
+    reschedule and cancel dialogs both ask it (visits.views.desk)."""
+
+    @pytest.mark.parametrize(
+        ("role", "clock_at", "force_majeure", "to_supervisor"),
+        [
+            ("dispatcher", at(12, 30), True, True),  # late, force majeure: a request
+            ("dispatcher", at(12, 30), False, False),  # late, no force majeure: refused later
+            ("dispatcher", at(11, 0), True, False),  # 3 hours away: done directly
+            ("supervisor", at(12, 30), True, False),  # a supervisor decides it themself
+        ],
+    )
+    def test_r11_a_late_force_majeure_change_by_a_non_supervisor_goes_for_approval(
+        self, request, clock, visit, role, clock_at, force_majeure, to_supervisor
+    ):
+        clock.move_to(clock_at)
+        actor = request.getfixturevalue(role)
+        assert (
+            services.needs_supervisor_approval(
+                actor=actor, visit=visit, force_majeure=force_majeure
+            )
+            is to_supervisor
+        )
+
+    def test_r11_the_desk_sends_a_dispatchers_late_cancel_to_a_supervisor(
+        self, client, clock, dispatcher, visit
+    ):
+        clock.move_to(at(12, 30))
+        client.force_login(dispatcher)
+        response = client.post(
+            f"/visits/{visit.pk}/cancel/",
+            {"reason": "台风", "customer_agreed": "on", "force_majeure": "on"},
+        )
+        assert response.status_code == 302
+        visit.refresh_from_db()
+        assert visit.status == VisitStatus.BOOKED
+        req = visit.reschedule_requests.get()
+        assert (req.kind, req.state) == (RequestKind.CANCEL, RequestState.PENDING)

@@ -116,7 +116,7 @@ class TestBooking:
     def test_r7_a_lost_race_is_a_form_error_not_a_500(
         self, clock, login, dispatcher, visit, monkeypatch
     ):
-        monkeypatch.setattr(services.booking, "check_engineer_free", lambda **kw: None)
+        monkeypatch.setattr(services.booking.slots, "check_engineer_free", lambda **kw: None)
         other = open_ticket(dispatcher)
         response = login(dispatcher).post(
             reverse("visits:book", args=[other.number]), slot(visit.engineer, start="14:30")

@@ -410,13 +410,16 @@ def reschedule(request, pk):
             "confirm_wording": form.wording_confirmed(),
         }
         force_majeure = data.get("force_majeure", False)
-        late = services.is_late_for_reschedule(visit)
+        # R11: the service says whether this change is sent to a supervisor or made now.
+        to_supervisor = services.needs_supervisor_approval(
+            actor=request.user, visit=visit, force_majeure=force_majeure
+        )
         if not valid:
             # Issue 15: what the form could read is checked too, so every error shows now.
             run_service(
                 form, lambda: services.check_reschedule(**args, force_majeure=force_majeure)
             )
-        elif late and force_majeure and not has_role(request.user, Role.SUPERVISOR):
+        elif to_supervisor:
             req = run_service(form, lambda: services.request_late_reschedule(**args))
             if req is not None:
                 messages.warning(
@@ -455,10 +458,13 @@ def cancel(request, pk):
             "confirm_wording": form.wording_confirmed(),
         }
         force_majeure = data.get("force_majeure", False)
-        late = services.is_late_for_reschedule(visit)
+        # R11: the service says whether this change is sent to a supervisor or made now.
+        to_supervisor = services.needs_supervisor_approval(
+            actor=request.user, visit=visit, force_majeure=force_majeure
+        )
         if not valid:
             run_service(form, lambda: services.check_cancel(**args, force_majeure=force_majeure))
-        elif late and force_majeure and not has_role(request.user, Role.SUPERVISOR):
+        elif to_supervisor:
             if run_service(form, lambda: services.request_late_cancel(**args)) is not None:
                 messages.warning(
                     request,
