@@ -18,7 +18,13 @@ from .closing import close_blockers
 from .corrections import after_correction, correction_violations
 from .delivery import schedule_delivery
 from .errors import Checks, PermissionDenied, RuleViolation, require_text
-from .locks import lock_counter, lock_notification, lock_ticket
+from .locks import (
+    lock_counter,
+    lock_notification,
+    lock_ticket,
+    lock_transfer_request,
+    lock_waiver_request,
+)
 from .models import (
     ComplaintKind,
     Complexity,
@@ -35,6 +41,9 @@ from .models import (
     Ticket,
     TicketCounter,
     TicketStatus,
+    TransferRequest,
+    TransferRequestState,
+    WaiverRequest,
 )
 from .notifications import TEMPLATE_LABELS, notify_staff
 from .people import display_name
@@ -653,6 +662,7 @@ def close_ticket(
     ticket.closed_at = timezone.now()
     ticket.save(update_fields=["status", "closed_at", "updated_at"])
     cancelled = deadlines.cancel_deadlines(ticket=ticket)
+    _settle_requests(ticket=ticket, actor=actor, keep=waiver_request)
     events.ticket_closed_event(
         ticket=ticket,
         actor=actor,
@@ -665,6 +675,29 @@ def close_ticket(
         request=waiver_request,
     )
     return ticket
+
+
+def _settle_requests(*, ticket: Ticket, actor, keep=None) -> None:
+    """A closed ticket leaves nothing to decide: a second transfer (R4) or a waiver (R6, R13,
+    R15) still waiting is refused, saying why, and leaves the supervisors' inbox — else the
+    inbox would offer a decision that can only fail. `keep`: the waiver being approved."""
+    note = _("The ticket was closed meanwhile.")
+    pending = (
+        (TransferRequest, lock_transfer_request, events.ticket_transfer_rejected_event),
+        (WaiverRequest, lock_waiver_request, events.ticket_waiver_rejected_event),
+    )
+    for model, lock, rejected_event in pending:
+        waiting = model.objects.filter(ticket=ticket, state=TransferRequestState.PENDING)
+        if keep is not None and model is WaiverRequest:
+            waiting = waiting.exclude(pk=keep.pk)
+        for request in waiting:
+            request = lock(request)
+            require_transition(request, TransferRequestState.REJECTED)
+            request.state = TransferRequestState.REJECTED
+            request.decided_by, request.decided_at = actor, timezone.now()
+            request.decision_note = note
+            request.save(update_fields=["state", "decided_by", "decided_at", "decision_note"])
+            rejected_event(ticket=ticket, actor=actor, request=request)
 
 
 @transaction.atomic

@@ -249,3 +249,32 @@ class TestPages:
         assert "豁免已批准，工单已结单。" in response.content.decode()
         ticket.refresh_from_db()
         assert ticket.status == TicketStatus.CLOSED
+
+
+def test_a_ticket_closed_directly_settles_what_waited_for_a_supervisor(
+    ticket, dispatcher, dispatcher2, supervisor
+):
+    """A supervisor closes the ticket from its page while its owner's waiver and a second
+    transfer still wait: both are refused with the reason in words, so the approvals inbox
+    never offers a decision that can only fail (R4, R6)."""
+    from dispatch import transfers
+    from dispatch.models import TransferRequest, TransferRequestState
+
+    services.transfer_ticket(actor=dispatcher, ticket=ticket, to_user=dispatcher2, note="首次交接")
+    ticket.refresh_from_db()
+    transfer = transfers.request_second_transfer(
+        actor=dispatcher2, ticket=ticket, to_user=dispatcher, note="客户要求原受理人跟进"
+    )
+    waiver = ask(ticket, dispatcher2)
+
+    services.close_ticket(
+        actor=supervisor, ticket=ticket, resolution=RESOLUTION, waive_reason=REASON
+    )
+
+    waiver.refresh_from_db()
+    assert (waiver.state, waiver.decided_by) == (WaiverRequestState.REJECTED, supervisor)
+    assert TransferRequest.objects.get(pk=transfer.pk).state == TransferRequestState.REJECTED
+    assert waiver.decision_note == "工单已在此期间结单。"
+    kinds = set(Event.objects.filter(ticket=ticket).values_list("kind", flat=True))
+    assert {"ticket.waiver_rejected", "ticket.transfer_rejected", "ticket.closed"} <= kinds
+    assert not WaiverRequest.objects.filter(state=WaiverRequestState.PENDING).exists()
