@@ -225,23 +225,12 @@ TRANSFER_REQUEST_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
-class TransferRequest(models.Model):
-    """R4: a ticket transferred once already, to be handed on again: the owner asks, a supervisor
-    approves (the transfer happens, to the person asked for) or refuses."""
+class SupervisorDecision(models.Model):
+    """A question that waits for one decision of a supervisor, taken once (R4's second transfer,
+    the waiver of a promise owed): its state, who decided, when and with what note."""
 
     states = StateMap(TRANSFER_REQUEST_TRANSITIONS, field="state", choices=TransferRequestState)
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="transfer_requests")
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    to_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("Hand over to"),
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    note = models.TextField(_("Handover note"))
     state = models.CharField(
         _("state"),
         max_length=10,
@@ -254,6 +243,30 @@ class TransferRequest(models.Model):
     decided_at = models.DateTimeField(null=True, blank=True)
     decision_note = models.TextField(_("decision note"), blank=True)
     created_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def awaiting_decision(self) -> bool:
+        return not self.states.is_final(self.state)
+
+
+class TransferRequest(SupervisorDecision):
+    """R4: a ticket transferred once already, to be handed on again: the owner asks, a supervisor
+    approves (the transfer happens, to the person asked for) or refuses."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="transfer_requests")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    to_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("Hand over to"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    note = models.TextField(_("Handover note"))
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -275,10 +288,6 @@ class TransferRequest(models.Model):
     def __str__(self) -> str:
         return f"{self.ticket_id} → {self.to_user_id}"
 
-    @property
-    def awaiting_decision(self) -> bool:
-        return not self.states.is_final(self.state)
-
 
 # R6, R13, R15: a waiver of a promise owed is decided like a second transfer: it waits for one
 # decision of a supervisor, taken once (the same states and map).
@@ -286,12 +295,10 @@ WaiverRequestState = TransferRequestState
 WAIVER_REQUEST_TRANSITIONS = TRANSFER_REQUEST_TRANSITIONS
 
 
-class WaiverRequest(models.Model):
+class WaiverRequest(SupervisorDecision):
     """R6, R13, R15: a ticket to be closed while a promise to the customer is still owed: its
     owner asks, with the resolution and the reason; a supervisor approves (the ticket closes,
     the promise waived with that reason) or refuses (the ticket stays open)."""
-
-    states = StateMap(WAIVER_REQUEST_TRANSITIONS, field="state", choices=WaiverRequestState)
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="waiver_requests")
     asked_by = models.ForeignKey(
@@ -299,18 +306,6 @@ class WaiverRequest(models.Model):
     )
     resolution = models.TextField(_("Resolution"))
     reason = models.TextField(_("Reason for the waiver"))
-    state = models.CharField(
-        _("state"),
-        max_length=10,
-        choices=WaiverRequestState.choices,
-        default=WaiverRequestState.PENDING,
-    )
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    decided_at = models.DateTimeField(null=True, blank=True)
-    decision_note = models.TextField(_("decision note"), blank=True)
-    created_at = models.DateTimeField(_("requested at"), auto_now_add=True)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -331,10 +326,6 @@ class WaiverRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket_id}: {self.state}"
-
-    @property
-    def awaiting_decision(self) -> bool:
-        return not self.states.is_final(self.state)
 
 
 class EventKind(models.TextChoices):
