@@ -225,6 +225,24 @@ TRANSFER_REQUEST_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
+def decision_rules(prefix: str) -> tuple[list, list]:
+    """A SupervisorDecision's index and constraints, named after its table: one pending question
+    per ticket, and a decision time exactly when it is decided."""
+    index = models.Index(fields=["state", "created_at"], name=f"{prefix}_state")
+    return [index], [
+        models.UniqueConstraint(
+            fields=["ticket"], condition=Q(state="pending"), name=f"{prefix}_one_pending"
+        ),
+        models.CheckConstraint(
+            condition=(
+                Q(state="pending", decided_at__isnull=True)
+                | (~Q(state="pending") & Q(decided_at__isnull=False))
+            ),
+            name=f"{prefix}_decided_at",
+        ),
+    ]
+
+
 class SupervisorDecision(models.Model):
     """A question that waits for one decision of a supervisor, taken once (R4's second transfer,
     the waiver of a promise owed): its state, who decided, when and with what note."""
@@ -270,20 +288,8 @@ class TransferRequest(SupervisorDecision):
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["state", "created_at"], name="transfer_req_state")]
-        constraints = [
-            # R4: one question at a time per ticket; a second one while it waits is a conflict.
-            models.UniqueConstraint(
-                fields=["ticket"], condition=Q(state="pending"), name="transfer_req_one_pending"
-            ),
-            models.CheckConstraint(
-                condition=(
-                    Q(state="pending", decided_at__isnull=True)
-                    | (~Q(state="pending") & Q(decided_at__isnull=False))
-                ),
-                name="transfer_req_decided_at",
-            ),
-        ]
+        # R4: one question at a time per ticket; a second one while it waits is a conflict.
+        indexes, constraints = decision_rules("transfer_req")
 
     def __str__(self) -> str:
         return f"{self.ticket_id} → {self.to_user_id}"
@@ -309,20 +315,8 @@ class WaiverRequest(SupervisorDecision):
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["state", "created_at"], name="waiver_req_state")]
-        constraints = [
-            # One question at a time per ticket; a second one while it waits is a conflict.
-            models.UniqueConstraint(
-                fields=["ticket"], condition=Q(state="pending"), name="waiver_req_one_pending"
-            ),
-            models.CheckConstraint(
-                condition=(
-                    Q(state="pending", decided_at__isnull=True)
-                    | (~Q(state="pending") & Q(decided_at__isnull=False))
-                ),
-                name="waiver_req_decided_at",
-            ),
-        ]
+        # One question at a time per ticket; a second one while it waits is a conflict.
+        indexes, constraints = decision_rules("waiver_req")
 
     def __str__(self) -> str:
         return f"{self.ticket_id}: {self.state}"
