@@ -131,7 +131,10 @@ def main() -> int:
     dataset.set_scale(args.scale)
     if args.reload or not dataset.loaded():
         n = dataset.TICKETS
-        log(f"Loading the dataset ({n:,} tickets, {3 * n:,} visits, {10 * n:,} deadlines)…")
+        log(
+            f"Loading the dataset ({n:,} tickets, {dataset.VISITS:,} visits, "
+            f"{dataset.deadlines():,} deadlines)…"
+        )
         started = time.monotonic()
         dataset.load(log)
         log(f"Dataset loaded in {time.monotonic() - started:.0f} s")

@@ -18,7 +18,7 @@ from dispatch.models import CustomerContact, Deadline, Team, Ticket
 from dispatch.roles import Role
 from visits.models import Visit
 
-VERSION = 2
+VERSION = 3
 SCALES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000}
 TICKETS = 100_000
 VISITS = 300_000
@@ -68,11 +68,25 @@ def insert_select(model, values: dict[str, str], source: str) -> int:
 MARKER = "CREATE TABLE IF NOT EXISTS bench_dataset (version int, loaded_at timestamptz)"
 
 
+# The present every scale shares: the visits of the dashboard's default period (28 days) and a
+# few days more behind now, and the ~12 days booked ahead, one an hour per engineer. At 10k,
+# three visits per ticket would reach back only ~19 days, so the dashboard's period would hold
+# two thirds of the visits it holds at 100k and 1m, and the growth rows (1m ÷ 10k) would
+# compare different amounts of the present, not of the history.
+PRESENT_DAYS = 32 + 12
+
+
 def set_scale(scale: str) -> None:
-    """Size the dataset: `scale` tickets, three visits and ten deadlines per ticket."""
+    """Size the dataset: `scale` tickets, three visits (at least the shared present) and ten
+    deadlines per ticket."""
     global TICKETS, VISITS
     TICKETS = SCALES[scale]
-    VISITS = 3 * TICKETS
+    VISITS = max(3 * TICKETS, ENGINEERS * 24 * PRESENT_DAYS)
+
+
+def deadlines() -> int:
+    """Three per visit (re-confirmation, arrival, note) and an acknowledgement per ticket."""
+    return 3 * VISITS + TICKETS
 
 
 def loaded() -> bool:

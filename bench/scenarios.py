@@ -163,7 +163,7 @@ def empty_sweep(log):
     p50 = statistics.median(totals)
     log(f"  empty sweep: {p50:.2f} ms database time, {counts[0]} queries")
     return Result(
-        f"Empty sweep ({10 * dataset.TICKETS:,} deadlines, nothing due)",
+        f"Empty sweep ({dataset.deadlines():,} deadlines, nothing due)",
         f"median {p50:.2f} ms database time, max {max(totals):.2f} ms; {counts[0]} queries",
         "median ≤ 1 ms database time",
         p50 <= 1,
@@ -388,7 +388,7 @@ def due_sweep(log):
 
     table = Deadline._meta.db_table
     sweep_deadlines()  # what has come due since the load: nothing else is due below
-    step = max(1, 10 * dataset.TICKETS // (DUE * 20))
+    step = max(1, dataset.deadlines() // (DUE * 20))
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS bench_due")
         cursor.execute(
