@@ -346,7 +346,7 @@ def sweep_one_by_each_batch(when):
     with time_machine.travel(when, tick=False):
         now = timezone.now()
         with transaction.atomic():
-            sweep._overdue_batch(now, 1, sweep.SweepResult())
+            sweep._overdue_batch(sweep._Run.begin(now, 1, sweep.SweepResult()))
         with transaction.atomic():
             sweep._overdue_batch_rows(now, 1, sweep.SweepResult())
 
