@@ -629,6 +629,28 @@ def pages(log, dispatcher, supervisor):
             max_p95=400,
             max_queries=6,
         ),
+        # The messages the history leaves (bench.dataset._events_and_messages): every supervisor
+        # has an alert for each deadline ever missed (400,000 at 1m). 6 queries each: session,
+        # user, the page's capped count, the page, the badge, and the state counts (outbox) or
+        # the person's oldest overdue items (alerts).
+        page(
+            log,
+            "alerts",
+            "Alerts, a supervisor's",
+            supervisor,
+            reverse("supervision:alerts"),
+            max_p95=150,
+            max_queries=6,
+        ),
+        page(
+            log,
+            "outbox",
+            "Outbox",
+            supervisor,
+            reverse("supervision:outbox"),
+            max_p95=150,
+            max_queries=6,
+        ),
     ]
 
 

@@ -736,6 +736,16 @@ class Notification(models.Model):
                 fields=["created_at"], condition=Q(state="pending"), name="notification_pending"
             ),
             models.Index(fields=["recipient", "read_at"], name="notification_recipient_read"),
+            # The outbox, newest first (docs/benchmarks.md "Messages and events"): all messages,
+            # and one state (the filter, and each state's count read as an index range).
+            models.Index(fields=["-created_at", "-id"], name="notification_created"),
+            models.Index(fields=["state", "-created_at", "-id"], name="notification_state_created"),
+            # A person's alerts page, newest first (selectors.alerts_for).
+            models.Index(
+                fields=["recipient", "-created_at", "-id"],
+                condition=Q(channel="in_app"),
+                name="notification_inbox",
+            ),
             # The receipts' pull: customer SMS sent and not yet confirmed (dispatch.receipts).
             models.Index(
                 fields=["sent_at"],

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.db.models import BooleanField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -205,6 +206,11 @@ def overdue_items(user) -> QuerySet[Deadline]:
     )
 
 
+# The alerts page lists this many of the person's overdue items, the oldest first; the badge
+# beside them counts them all.
+OVERDUE_SHOWN = 50
+
+
 def alerts_for(user) -> QuerySet[Notification]:
     """The person's in-app alerts, newest first, with what the alerts page shows of each."""
     return (
@@ -228,6 +234,28 @@ def outbox(*, state=None, channel=None, search=None) -> QuerySet[Notification]:
             | Q(body__icontains=search)
         )
     return qs.order_by("-created_at", "-id")
+
+
+# The outbox counts each state's messages up to this many, shown as "1,000+" past it: the
+# history (sent, delivered; failed SMS stay until sent again) is not counted to its end.
+OUTBOX_COUNT_CAP = 1_000
+
+
+def outbox_counts(cap: int | None = None) -> dict[str, tuple[int, bool]]:
+    """Each state's number of messages for the outbox, and whether it was cut at `cap`: one
+    query, each state an index-only range of notification_state_created read up to cap + 1
+    entries, never the whole outbox."""
+    cap = OUTBOX_COUNT_CAP if cap is None else cap
+    table = connection.ops.quote_name(Notification._meta.db_table)
+    part = f"(SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE state = %s LIMIT %s) s)"
+    states = NotificationState.values
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT " + ", ".join([part] * len(states)),
+            [value for state in states for value in (state, cap + 1)],
+        )
+        row = cursor.fetchone()
+    return {state: (min(n, cap), n > cap) for state, n in zip(states, row, strict=True)}
 
 
 def failed_customer_sms(ticket=None) -> QuerySet[Notification]:

@@ -4,8 +4,6 @@ here) and the supervisors' outbox."""
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
-from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -18,6 +16,7 @@ from dispatch.errors import RuleViolation
 from dispatch.forms import OutboxFilterForm
 from dispatch.models import NOTIFICATION_TONES, Notification, NotificationState
 from dispatch.notifications import template_label
+from dispatch.pagination import CappedPaginator
 from dispatch.permissions import role_required
 from dispatch.redirects import back_to
 from dispatch.roles import Role, is_staff_member
@@ -38,14 +37,18 @@ def _link_for(user, ticket, visit):
 @login_required
 def alerts(request):
     user = request.user
-    overdue = [(d, _link_for(user, d.ticket, d.visit)) for d in selectors.overdue_items(user)]
-    page = Paginator(selectors.alerts_for(user), 30).get_page(request.GET.get("page"))
+    # The oldest items, one more to know whether there are others (the badge counts them all).
+    items = list(selectors.overdue_items(user)[: selectors.OVERDUE_SHOWN + 1])
+    overdue = [(d, _link_for(user, d.ticket, d.visit)) for d in items[: selectors.OVERDUE_SHOWN]]
+    page = CappedPaginator(selectors.alerts_for(user), 30).get_page(request.GET.get("page"))
     rows = [(n, _link_for(user, n.ticket, n.deadline.visit if n.deadline else None)) for n in page]
     return render(
         request,
         "supervision/alerts.html",
         {
             "overdue": overdue,
+            "overdue_more": len(items) > selectors.OVERDUE_SHOWN,
+            "overdue_shown": selectors.OVERDUE_SHOWN,
             "page": page,
             "rows": rows,
             "unread": any(n.read_at is None for n in page),
@@ -66,10 +69,10 @@ def alerts_read(request):
 def outbox(request):
     form = OutboxFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
-    page = Paginator(selectors.outbox(**filters), 50).get_page(request.GET.get("page"))
-    counts = dict(
-        Notification.objects.values_list("state").annotate(n=Count("id")).values_list("state", "n")
-    )
+    # The outbox is the whole history of messages: the pages count at most ten ahead, and only
+    # the states that ask for action are counted exactly (docs/benchmarks.md).
+    page = CappedPaginator(selectors.outbox(**filters), 50).get_page(request.GET.get("page"))
+    counts = selectors.outbox_counts()
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -80,11 +83,17 @@ def outbox(request):
             "page": page,
             "rows": [(n, template_label(n.template)) for n in page],
             "query": query.urlencode(),
-            # Each state's count, coloured by its tone when there is any.
+            # Each state's count ("10,000+" past the cap), coloured by its tone when there is any.
             "counts": [
-                (state, label, n, NOTIFICATION_TONES[state] if n else "")
+                (
+                    state,
+                    label,
+                    f"{n:,}" if capped else n,
+                    capped,
+                    NOTIFICATION_TONES[state] if n else "",
+                )
                 for state, label in NotificationState.choices
-                for n in [counts.get(state, 0)]
+                for n, capped in [counts[state]]
             ],
             "quiet_now": in_quiet_hours(timezone.now()),
             "quiet_start": settings.NOTIFICATIONS["QUIET_HOURS_START"],

@@ -5,15 +5,19 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.utils import timezone
 
-from dispatch import deadlines
+from dispatch import deadlines, selectors
 from dispatch.backends import DeliveryError
 from dispatch.delivery import deliver_pending
-from dispatch.models import DeadlineKind, Notification, NotificationState
+from dispatch.models import DeadlineKind, Notification, NotificationChannel, NotificationState
+from dispatch.pagination import CappedPaginator
 from dispatch.sweep import sweep_deadlines
 from tests.dispatch.conftest import NOW
 from tests.factories import make_user, open_ticket
 from tests.html import english_words, visible_text
+
+NOTIFICATION_TABLE = Notification._meta.db_table
 
 pytestmark = pytest.mark.django_db
 
@@ -24,6 +28,29 @@ def overdue_tickets(owner, n=1):
     with time_machine.travel(NOW + timedelta(hours=3), tick=False):
         sweep_deadlines()
     return tickets
+
+
+def history(n, **fields):
+    """n messages from the past, as the years leave them (bulk: no sweep needed)."""
+    fields = {
+        "channel": NotificationChannel.SMS,
+        "to_phone": "+8613800138000",
+        "template": "visit_booked",
+        "body": "【网络中心】您的上门测试已预约",
+        "state": NotificationState.DELIVERED,
+        "sent_at": timezone.now(),
+        **fields,
+    }
+    Notification.objects.bulk_create(Notification(**fields) for _ in range(n))
+
+
+def counts_all_of_the_outbox(queries):
+    """A COUNT over the messages with no LIMIT: it would read the whole history."""
+    return [
+        q["sql"]
+        for q in queries
+        if "COUNT(" in q["sql"] and NOTIFICATION_TABLE in q["sql"] and "LIMIT" not in q["sql"]
+    ]
 
 
 class TestAlerts:
@@ -103,6 +130,39 @@ class TestAlerts:
         assert "截止日期" not in html
         assert not english_words(visible_text(html)), english_words(visible_text(html))
 
+    def test_lists_the_oldest_overdue_items_and_says_how_many_in_all(
+        self, login, dispatcher, supervisor, monkeypatch
+    ):
+        monkeypatch.setattr(selectors, "OVERDUE_SHOWN", 1)
+        first, second = overdue_tickets(dispatcher, 2)
+        html = login(dispatcher).get("/alerts/").content.decode()
+        # The oldest item is listed (and its alert), the other only by its alert.
+        assert html.count(f'href="/tickets/{first.number}/"') == 2
+        assert html.count(f'href="/tickets/{second.number}/"') == 1
+        assert "仅列出 2 项中最早的 1 项" in html
+        assert '<span class="pill overdue">2</span>' in html
+
+    def test_a_long_history_of_alerts_is_paged_without_counting_it_all(
+        self, login, supervisor, monkeypatch, django_assert_max_num_queries
+    ):
+        monkeypatch.setattr(CappedPaginator, "LOOKAHEAD", 1)  # 2 pages of 30 counted from page 1
+        history(
+            70,
+            channel=NotificationChannel.IN_APP,
+            to_phone="",
+            recipient=supervisor,
+            template="deadline_overdue",
+            body="已超时",
+            state=NotificationState.SENT,
+        )
+        client = login(supervisor)
+        with django_assert_max_num_queries(12) as queries:
+            html = client.get("/alerts/").content.decode()
+        assert "第 1 页，共 2 页以上" in html and "?page=2" in html
+        assert not counts_all_of_the_outbox(queries.captured_queries)
+        html = client.get("/alerts/?page=3").content.decode()
+        assert "第 3 页，共 3 页" in html and html.count('class="alert-item') == 10
+
     def test_constant_number_of_queries(
         self, login, dispatcher, supervisor, django_assert_max_num_queries
     ):
@@ -157,6 +217,30 @@ class TestOutbox:
         assert response["Location"] == "/outbox/"
         failed.refresh_from_db()
         assert failed.state == NotificationState.PENDING
+
+    def test_counts_each_state_up_to_a_cap(self, login, dispatcher, supervisor, monkeypatch):
+        """The history (here 5 delivered SMS) is counted up to the cap and shown as "3+", with
+        words saying so; a state under the cap is counted exactly."""
+        monkeypatch.setattr(selectors, "OUTBOX_COUNT_CAP", 3)
+        history(5)
+        overdue_tickets(dispatcher)  # an alert to the dispatcher and one to the supervisor
+        html = login(supervisor).get("/outbox/").content.decode()
+        assert re.search(r'title="超过 3 条[^"]*"[^>]*>已送达 3\+<', html), html
+        assert re.search(r'href="\?state=pending">待发送 2<', html)
+        assert re.search(r'href="\?state=failed">失败 0<', html)
+
+    def test_a_long_history_is_paged_without_counting_it_all(
+        self, login, supervisor, monkeypatch, django_assert_max_num_queries
+    ):
+        monkeypatch.setattr(CappedPaginator, "LOOKAHEAD", 1)  # 2 pages of 50 counted from page 1
+        history(120)
+        client = login(supervisor)
+        with django_assert_max_num_queries(12) as queries:
+            html = client.get("/outbox/").content.decode()
+        assert "第 1 页，共 2 页以上" in html and "page=2" in html
+        assert not counts_all_of_the_outbox(queries.captured_queries)
+        html = client.get("/outbox/?state=delivered&page=3").content.decode()
+        assert "第 3 页，共 3 页" in html and html.count("您的上门测试已预约") == 20
 
     def test_constant_number_of_queries(
         self, login, dispatcher, supervisor, django_assert_max_num_queries
