@@ -28,7 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dispatch.dates import local_moment
-from dispatch.db import TsTzRange
+from dispatch.db import Epoch, TsTzRange
 from dispatch.errors import PermissionDenied
 from dispatch.models import ComplaintKind, Deadline, Event, Ticket, TicketStatus
 from dispatch.roles import Role, has_role, is_staff_member
@@ -270,11 +270,52 @@ def at(day: date, clock: time) -> datetime:
     return local_moment(day, clock)
 
 
+@dataclass(slots=True)
+class BoardVisit:
+    """A visit as the board shows it: read as a row, its moments as seconds since 1970
+    (dispatch.db.Epoch), with its link, clock times and status label prepared once. A week is
+    thousands of visits: as model instances (with their tickets) they were most of the page's
+    time, and their 13,000 moments read as timestamptz a third of what was left
+    (docs/benchmarks.md, "Board")."""
+
+    pk: int
+    engineer_id: int
+    start_at: float  # seconds since 1970
+    end_at: float
+    status: str
+    number: str  # the ticket's
+    customer_name: str
+    url: str
+    start_hm: str  # local time, HH:MM
+    end_hm: str
+    status_label: str
+
+    @property
+    def start(self) -> datetime:
+        return datetime.fromtimestamp(self.start_at, timezone.get_current_timezone())
+
+    @property
+    def end(self) -> datetime:
+        return datetime.fromtimestamp(self.end_at, timezone.get_current_timezone())
+
+    @property
+    def duration_minutes(self) -> int:
+        return int((self.end_at - self.start_at) // 60)
+
+
 @dataclass
 class BoardDay:
     day: date
-    visits: list["BoardVisit"] = field(default_factory=list)
-    free: list[tuple[datetime, datetime]] = field(default_factory=list)
+    visits: list[BoardVisit] = field(default_factory=list)
+    free_at: list[tuple[float, float]] = field(default_factory=list)  # seconds since 1970
+
+    @property
+    def free(self) -> list[tuple[datetime, datetime]]:
+        zone = timezone.get_current_timezone()
+        return [
+            (datetime.fromtimestamp(start, zone), datetime.fromtimestamp(end, zone))
+            for start, end in self.free_at
+        ]
 
     @property
     def busy_minutes(self) -> int:
@@ -290,7 +331,7 @@ class BoardDay:
 
     @property
     def free_minutes(self) -> int:
-        return sum(int((end - start).total_seconds() // 60) for start, end in self.free)
+        return sum(int((end - start) // 60) for start, end in self.free_at)
 
 
 @dataclass
@@ -299,49 +340,31 @@ class BoardRow:
     days: list[BoardDay]
 
 
-def free_gaps(
-    day: date, visits: list[Visit], now: datetime | None = None
-) -> list[tuple[datetime, datetime]]:
-    """Free time inside the working day, between the visits (already in the past: not free)."""
-    cursor, close = at(day, WORKDAY_START), at(day, WORKDAY_END)
-    if now is not None:
-        cursor = max(cursor, now.replace(second=0, microsecond=0))
-    gaps = []
-    for visit in sorted(visits, key=lambda v: v.start):
-        if visit.start > cursor:
-            gaps.append((cursor, min(visit.start, close)))
-        cursor = max(cursor, visit.end)
-    if cursor < close:
-        gaps.append((cursor, close))
+def free_time(opens: float, closes: float, visits: list[BoardVisit]) -> list[tuple[float, float]]:
+    """Free time from `opens` to `closes` (seconds since 1970) between the visits, in order of
+    their start: the working day, less what is already in the past when `opens` is now."""
+    cursor, gaps = opens, []
+    for visit in visits:
+        if visit.start_at > cursor:
+            gaps.append((cursor, min(visit.start_at, closes)))
+        cursor = max(cursor, visit.end_at)
+    if cursor < closes:
+        gaps.append((cursor, closes))
     return [(start, end) for start, end in gaps if end > start]
 
 
-@dataclass(slots=True)
-class BoardTicket:
-    number: str
-    customer_name: str
+class _LocalClock(dict):
+    """Seconds since 1970 → (the local day, "HH:MM"), each moment converted once: a week's
+    visits share a few hundred start and end times."""
 
+    def __init__(self, zone):
+        super().__init__()
+        self.zone = zone
 
-@dataclass(slots=True)
-class BoardVisit:
-    """A visit as the board shows it: read as a tuple, with its times and link prepared once.
-    A week is thousands of visits; as model instances (with their tickets) they were most of
-    the page's time (docs/benchmarks.md, "Board")."""
-
-    pk: int
-    engineer_id: int
-    start: datetime
-    end: datetime
-    status: str
-    ticket: BoardTicket
-    url: str
-    start_hm: str
-    end_hm: str
-    status_label: str
-
-    @property
-    def duration_minutes(self) -> int:
-        return int((self.end - self.start).total_seconds() // 60)
+    def __missing__(self, at: float) -> tuple[date, str]:
+        moment = datetime.fromtimestamp(at, self.zone)
+        self[at] = local = (moment.date(), f"{moment:%H:%M}")
+        return local
 
 
 def board(days: list[date], engineer_qs: QuerySet | None = None) -> list[BoardRow]:
@@ -357,41 +380,52 @@ def board(days: list[date], engineer_qs: QuerySet | None = None) -> list[BoardRo
             start__lt=day_start(days[-1] + timedelta(days=1)),
         )
         .exclude(status__in=INACTIVE_STATUSES)
+        .annotate(start_at=Epoch("start"), end_at=Epoch("end"))
         .order_by("start")
         .values_list(
-            "id", "engineer_id", "start", "end", "status", "ticket__number", "ticket__customer_name"
+            "id",
+            "engineer_id",
+            "start_at",
+            "end_at",
+            "status",
+            "ticket__number",
+            "ticket__customer_name",
         )
     )
     by_key: dict[tuple[int, date], list[BoardVisit]] = {}
     url = reverse("visits:detail", args=[0]).replace("/0/", "/{}/")
     labels = {status: str(label) for status, label in VisitStatus.choices}  # in this language
-    zone = timezone.get_current_timezone()
-    for pk, engineer_id, start, end, status, number, customer in rows:
-        local_start, local_end = start.astimezone(zone), end.astimezone(zone)
+    local = _LocalClock(timezone.get_current_timezone())
+    for pk, engineer_id, start_at, end_at, status, number, customer in rows:
+        day, start_hm = local[start_at]
         visit = BoardVisit(
             pk,
             engineer_id,
-            start,
-            end,
+            start_at,
+            end_at,
             status,
-            BoardTicket(number, customer),
+            number,
+            customer,
             url.format(pk),
-            f"{local_start:%H:%M}",
-            f"{local_end:%H:%M}",
+            start_hm,
+            local[end_at][1],
             labels.get(status, status),
         )
-        by_key.setdefault((engineer_id, local_start.date()), []).append(visit)
-    now = timezone.now()
-    rows = []
+        by_key.setdefault((engineer_id, day), []).append(visit)
+    # Free from the working day's start, or from now (to the minute) if that is later.
+    now = timezone.now().timestamp() // 60 * 60
+    hours = [
+        (day, max(now, at(day, WORKDAY_START).timestamp()), at(day, WORKDAY_END).timestamp())
+        for day in days
+    ]
+    result = []
     for person in people:
         row_days = []
-        for day in days:
-            day_visits = by_key.get((person.pk, day), [])
-            row_days.append(
-                BoardDay(day=day, visits=day_visits, free=free_gaps(day, day_visits, now))
-            )
-        rows.append(BoardRow(engineer=person, days=row_days))
-    return rows
+        for day, opens, closes in hours:
+            day_visits = by_key.get((person.pk, day), [])  # in order of start
+            row_days.append(BoardDay(day, day_visits, free_time(opens, closes, day_visits)))
+        result.append(BoardRow(person, row_days))
+    return result
 
 
 # The board's list of tickets waiting for a visit: the first WAITING_SHOWN, counted up to

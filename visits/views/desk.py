@@ -2,8 +2,7 @@
 submitting, the desk view of a visit, and the reschedule and cancel dialogs (R7, R11)."""
 
 import math
-from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from html import escape
 
 from django.contrib import messages
@@ -31,34 +30,42 @@ from ..services.booking import clash_message
 from .common import get_visit, preview_sms, timeline
 
 
-@dataclass
 class Window:
-    """The hours the day board spans: the working day, widened to show any visit outside it."""
+    """The hours the day board spans: the working day, widened to show any visit outside it.
+    Moments are seconds since 1970, as the board reads them (selectors.BoardVisit)."""
 
-    first_hour: int = selectors.WORKDAY_START.hour
-    last_hour: int = selectors.WORKDAY_END.hour
+    def __init__(self, day: date | None = None):
+        self.day = day
+        self.first_hour = selectors.WORKDAY_START.hour
+        self.last_hour = selectors.WORKDAY_END.hour
+        self.midnight = selectors.day_start(day).timestamp() if day else 0.0
 
     @property
     def minutes(self) -> int:
         return (self.last_hour - self.first_hour) * 60
 
-    def widen(self, day: date, start, end) -> None:
-        origin = selectors.day_start(day)
-        first = (start - origin).total_seconds() / 3600
-        last = (end - origin).total_seconds() / 3600
+    def widen(self, start: float, end: float) -> None:
+        first = (start - self.midnight) / 3600
+        last = (end - self.midnight) / 3600
         self.first_hour = max(0, min(self.first_hour, math.floor(first)))
         self.last_hour = min(24, max(self.last_hour, math.ceil(last)))
 
-    def position(self, day: date, start, end) -> dict:
-        """Left and width, in % of the window, of a block on the day board."""
-        origin = selectors.day_start(day) + timedelta(hours=self.first_hour)
-        first = max(0.0, (start - origin).total_seconds() / 60)
-        last = min(float(self.minutes), (end - origin).total_seconds() / 60)
-        # As CSS wants them (never 1e-05), written once here rather than by a filter per block.
-        return {
-            "left": f"{100 * first / self.minutes:.3f}",
-            "width": f"{100 * max(0.0, last - first) / self.minutes:.3f}",
-        }
+    def origin(self) -> datetime:
+        return selectors.day_start(self.day) + timedelta(hours=self.first_hour)
+
+    def positions(self):
+        """Left and width, in % of the window, of a block on the day board, (start, end) → two
+        strings as CSS wants them (never 1e-05), written once here rather than by a filter per
+        block. Once the window is widened."""
+        origin = self.origin().timestamp()
+        minutes = float(self.minutes)
+
+        def position(start: float, end: float) -> tuple[str, str]:
+            first = max(0.0, (start - origin) / 60)
+            last = min(minutes, (end - origin) / 60)
+            return f"{100 * first / minutes:.3f}", f"{100 * max(0.0, last - first) / minutes:.3f}"
+
+        return position
 
     def hours(self) -> list[dict]:
         return [
@@ -75,8 +82,8 @@ def _chips(rows) -> None:
             board_day.chips = mark_safe(  # noqa: S308 - every value below is escaped (html.escape)
                 "".join(
                     f'<a class="chip status-{v.status}" href="{v.url}" '
-                    f'title="{escape(v.ticket.number)} · {escape(v.status_label)}">'
-                    f"{v.start_hm}–{v.end_hm} {escape(v.ticket.customer_name)}</a>"
+                    f'title="{escape(v.number)} · {escape(v.status_label)}">'
+                    f"{v.start_hm}–{v.end_hm} {escape(v.customer_name)}</a>"
                     for v in board_day.visits
                 )
             )
@@ -105,17 +112,21 @@ def _cells(start, end) -> list[tuple]:
 def _decorate(rows, day: date, highlight: dict | None, cells: bool = False) -> Window:
     """Block geometry for the day view: visits, free time (in cells of an hour when a ticket is
     being booked) and the proposed slot."""
-    window = Window()
+    window = Window(day)
     for row in rows:
         for visit in row.days[0].visits:
-            window.widen(day, visit.start, visit.end)
+            window.widen(visit.start_at, visit.end_at)
     if highlight:
-        window.widen(day, highlight["start"], highlight["end"])
-        highlight.update(window.position(day, highlight["start"], highlight["end"]))
+        window.widen(highlight["start"].timestamp(), highlight["end"].timestamp())
+    position = window.positions()
+    if highlight:
+        left, width = position(highlight["start"].timestamp(), highlight["end"].timestamp())
+        highlight.update(left=left, width=width)
     for row in rows:
         board_day = row.days[0]
         board_day.visit_blocks = [
-            {"visit": v, **window.position(day, v.start, v.end)} for v in board_day.visits
+            dict(zip(("left", "width"), position(v.start_at, v.end_at), strict=True), visit=v)
+            for v in board_day.visits
         ]
         free = board_day.free
         if cells:
@@ -127,7 +138,7 @@ def _decorate(rows, day: date, highlight: dict | None, cells: bool = False) -> W
                 "start_hm": f"{timezone.localtime(s):%H:%M}",
                 "end_hm": f"{timezone.localtime(e):%H:%M}",
                 "minutes": min(60, int((e - s).total_seconds() // 60)),
-                **window.position(day, s, e),
+                **dict(zip(("left", "width"), position(s.timestamp(), e.timestamp()), strict=True)),
             }
             for s, e in free
         ]
@@ -137,15 +148,17 @@ def _decorate(rows, day: date, highlight: dict | None, cells: bool = False) -> W
 def _now_line(window: Window, day: date) -> dict | None:
     """Today's "now" on the day board, where the server drew it; static/js/board.js moves it."""
     now = timezone.now()
-    origin = selectors.day_start(day) + timedelta(hours=window.first_hour)
+    origin = window.origin()
     if day != timezone.localdate() or not origin <= now <= origin + timedelta(
         minutes=window.minutes
     ):
         return None
+    left, width = window.positions()(now.timestamp(), now.timestamp())
     return {
         "hm": f"{timezone.localtime(now):%H:%M}",
         "origin": origin.isoformat(),
-        **window.position(day, now, now),
+        "left": left,
+        "width": width,
     }
 
 
@@ -190,6 +203,7 @@ def board_context(day: date, view: str = "day", ticket=None, highlight=None) -> 
     else:
         days, step = [day], timedelta(days=1)
     rows = selectors.board(days)
+    book_url = reverse("visits:book", args=[ticket.number]) if ticket else ""
     now_line = None
     if view == "day":
         window = _decorate(rows, day, highlight, cells=ticket is not None)
@@ -208,7 +222,7 @@ def board_context(day: date, view: str = "day", ticket=None, highlight=None) -> 
         "hours": window.hours(),
         "window_hours": window.last_hour - window.first_hour,
         "booking_ticket": ticket,
-        "book_url": reverse("visits:book", args=[ticket.number]) if ticket else "",
+        "book_url": book_url,
         "highlight": highlight,
         "now_line": now_line,
         "window_minutes": window.minutes,
