@@ -44,6 +44,16 @@ class TestBoard:
         assert "14:00–15:00" in page
         assert reverse("visits:detail", args=[visit.pk]) in page
 
+    @pytest.mark.parametrize("view", ["day", "week"])
+    def test_a_name_is_shown_as_written_never_as_markup(
+        self, view, clock, login, dispatcher, engineer
+    ):
+        ticket = open_ticket(dispatcher, customer_name='<b>"O\'Hara" & 子</b>')
+        book(dispatcher, ticket, engineer, AFTERNOON)
+        page = text(login(dispatcher).get(reverse("visits:board"), {"view": view}))
+        assert "&lt;b&gt;&quot;O&#x27;Hara&quot; &amp; 子&lt;/b&gt;" in page
+        assert '<b>"O' not in page
+
     def test_booking_mode_links_free_time_to_the_booking_form(
         self, clock, login, dispatcher, ticket, engineer
     ):

@@ -3,6 +3,7 @@ submitting, the desk view of a visit, and the reschedule and cancel dialogs (R7,
 
 import math
 from datetime import date, datetime, timedelta
+from functools import cache
 from html import escape
 
 from django.contrib import messages
@@ -17,6 +18,7 @@ from django.views.decorators.http import require_POST
 from dispatch.errors import RuleViolation
 from dispatch.forms import DecisionForm, run_service
 from dispatch.models import Notification, Ticket
+from dispatch.people import display_name
 from dispatch.permissions import DESK, role_required
 from dispatch.redirects import back_to
 from dispatch.roles import Role, has_role
@@ -74,19 +76,69 @@ class Window:
         ]
 
 
+# The board's blocks and chips are written as markup here, one f-string each: as template nodes,
+# a day's ~1,000 blocks and a week's ~6,700 chips were most of the page's time
+# (docs/benchmarks.md, "Board"). Every value in them is escaped (html.escape, as Django's).
+
+
 def _chips(rows) -> None:
-    """The week view's visit chips as markup, one f-string each: as template nodes, a week's
-    6,700 visits took most of the page's time (docs/benchmarks.md, "Board")."""
+    """The week view's visit chips, per engineer and day."""
+    label = cache(escape)  # a handful of statuses
     for row in rows:
         for board_day in row.days:
-            board_day.chips = mark_safe(  # noqa: S308 - every value below is escaped (html.escape)
+            board_day.chips = mark_safe(  # noqa: S308 - every value below is escaped
                 "".join(
                     f'<a class="chip status-{v.status}" href="{v.url}" '
-                    f'title="{escape(v.number)} · {escape(v.status_label)}">'
+                    f'title="{escape(v.number)} · {label(v.status_label)}">'
                     f"{v.start_hm}–{v.end_hm} {escape(v.customer_name)}</a>"
                     for v in board_day.visits
                 )
             )
+
+
+def _visit_blocks(visits, position, label) -> str:
+    """The day view's visits of one engineer."""
+    blocks = []
+    for v in visits:
+        left, width = position(v.start_at, v.end_at)
+        name = escape(v.customer_name)
+        blocks.append(
+            f'<a class="slot busy status-{v.status}" style="left:{left}%;width:{width}%" '
+            f'href="{v.url}" title="{v.start_hm}–{v.end_hm} {escape(v.number)} {name} · '
+            f'{label(v.status_label)}"><span>{v.start_hm}</span><span>{name}</span></a>'
+        )
+    return mark_safe("".join(blocks))  # noqa: S308 - every value above is escaped
+
+
+def _free_blocks(free, position, *, book: str, engineer, day: date) -> str:
+    """The day view's free time of one engineer; when a ticket is being booked (`book`, the
+    booking form's address), each cell a link that opens the form filled in."""
+    word = escape(_("Free"))
+    blocks = []
+    if book:
+        who = escape(display_name(engineer))
+        link = f"{escape(book)}?engineer={engineer.pk}&amp;day={day:%Y-%m-%d}"
+        book_label = _("Book %(who)s %(s)s–%(e)s")
+    for start, end in free:
+        left, width = position(start.timestamp(), end.timestamp())
+        start_hm = f"{timezone.localtime(start):%H:%M}"
+        end_hm = f"{timezone.localtime(end):%H:%M}"
+        if book:
+            minutes = min(60, int((end - start).total_seconds() // 60))
+            aria = book_label % {"who": who, "s": start_hm, "e": end_hm}
+            blocks.append(
+                f'<a class="slot free cell" style="left:{left}%;width:{width}%" '
+                f'href="{link}&amp;start_time={start_hm}&amp;duration={minutes}" '
+                f'aria-label="{aria}" title="{word} {start_hm}–{end_hm}">'
+                f"<span>{start_hm}</span></a>"
+            )
+        else:
+            blocks.append(
+                f'<span class="slot free" style="left:{left}%;width:{width}%" '
+                f'title="{word} {start_hm}–{end_hm}"><span>{word}</span>'
+                f"<span>{start_hm}–{end_hm}</span></span>"
+            )
+    return mark_safe("".join(blocks))  # noqa: S308 - every value above is escaped
 
 
 # A free time is offered in cells of at most an hour when a ticket is being booked (issue 15):
@@ -109,9 +161,9 @@ def _cells(start, end) -> list[tuple]:
     return cells
 
 
-def _decorate(rows, day: date, highlight: dict | None, cells: bool = False) -> Window:
-    """Block geometry for the day view: visits, free time (in cells of an hour when a ticket is
-    being booked) and the proposed slot."""
+def _decorate(rows, day: date, highlight: dict | None, book: str = "") -> Window:
+    """Block markup for the day view: visits, free time (in cells of an hour, each a link to the
+    booking form `book`, when a ticket is being booked) and the proposed slot's geometry."""
     window = Window(day)
     for row in rows:
         for visit in row.days[0].visits:
@@ -122,26 +174,16 @@ def _decorate(rows, day: date, highlight: dict | None, cells: bool = False) -> W
     if highlight:
         left, width = position(highlight["start"].timestamp(), highlight["end"].timestamp())
         highlight.update(left=left, width=width)
+    label = cache(escape)  # a handful of statuses
     for row in rows:
         board_day = row.days[0]
-        board_day.visit_blocks = [
-            dict(zip(("left", "width"), position(v.start_at, v.end_at), strict=True), visit=v)
-            for v in board_day.visits
-        ]
+        board_day.visit_markup = _visit_blocks(board_day.visits, position, label)
         free = board_day.free
-        if cells:
+        if book:
             free = [cell for s, e in free for cell in _cells(s, e)]
-        board_day.free_blocks = [
-            {
-                "start": s,
-                "end": e,
-                "start_hm": f"{timezone.localtime(s):%H:%M}",
-                "end_hm": f"{timezone.localtime(e):%H:%M}",
-                "minutes": min(60, int((e - s).total_seconds() // 60)),
-                **dict(zip(("left", "width"), position(s.timestamp(), e.timestamp()), strict=True)),
-            }
-            for s, e in free
-        ]
+        board_day.free_markup = _free_blocks(
+            free, position, book=book, engineer=row.engineer, day=board_day.day
+        )
     return window
 
 
@@ -206,7 +248,7 @@ def board_context(day: date, view: str = "day", ticket=None, highlight=None) -> 
     book_url = reverse("visits:book", args=[ticket.number]) if ticket else ""
     now_line = None
     if view == "day":
-        window = _decorate(rows, day, highlight, cells=ticket is not None)
+        window = _decorate(rows, day, highlight, book_url)
         now_line = _now_line(window, day)
     else:
         window = Window()
