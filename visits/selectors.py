@@ -6,6 +6,7 @@ Pages, the API and the supervisor's dashboard share these.
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import NamedTuple
 
 from django.contrib.auth import get_user_model
 from django.db import connection
@@ -272,12 +273,16 @@ def at(day: date, clock: time) -> datetime:
     return local_moment(day, clock)
 
 
-@dataclass(slots=True)
-class BoardVisit:
+class BoardVisit(NamedTuple):
     """A visit as the board shows it: read as a row, its moments as seconds since 1970
     (dispatch.db.Epoch), with its link, clock times and status label prepared once. A week is
     thousands of visits: as model instances (with their tickets) they were most of the page's
-    time, and their 13,000 moments read as timestamptz a third of what was left
+    time, and their 13,000 moments read as timestamptz a third of what was left.
+
+    BoardDay.visits holds them as plain tuples in this order (BoardVisit._make names one):
+    Python's collector stops tracking a plain tuple of strings and numbers at its first pass,
+    not an instance of a class; as instances, a week's 6,720 lived through the request's young
+    collections into the oldest generation and brought on a full collection every few requests
     (docs/benchmarks.md, "Board")."""
 
     pk: int
@@ -292,23 +297,11 @@ class BoardVisit:
     end_hm: str
     status_label: str
 
-    @property
-    def start(self) -> datetime:
-        return datetime.fromtimestamp(self.start_at, timezone.get_current_timezone())
-
-    @property
-    def end(self) -> datetime:
-        return datetime.fromtimestamp(self.end_at, timezone.get_current_timezone())
-
-    @property
-    def duration_minutes(self) -> int:
-        return int((self.end_at - self.start_at) // 60)
-
 
 @dataclass
 class BoardDay:
     day: date
-    visits: list[BoardVisit] = field(default_factory=list)
+    visits: list[tuple] = field(default_factory=list)  # BoardVisit's fields, in start order
     free_at: list[tuple[float, float]] = field(default_factory=list)  # seconds since 1970
 
     @property
@@ -321,7 +314,7 @@ class BoardDay:
 
     @property
     def busy_minutes(self) -> int:
-        return sum(v.duration_minutes for v in self.visits)
+        return sum(int((end - start) // 60) for _pk, _who, start, end, *_rest in self.visits)
 
     @property
     def busy_hours(self) -> float:
@@ -342,14 +335,15 @@ class BoardRow:
     days: list[BoardDay]
 
 
-def free_time(opens: float, closes: float, visits: list[BoardVisit]) -> list[tuple[float, float]]:
-    """Free time from `opens` to `closes` (seconds since 1970) between the visits, in order of
-    their start: the working day, less what is already in the past when `opens` is now."""
+def free_time(opens: float, closes: float, visits: list[tuple]) -> list[tuple[float, float]]:
+    """Free time from `opens` to `closes` (seconds since 1970) between the visits (BoardVisit
+    tuples) in order of their start: the working day, less what is already in the past when
+    `opens` is now."""
     cursor, gaps = opens, []
-    for visit in visits:
-        if visit.start_at > cursor:
-            gaps.append((cursor, min(visit.start_at, closes)))
-        cursor = max(cursor, visit.end_at)
+    for _pk, _who, start, end, *_rest in visits:
+        if start > cursor:
+            gaps.append((cursor, min(start, closes)))
+        cursor = max(cursor, end)
     if cursor < closes:
         gaps.append((cursor, closes))
     return [(start, end) for start, end in gaps if end > start]
@@ -405,14 +399,14 @@ def board(days: list[date], engineer_qs: QuerySet | None = None) -> list[BoardRo
         .order_by("start")
         .values_list("id", "engineer_id", "start_at", "end_at", "status", "ticket_pair")
     )
-    by_key: dict[tuple[int, date], list[BoardVisit]] = {}
+    by_key: dict[tuple[int, date], list[tuple]] = {}
     url = reverse("visits:detail", args=[0]).replace("/0/", "/{}/")
     labels = {status: str(label) for status, label in VisitStatus.choices}  # in this language
     local = _LocalClock(timezone.get_current_timezone())
     for pk, engineer_id, start_at, end_at, status, pair in rows:
         number, customer = pair.split(_TICKET_SEPARATOR, 1)
         day, start_hm = local[start_at]
-        visit = BoardVisit(
+        visit = (  # a BoardVisit's fields
             pk,
             engineer_id,
             start_at,

@@ -86,26 +86,28 @@ def _chips(rows) -> None:
     label = cache(escape)  # a handful of statuses
     for row in rows:
         for board_day in row.days:
-            board_day.chips = mark_safe(  # noqa: S308 - every value below is escaped
-                "".join(
-                    f'<a class="chip status-{v.status}" href="{v.url}" '
-                    f'title="{escape(v.number)} · {label(v.status_label)}">'
-                    f"{v.start_hm}–{v.end_hm} {escape(v.customer_name)}</a>"
-                    for v in board_day.visits
+            chips = []
+            for visit in board_day.visits:  # selectors.BoardVisit's fields
+                _pk, _who, _at, _to, status, number, name, url, start_hm, end_hm, state = visit
+                chips.append(
+                    f'<a class="chip status-{status}" href="{url}" '
+                    f'title="{escape(number)} · {label(state)}">'
+                    f"{start_hm}–{end_hm} {escape(name)}</a>"
                 )
-            )
+            board_day.chips = mark_safe("".join(chips))  # noqa: S308 - every value is escaped
 
 
 def _visit_blocks(visits, position, label) -> str:
     """The day view's visits of one engineer."""
     blocks = []
-    for v in visits:
-        left, width = position(v.start_at, v.end_at)
-        name = escape(v.customer_name)
+    for visit in visits:  # selectors.BoardVisit's fields
+        _pk, _who, start_at, end_at, status, number, name, url, start_hm, end_hm, state = visit
+        left, width = position(start_at, end_at)
+        name = escape(name)
         blocks.append(
-            f'<a class="slot busy status-{v.status}" style="left:{left}%;width:{width}%" '
-            f'href="{v.url}" title="{v.start_hm}–{v.end_hm} {escape(v.number)} {name} · '
-            f'{label(v.status_label)}"><span>{v.start_hm}</span><span>{name}</span></a>'
+            f'<a class="slot busy status-{status}" style="left:{left}%;width:{width}%" '
+            f'href="{url}" title="{start_hm}–{end_hm} {escape(number)} {name} · '
+            f'{label(state)}"><span>{start_hm}</span><span>{name}</span></a>'
         )
     return mark_safe("".join(blocks))  # noqa: S308 - every value above is escaped
 
@@ -166,8 +168,8 @@ def _decorate(rows, day: date, highlight: dict | None, book: str = "") -> Window
     booking form `book`, when a ticket is being booked) and the proposed slot's geometry."""
     window = Window(day)
     for row in rows:
-        for visit in row.days[0].visits:
-            window.widen(visit.start_at, visit.end_at)
+        for _pk, _who, start_at, end_at, *_rest in row.days[0].visits:
+            window.widen(start_at, end_at)
     if highlight:
         window.widen(highlight["start"].timestamp(), highlight["end"].timestamp())
     position = window.positions()
