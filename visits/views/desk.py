@@ -9,6 +9,7 @@ from html import escape
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
@@ -81,9 +82,16 @@ class Window:
 # (docs/benchmarks.md, "Board"). Every value in them is escaped (html.escape, as Django's).
 
 
-def _chips(rows) -> None:
-    """The week view's visit chips, per engineer and day."""
+def _week(rows, today: date) -> None:
+    """The week view's cells, per engineer and day: the visit chips, and under them the free
+    hours left ("free 1.5 h") or "full" for a day to come with no free time, each wording made
+    once per number of minutes rather than by a blocktranslate and a filter per cell."""
     label = cache(escape)  # a handful of statuses
+
+    @cache
+    def free(minutes: int) -> str:
+        return _("free %(h)s h") % {"h": floatformat(round(minutes / 60, 1), "-1")}
+
     for row in rows:
         for board_day in row.days:
             chips = []
@@ -95,6 +103,13 @@ def _chips(rows) -> None:
                     f"{start_hm}–{end_hm} {escape(name)}</a>"
                 )
             board_day.chips = mark_safe("".join(chips))  # noqa: S308 - every value is escaped
+            minutes = board_day.free_minutes
+            if minutes:
+                board_day.note = free(minutes)
+            elif board_day.visits and board_day.day >= today:
+                board_day.note = _("full")
+            else:
+                board_day.note = ""
 
 
 def _visit_blocks(visits, position, label) -> str:
@@ -254,7 +269,7 @@ def board_context(day: date, view: str = "day", ticket=None, highlight=None) -> 
         now_line = _now_line(window, day)
     else:
         window = Window()
-        _chips(rows)
+        _week(rows, timezone.localdate())
     return {
         "rows": rows,
         "days": days,
