@@ -5,7 +5,7 @@ from contextlib import contextmanager
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateTimeRangeField
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
-from django.db.models import Func
+from django.db.models import FloatField, Func
 
 
 class TsTzRange(Func):
@@ -14,6 +14,30 @@ class TsTzRange(Func):
 
     function = "TSTZRANGE"
     output_field = DateTimeRangeField()
+
+
+class Epoch(Func):
+    """A moment as seconds since 1970 (UTC), a float: for a page that reads thousands of
+    moments. Django reads a timestamptz through a loader written in Python (~3.5 µs a value;
+    a week's board has 13,000), a float8 through psycopg's C one. date_part, not EXTRACT,
+    which computes a numeric first (+4 ms of SQL for a week's board, not +1.5). Exact to the
+    microsecond on PostgreSQL; SQLite keeps milliseconds, and so does this."""
+
+    output_field = FloatField()
+    template = "date_part('epoch', %(expressions)s)"
+    arity = 1
+
+    @property
+    def convert_value(self):
+        return self._convert_value_noop  # read as a float already: no float() per row
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return self.as_sql(
+            compiler,
+            connection,
+            template="ROUND((julianday(%(expressions)s) - 2440587.5) * 86400.0, 3)",
+            **extra_context,
+        )
 
 
 class PostgresExclusionConstraint(ExclusionConstraint):

@@ -2,10 +2,13 @@
 reschedule and cancel dialogs, the engineer's today and walk-through. Rules refused by a service
 come back as sentences on the page, never as a 500."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
 from dispatch.models import Notification
+from dispatch.people import display_name
 from tests.factories import open_ticket
 from tests.visits.conftest import AFTERNOON, at, minutes
 from tests.visits.factories import arrived, book, confirmed, kit_done
@@ -43,6 +46,31 @@ class TestBoard:
         page = text(login(dispatcher).get(reverse("visits:board"), {"view": "week"}))
         assert "14:00–15:00" in page
         assert reverse("visits:detail", args=[visit.pk]) in page
+
+    @pytest.mark.parametrize("view", ["day", "week"])
+    def test_a_name_is_shown_as_written_never_as_markup(
+        self, view, clock, login, dispatcher, engineer
+    ):
+        ticket = open_ticket(dispatcher, customer_name='<b>"O\'Hara" & 子</b>')
+        book(dispatcher, ticket, engineer, AFTERNOON)
+        page = text(login(dispatcher).get(reverse("visits:board"), {"view": view}))
+        assert "&lt;b&gt;&quot;O&#x27;Hara&quot; &amp; 子&lt;/b&gt;" in page
+        assert '<b>"O' not in page
+
+    def test_the_week_says_each_days_free_hours_or_full(self, clock, login, dispatcher, engineer):
+        book(dispatcher, open_ticket(dispatcher), engineer, AFTERNOON, minutes=90)
+        wednesday = AFTERNOON.replace(day=25, hour=8)
+        for hour in range(12):  # 08:00–20:00, the whole working day
+            book(dispatcher, open_ticket(dispatcher), engineer, wednesday + minutes(60 * hour))
+        page = text(login(dispatcher).get(reverse("visits:board"), {"view": "week"}))
+        row = page.split(f'<th scope="row">{display_name(engineer)}</th>')[1].split("</tr>")[0]
+        # Monday from now (09:00) less the visit; Wednesday booked through; the rest open.
+        assert re.findall(r'<div class="muted small">(.*?)</div>', row) == [
+            "空闲 9.5 小时",
+            "空闲 12 小时",
+            "已排满",
+            *["空闲 12 小时"] * 4,
+        ]
 
     def test_booking_mode_links_free_time_to_the_booking_form(
         self, clock, login, dispatcher, ticket, engineer

@@ -2,13 +2,14 @@
 submitting, the desk view of a visit, and the reschedule and cancel dialogs (R7, R11)."""
 
 import math
-from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from functools import cache
 from html import escape
 
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
@@ -18,6 +19,7 @@ from django.views.decorators.http import require_POST
 from dispatch.errors import RuleViolation
 from dispatch.forms import DecisionForm, run_service
 from dispatch.models import Notification, Ticket
+from dispatch.people import display_name
 from dispatch.permissions import DESK, role_required
 from dispatch.redirects import back_to
 from dispatch.roles import Role, has_role
@@ -31,34 +33,42 @@ from ..services.booking import clash_message
 from .common import get_visit, preview_sms, timeline
 
 
-@dataclass
 class Window:
-    """The hours the day board spans: the working day, widened to show any visit outside it."""
+    """The hours the day board spans: the working day, widened to show any visit outside it.
+    Moments are seconds since 1970, as the board reads them (selectors.BoardVisit)."""
 
-    first_hour: int = selectors.WORKDAY_START.hour
-    last_hour: int = selectors.WORKDAY_END.hour
+    def __init__(self, day: date | None = None):
+        self.day = day
+        self.first_hour = selectors.WORKDAY_START.hour
+        self.last_hour = selectors.WORKDAY_END.hour
+        self.midnight = selectors.day_start(day).timestamp() if day else 0.0
 
     @property
     def minutes(self) -> int:
         return (self.last_hour - self.first_hour) * 60
 
-    def widen(self, day: date, start, end) -> None:
-        origin = selectors.day_start(day)
-        first = (start - origin).total_seconds() / 3600
-        last = (end - origin).total_seconds() / 3600
+    def widen(self, start: float, end: float) -> None:
+        first = (start - self.midnight) / 3600
+        last = (end - self.midnight) / 3600
         self.first_hour = max(0, min(self.first_hour, math.floor(first)))
         self.last_hour = min(24, max(self.last_hour, math.ceil(last)))
 
-    def position(self, day: date, start, end) -> dict:
-        """Left and width, in % of the window, of a block on the day board."""
-        origin = selectors.day_start(day) + timedelta(hours=self.first_hour)
-        first = max(0.0, (start - origin).total_seconds() / 60)
-        last = min(float(self.minutes), (end - origin).total_seconds() / 60)
-        # As CSS wants them (never 1e-05), written once here rather than by a filter per block.
-        return {
-            "left": f"{100 * first / self.minutes:.3f}",
-            "width": f"{100 * max(0.0, last - first) / self.minutes:.3f}",
-        }
+    def origin(self) -> datetime:
+        return selectors.day_start(self.day) + timedelta(hours=self.first_hour)
+
+    def positions(self):
+        """Left and width, in % of the window, of a block on the day board, (start, end) → two
+        strings as CSS wants them (never 1e-05), written once here rather than by a filter per
+        block. Once the window is widened."""
+        origin = self.origin().timestamp()
+        minutes = float(self.minutes)
+
+        def position(start: float, end: float) -> tuple[str, str]:
+            first = max(0.0, (start - origin) / 60)
+            last = min(minutes, (end - origin) / 60)
+            return f"{100 * first / minutes:.3f}", f"{100 * max(0.0, last - first) / minutes:.3f}"
+
+        return position
 
     def hours(self) -> list[dict]:
         return [
@@ -67,19 +77,85 @@ class Window:
         ]
 
 
-def _chips(rows) -> None:
-    """The week view's visit chips as markup, one f-string each: as template nodes, a week's
-    6,700 visits took most of the page's time (docs/benchmarks.md, "Board")."""
+# The board's blocks and chips are written as markup here, one f-string each: as template nodes,
+# a day's ~1,000 blocks and a week's ~6,700 chips were most of the page's time
+# (docs/benchmarks.md, "Board"). Every value in them is escaped (html.escape, as Django's).
+
+
+def _week(rows, today: date) -> None:
+    """The week view's cells, per engineer and day: the visit chips, and under them the free
+    hours left ("free 1.5 h") or "full" for a day to come with no free time, each wording made
+    once per number of minutes rather than by a blocktranslate and a filter per cell."""
+    label = cache(escape)  # a handful of statuses
+
+    @cache
+    def free(minutes: int) -> str:
+        return _("free %(h)s h") % {"h": floatformat(round(minutes / 60, 1), "-1")}
+
     for row in rows:
         for board_day in row.days:
-            board_day.chips = mark_safe(  # noqa: S308 - every value below is escaped (html.escape)
-                "".join(
-                    f'<a class="chip status-{v.status}" href="{v.url}" '
-                    f'title="{escape(v.ticket.number)} · {escape(v.status_label)}">'
-                    f"{v.start_hm}–{v.end_hm} {escape(v.ticket.customer_name)}</a>"
-                    for v in board_day.visits
+            chips = []
+            for visit in board_day.visits:  # selectors.BoardVisit's fields
+                _pk, _who, _at, _to, status, number, name, url, start_hm, end_hm, state = visit
+                chips.append(
+                    f'<a class="chip status-{status}" href="{url}" '
+                    f'title="{escape(number)} · {label(state)}">'
+                    f"{start_hm}–{end_hm} {escape(name)}</a>"
                 )
+            board_day.chips = mark_safe("".join(chips))  # noqa: S308 - every value is escaped
+            minutes = board_day.free_minutes
+            if minutes:
+                board_day.note = free(minutes)
+            elif board_day.visits and board_day.day >= today:
+                board_day.note = _("full")
+            else:
+                board_day.note = ""
+
+
+def _visit_blocks(visits, position, label) -> str:
+    """The day view's visits of one engineer."""
+    blocks = []
+    for visit in visits:  # selectors.BoardVisit's fields
+        _pk, _who, start_at, end_at, status, number, name, url, start_hm, end_hm, state = visit
+        left, width = position(start_at, end_at)
+        name = escape(name)
+        blocks.append(
+            f'<a class="slot busy status-{status}" style="left:{left}%;width:{width}%" '
+            f'href="{url}" title="{start_hm}–{end_hm} {escape(number)} {name} · '
+            f'{label(state)}"><span>{start_hm}</span><span>{name}</span></a>'
+        )
+    return mark_safe("".join(blocks))  # noqa: S308 - every value above is escaped
+
+
+def _free_blocks(free, position, *, book: str, engineer, day: date) -> str:
+    """The day view's free time of one engineer; when a ticket is being booked (`book`, the
+    booking form's address), each cell a link that opens the form filled in."""
+    word = escape(_("Free"))
+    blocks = []
+    if book:
+        who = escape(display_name(engineer))
+        link = f"{escape(book)}?engineer={engineer.pk}&amp;day={day:%Y-%m-%d}"
+        book_label = _("Book %(who)s %(s)s–%(e)s")
+    for start, end in free:
+        left, width = position(start.timestamp(), end.timestamp())
+        start_hm = f"{timezone.localtime(start):%H:%M}"
+        end_hm = f"{timezone.localtime(end):%H:%M}"
+        if book:
+            minutes = min(60, int((end - start).total_seconds() // 60))
+            aria = book_label % {"who": who, "s": start_hm, "e": end_hm}
+            blocks.append(
+                f'<a class="slot free cell" style="left:{left}%;width:{width}%" '
+                f'href="{link}&amp;start_time={start_hm}&amp;duration={minutes}" '
+                f'aria-label="{aria}" title="{word} {start_hm}–{end_hm}">'
+                f"<span>{start_hm}</span></a>"
             )
+        else:
+            blocks.append(
+                f'<span class="slot free" style="left:{left}%;width:{width}%" '
+                f'title="{word} {start_hm}–{end_hm}"><span>{word}</span>'
+                f"<span>{start_hm}–{end_hm}</span></span>"
+            )
+    return mark_safe("".join(blocks))  # noqa: S308 - every value above is escaped
 
 
 # A free time is offered in cells of at most an hour when a ticket is being booked (issue 15):
@@ -102,50 +178,46 @@ def _cells(start, end) -> list[tuple]:
     return cells
 
 
-def _decorate(rows, day: date, highlight: dict | None, cells: bool = False) -> Window:
-    """Block geometry for the day view: visits, free time (in cells of an hour when a ticket is
-    being booked) and the proposed slot."""
-    window = Window()
+def _decorate(rows, day: date, highlight: dict | None, book: str = "") -> Window:
+    """Block markup for the day view: visits, free time (in cells of an hour, each a link to the
+    booking form `book`, when a ticket is being booked) and the proposed slot's geometry."""
+    window = Window(day)
     for row in rows:
-        for visit in row.days[0].visits:
-            window.widen(day, visit.start, visit.end)
+        for _pk, _who, start_at, end_at, *_rest in row.days[0].visits:
+            window.widen(start_at, end_at)
     if highlight:
-        window.widen(day, highlight["start"], highlight["end"])
-        highlight.update(window.position(day, highlight["start"], highlight["end"]))
+        window.widen(highlight["start"].timestamp(), highlight["end"].timestamp())
+    position = window.positions()
+    if highlight:
+        left, width = position(highlight["start"].timestamp(), highlight["end"].timestamp())
+        highlight.update(left=left, width=width)
+    label = cache(escape)  # a handful of statuses
     for row in rows:
         board_day = row.days[0]
-        board_day.visit_blocks = [
-            {"visit": v, **window.position(day, v.start, v.end)} for v in board_day.visits
-        ]
+        board_day.visit_markup = _visit_blocks(board_day.visits, position, label)
         free = board_day.free
-        if cells:
+        if book:
             free = [cell for s, e in free for cell in _cells(s, e)]
-        board_day.free_blocks = [
-            {
-                "start": s,
-                "end": e,
-                "start_hm": f"{timezone.localtime(s):%H:%M}",
-                "end_hm": f"{timezone.localtime(e):%H:%M}",
-                "minutes": min(60, int((e - s).total_seconds() // 60)),
-                **window.position(day, s, e),
-            }
-            for s, e in free
-        ]
+        board_day.free_markup = _free_blocks(
+            free, position, book=book, engineer=row.engineer, day=board_day.day
+        )
     return window
 
 
 def _now_line(window: Window, day: date) -> dict | None:
     """Today's "now" on the day board, where the server drew it; static/js/board.js moves it."""
     now = timezone.now()
-    origin = selectors.day_start(day) + timedelta(hours=window.first_hour)
+    origin = window.origin()
     if day != timezone.localdate() or not origin <= now <= origin + timedelta(
         minutes=window.minutes
     ):
         return None
+    left, width = window.positions()(now.timestamp(), now.timestamp())
     return {
         "hm": f"{timezone.localtime(now):%H:%M}",
         "origin": origin.isoformat(),
-        **window.position(day, now, now),
+        "left": left,
+        "width": width,
     }
 
 
@@ -190,13 +262,14 @@ def board_context(day: date, view: str = "day", ticket=None, highlight=None) -> 
     else:
         days, step = [day], timedelta(days=1)
     rows = selectors.board(days)
+    book_url = reverse("visits:book", args=[ticket.number]) if ticket else ""
     now_line = None
     if view == "day":
-        window = _decorate(rows, day, highlight, cells=ticket is not None)
+        window = _decorate(rows, day, highlight, book_url)
         now_line = _now_line(window, day)
     else:
         window = Window()
-        _chips(rows)
+        _week(rows, timezone.localdate())
     return {
         "rows": rows,
         "days": days,
@@ -208,7 +281,7 @@ def board_context(day: date, view: str = "day", ticket=None, highlight=None) -> 
         "hours": window.hours(),
         "window_hours": window.last_hour - window.first_hour,
         "booking_ticket": ticket,
-        "book_url": reverse("visits:book", args=[ticket.number]) if ticket else "",
+        "book_url": book_url,
         "highlight": highlight,
         "now_line": now_line,
         "window_minutes": window.minutes,
