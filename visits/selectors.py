@@ -26,13 +26,13 @@ from django.db.models import (
 )
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Concat, JSONObject
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dispatch.dates import local_moment
 from dispatch.db import Epoch, TsTzRange
 from dispatch.errors import PermissionDenied
+from dispatch.links import url_format
 from dispatch.models import ComplaintKind, Deadline, Event, Ticket, TicketStatus
 from dispatch.roles import Role, has_role, is_staff_member
 
@@ -400,7 +400,7 @@ def board(days: list[date], engineer_qs: QuerySet | None = None) -> list[BoardRo
         .values_list("id", "engineer_id", "start_at", "end_at", "status", "ticket_pair")
     )
     by_key: dict[tuple[int, date], list[tuple]] = {}
-    url = reverse("visits:detail", args=[0]).replace("/0/", "/{}/")
+    url = url_format("visits:detail")
     labels = {status: str(label) for status, label in VisitStatus.choices}  # in this language
     local = _LocalClock(timezone.get_current_timezone())
     for pk, engineer_id, start_at, end_at, status, pair in rows:
@@ -497,7 +497,7 @@ def waiting_tickets(*, shown: int = WAITING_SHOWN, counted: int = WAITING_COUNTE
             "waiting_total",
         )[:shown]
     )
-    url = reverse("dispatch:ticket_detail", args=["0"]).replace("/0/", "/{}/")
+    url = url_format("dispatch:ticket_detail")
     kinds = {kind: str(label) for kind, label in ComplaintKind.choices}  # in this language
     zone = timezone.get_current_timezone()
     tickets = []

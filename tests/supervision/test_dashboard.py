@@ -191,7 +191,7 @@ def test_constant_queries_for_1_and_200_rows(
     # A full section shows its oldest rows and leads to every overdue ticket.
     notes = {kind: rows for _label, kind, rows in page.context["sections"]}["visit_note"]
     assert len(notes) == SECTION_LIMIT
-    assert notes[0].due_at < notes[-1].due_at
+    assert notes[0].due_iso < notes[-1].due_iso  # the oldest first (one time zone)
     assert f"最早的 {SECTION_LIMIT} 条" in page.content.decode()
     assert reverse("dispatch:ticket_list") + "?overdue=on" in page.content.decode()
 
