@@ -7,6 +7,8 @@ DRF's CharField turns a number into text (12 becomes "12"), so a body the schema
 from datetime import datetime
 
 from django.db import models
+from phonenumber_field.phonenumber import to_python
+from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import ISO_8601, serializers
 from rest_framework.settings import api_settings
 
@@ -74,7 +76,19 @@ def _iso_datetime(field):
     return convert
 
 
+def _phone_text(field):
+    """A stored number (E.164) as the instance's field shows it (settings'
+    PHONENUMBER_DEFAULT_FORMAT), not as stored."""
+
+    def convert(value):
+        return field.to_representation(to_python(value, region=field.region))
+
+    return convert
+
+
 def _converter(field):
+    if isinstance(field, PhoneNumberField):  # a CharField, but not written as read
+        return _phone_text(field)
     if isinstance(field, _AS_READ):
         return None
     if isinstance(field, serializers.DateTimeField):
@@ -88,15 +102,25 @@ class RowsMixin:
     formats as the serializer gives an instance (tests compare both).
 
     `rows(queryset)` selects exactly the serializer's fields; `row_annotations` gives each
-    SerializerMethodField the expression that computes it in the query."""
+    SerializerMethodField the expression that computes it in the query; `row_computed` gives a
+    field read from a model property the function of the row that answers it (the property
+    itself, on an unsaved instance); `row_also` names values the list needs besides its fields
+    (the cursor's ordering)."""
 
     row_annotations: dict = {}
+    row_computed: dict = {}
+    row_also: tuple = ()
 
     @classmethod
     def rows(cls, queryset):
         keys = cls.__dict__.get("_row_keys")
         if keys is None:  # the fields don't change: built once per class
-            keys = [_row_key(field) for field in cls().fields.values() if not field.write_only]
+            keys = [
+                _row_key(field)
+                for name, field in cls().fields.items()
+                if not field.write_only and name not in cls.row_computed
+            ]
+            keys += [key for key in cls.row_also if key not in keys]
             cls._row_keys = keys
         return queryset.annotate(**cls.row_annotations).values(*keys)
 
@@ -104,7 +128,9 @@ class RowsMixin:
         plan = getattr(self, "_plan", None)
         if plan is None:  # once per serializer: per list (the time zone is the request's)
             plan = self._plan = [
-                (name, _row_key(field), _converter(field))
+                (name, None, self.row_computed[name])
+                if name in self.row_computed
+                else (name, _row_key(field), _converter(field))
                 for name, field in self.fields.items()
                 if not field.write_only
             ]
@@ -115,6 +141,9 @@ class RowsMixin:
             return super().to_representation(instance)
         out = {}
         for name, key, convert in self._row_plan():
+            if key is None:
+                out[name] = convert(instance)
+                continue
             value = instance[key]
             out[name] = value if convert is None or value is None else convert(value)
         return out

@@ -114,6 +114,33 @@ def test_list_pages_by_cursor_without_counting(api, dispatcher):
     assert second["next"] is None
 
 
+def test_the_list_shows_each_ticket_as_the_serializer_does(api, dispatcher, supervisor):
+    """Issue 14: the list is written from database rows, not ticket objects; every field reads
+    the same as the serializer gives the ticket itself: the phone as people write it, the
+    facts still missing (R1), the owner's and grid's names, the next deadline, empty ones
+    null."""
+    from dispatch import selectors
+    from dispatch.api import TicketSerializer
+
+    api.force_authenticate(dispatcher)
+    full = open_ticket(dispatcher)
+    bare = open_ticket(dispatcher, phenomenon="", location_detail=" ", customer_action="")
+    Ticket.objects.filter(pk=bare.pk).update(latitude="23.129100", longitude="113.264400")
+    listed = api.get("/api/tickets/").data["results"]
+    expected = TicketSerializer(
+        selectors.ticket_list(dispatcher).filter(pk__in=[full.pk, bare.pk]), many=True
+    ).data
+    assert [dict(row) for row in listed] == [dict(row) for row in expected]
+    by_number = {row["number"]: row for row in listed}
+    assert by_number[bare.number]["missing_facts"] == ["故障现象", "具体位置", "客户如何操作"]
+    assert by_number[full.number]["missing_facts"] == []
+    assert by_number[full.number]["phone"] == str(full.phone)  # the national form, not +86…
+    assert by_number[bare.number]["latitude"] == "23.129100"
+    assert by_number[full.number]["next_due_at"] and by_number[full.number]["owner"] == (
+        dispatcher.username
+    )
+
+
 def test_a_cursor_not_ours_is_bad_input(api, dispatcher):
     api.force_authenticate(dispatcher)
     response = api.get("/api/tickets/", {"cursor": "not-a-cursor"})
