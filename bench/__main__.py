@@ -139,7 +139,8 @@ def main() -> int:
         dataset.load(log)
         log(f"Dataset loaded in {time.monotonic() - started:.0f} s")
     else:
-        log("Reusing the loaded dataset (--reload rebuilds it)")
+        log("Reusing the loaded dataset (--reload rebuilds it); vacuuming what the last run left")
+        dataset.vacuum()
 
     results = scenarios.run_all(log, args.only or scenarios.SCENARIOS, args.scale)
     table = scenarios.render(results)
