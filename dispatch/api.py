@@ -60,7 +60,6 @@ class TicketSerializer(RowsMixin, ModelSerializer):
     the ticket's own page."""
 
     row_computed = {"missing_facts": _missing_facts}
-    row_also = ("id",)  # the cursor's order: -created_at, -id
 
     owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
     phone = PhoneNumberField(read_only=True)

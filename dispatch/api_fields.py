@@ -104,12 +104,10 @@ class RowsMixin:
     `rows(queryset)` selects exactly the serializer's fields; `row_annotations` gives each
     SerializerMethodField the expression that computes it in the query; `row_computed` gives a
     field read from a model property the function of the row that answers it (the property
-    itself, on an unsaved instance); `row_also` names values the list needs besides its fields
-    (the cursor's ordering)."""
+    itself, on an unsaved instance)."""
 
     row_annotations: dict = {}
     row_computed: dict = {}
-    row_also: tuple = ()
 
     @classmethod
     def rows(cls, queryset):
@@ -120,7 +118,6 @@ class RowsMixin:
                 for name, field in cls().fields.items()
                 if not field.write_only and name not in cls.row_computed
             ]
-            keys += [key for key in cls.row_also if key not in keys]
             cls._row_keys = keys
         return queryset.annotate(**cls.row_annotations).values(*keys)
 

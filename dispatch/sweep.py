@@ -181,12 +181,12 @@ class _Run:
     now: datetime
     size: int
     result: SweepResult
-    supervisors: list[int] = field(default_factory=list)
+    supervisors: list = field(default_factory=list)  # the users
     names: dict[int, str] = field(default_factory=dict)
 
     @classmethod
     def begin(cls, now: datetime, size: int, result: SweepResult) -> "_Run":
-        return cls(now, size, result, list(active_supervisors().values_list("pk", flat=True)))
+        return cls(now, size, result, list(active_supervisors()))
 
     def names_of(self, user_ids) -> tuple[list[int], list[str]]:
         user_ids = set(user_ids)
@@ -254,7 +254,7 @@ SELECT (SELECT count(*) FROM due), (SELECT count(*) FROM alerts), (SELECT count(
 @transaction.atomic
 def _overdue_batch(run: _Run) -> int:
     if connection.vendor != "postgresql":
-        return _overdue_batch_rows(run.now, run.size, run.result)
+        return _overdue_batch_rows(run)
     locked = _lock(_due_open(run.now), run.size, "responsible_id")
     if not locked:
         return 0
@@ -277,7 +277,7 @@ def _overdue_batch(run: _Run) -> int:
                 "messages": messages,
                 "with_visit": with_visit,
                 "without": without,
-                "supervisors": run.supervisors,
+                "supervisors": [person.pk for person in run.supervisors],
                 "who_ids": who_ids,
                 "who_names": who_names,
             },
@@ -288,16 +288,16 @@ def _overdue_batch(run: _Run) -> int:
     return overdue
 
 
-def _overdue_batch_rows(now: datetime, size: int, result: SweepResult) -> int:
+def _overdue_batch_rows(run: _Run) -> int:
     """The same batch row by row in Python, for SQLite (`make run`), which has neither
     data-modifying CTEs nor FOR UPDATE."""
+    now, size, result, supervisor_list = run.now, run.size, run.result, run.supervisors
     rows = _take(_due_open(now), size)
     if not rows:
         return 0
     Deadline.states.update(
         Deadline.objects.filter(pk__in=[d.pk for d in rows]), DeadlineState.OVERDUE, overdue_at=now
     )
-    supervisor_list = list(active_supervisors())
     # Written in bulk: one INSERT of events and one of alerts per batch (make bench: 10,000 due
     # deadlines with five alerts each took 150 s one row at a time). The alert's body doesn't
     # depend on its recipient, so it is rendered once per deadline.
@@ -334,8 +334,6 @@ def _overdue_batch_rows(now: datetime, size: int, result: SweepResult) -> int:
     deadline_overdue_events(missed)
     # Exactly once: the unique key drops an alert another sweep already wrote.
     Notification.objects.bulk_create(alerts, ignore_conflicts=True)
-    if alerts:
-        schedule_delivery()
     result.alerts += len(alerts)
     result.overdue += len(rows)
     return len(rows)
@@ -407,12 +405,18 @@ def sweep_deadlines(*, now: datetime | None = None) -> SweepResult:
     if not _anything_to_do(now):
         return result
     run = _Run.begin(now, size, result)
+    # Delivery is asked for when the first batch with alerts has committed (they go at once),
+    # then once more at the end for the rest: two broker round trips a run, not one a batch. A
+    # sweep that dies between batches leaves its committed alerts to the periodic delivery.
+    asked_at = 0
     for _batch in range(MAX_BATCHES):
-        if _overdue_batch(run) < size:
+        taken = _overdue_batch(run)
+        if result.alerts and not asked_at:
+            schedule_delivery()
+            asked_at = result.alerts
+        if taken < size:
             break
-    # The alerts of every batch are committed: one request to send them, not one per batch. A
-    # sweep that dies between batches leaves its alerts to the periodic delivery.
-    if result.alerts:
+    if result.alerts > asked_at:
         schedule_delivery()
     for _batch in range(MAX_BATCHES):
         if _warn_batch(now, size, result) < size:

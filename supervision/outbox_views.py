@@ -69,8 +69,8 @@ def alerts_read(request):
 def outbox(request):
     form = OutboxFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
-    # The outbox is the whole history of messages: the pages count at most ten ahead, and only
-    # the states that ask for action are counted exactly (docs/benchmarks.md).
+    # The outbox is the whole history of messages: the pages count at most ten ahead, and each
+    # state is counted up to selectors.OUTBOX_COUNT_CAP (docs/benchmarks.md).
     page = CappedPaginator(selectors.outbox(**filters), 50).get_page(request.GET.get("page"))
     counts = selectors.outbox_counts()
     query = request.GET.copy()
@@ -83,7 +83,7 @@ def outbox(request):
             "page": page,
             "rows": [(n, template_label(n.template)) for n in page],
             "query": query.urlencode(),
-            # Each state's count ("10,000+" past the cap), coloured by its tone when there is any.
+            # Each state's count ("1,000+" past the cap), coloured by its tone when there is any.
             "counts": [
                 (
                     state,

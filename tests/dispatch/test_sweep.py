@@ -348,7 +348,7 @@ def sweep_one_by_each_batch(when):
         with transaction.atomic():
             sweep._overdue_batch(sweep._Run.begin(now, 1, sweep.SweepResult()))
         with transaction.atomic():
-            sweep._overdue_batch_rows(now, 1, sweep.SweepResult())
+            sweep._overdue_batch_rows(sweep._Run.begin(now, 1, sweep.SweepResult()))
 
 
 @pytest.mark.parametrize("with_visit", [False, True])
@@ -422,3 +422,34 @@ def test_the_alert_names_the_person_responsible_as_every_page_does(first, last, 
     ]
     assert len(bodies) == 4  # two tickets, each to the owner and the supervisor
     assert all(f"前完成（{shown}）" in body for body in bodies)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_delivery_is_asked_for_after_the_first_batch_and_once_at_the_end(
+    settings, dispatcher, supervisor
+):
+    """Issue 14: a sweep asks the broker to deliver when its first batch with alerts has
+    committed (those go at once) and once more after its last batch, not once a batch: three
+    batches of one, two requests on the broker."""
+    import os
+    import uuid
+
+    import redis
+
+    from tests.broker import publishing_to
+
+    settings.DEADLINE_SWEEP = {**settings.DEADLINE_SWEEP, "BATCH_SIZE": 1}
+    with time_machine.travel(NOW, tick=False):
+        for _ in range(3):
+            open_ticket(dispatcher)
+    url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    queue = f"test-sweep-{uuid.uuid4().hex}"
+    with publishing_to(url, queue), time_machine.travel(NOW + timedelta(hours=2), tick=False):
+        result = sweep_deadlines()
+    client = redis.Redis.from_url(url)
+    try:
+        requests = client.llen(queue)
+    finally:
+        client.delete(queue)
+    assert result.overdue == 3 and result.alerts == 6  # the owner and the supervisor, each
+    assert requests == 2

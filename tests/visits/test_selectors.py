@@ -28,6 +28,26 @@ def test_r7_free_time_is_the_working_day_between_visits(clock, dispatcher, engin
     assert (day.busy_minutes, day.free_minutes) == (180, 480)
 
 
+def test_a_board_visit_reads_as_its_named_fields(clock, dispatcher, engineer):
+    """The board keeps each visit as a plain tuple (docs/benchmarks.md, "Board");
+    selectors.BoardVisit names its fields in order, and this holds the two together."""
+    from django.urls import reverse
+
+    ticket = open_ticket(dispatcher, customer_name="钱女士")
+    visit = book(dispatcher, ticket, engineer, AFTERNOON)
+    [row] = selectors.board([MONDAY], selectors.engineers().filter(pk=engineer.pk))
+    shown = selectors.BoardVisit._make(row.days[0].visits[0])
+    assert (shown.pk, shown.engineer_id, shown.number, shown.customer_name) == (
+        visit.pk,
+        engineer.pk,
+        ticket.number,
+        "钱女士",
+    )
+    assert shown.url == reverse("visits:detail", args=[visit.pk])
+    assert (shown.start_hm, shown.end_hm) == ("14:00", "15:00")
+    assert shown.end_at - shown.start_at == 3600 and shown.status_label == "已预约"
+
+
 def test_moved_and_cancelled_visits_free_the_time(clock, dispatcher, engineer, visit):
     services.cancel_visit(actor=dispatcher, visit=visit, reason="客户取消", customer_agreed=True)
     [row] = selectors.board([MONDAY], selectors.engineers().filter(pk=engineer.pk))
